@@ -1,0 +1,116 @@
+/**
+ * The recurring call cycle of a stack: the shortest unit of return addresses
+ * that repeats, read from the top of the stack down, after which the stack
+ * changes (the frames that entered the recursion).
+ */
+export interface CycleMatch {
+  /** Index of the topmost frame of the repeating region. */
+  start: number;
+  /** One past the bottommost frame of the region: the first entry frame. */
+  end: number;
+  /** Frames per repetition. */
+  period: number;
+  /** Whole repetitions in the region; the remaining `(end - start) % period` frames are a partial one at the top. */
+  repetitions: number;
+}
+
+export interface CycleOptions {
+  /** Fewer repetitions than this is not a cycle. */
+  minRepetitions: number;
+  /** Longest unit considered. */
+  maxPeriod: number;
+  /** How many frames at the top may precede the region (the fault's own frames). */
+  maxSkip: number;
+}
+
+export const DEFAULT_CYCLE_OPTIONS: CycleOptions = { minRepetitions: 4, maxPeriod: 512, maxSkip: 64 };
+
+/**
+ * Exact search: the region [start, end) where keys[i] === keys[i + period]
+ * holds throughout, choosing the region that covers the most frames (then the
+ * smallest period). Multiples of a period already found at the same start are
+ * skipped, and so are starts deep inside a region already found, so a deep
+ * stack costs one pass per distinct candidate rather than one per multiple.
+ */
+export function findCycle(keys: ArrayLike<number>, from: number, options: CycleOptions = DEFAULT_CYCLE_OPTIONS): CycleMatch | undefined {
+  const n = keys.length;
+  let best: CycleMatch | undefined;
+  for (let t = from; t < Math.min(n, from + options.maxSkip + 1); t++) {
+    if (best && t > best.start && t < best.end - 2 * options.maxPeriod) continue;
+    const found: number[] = [];
+    for (let p = 1; p <= options.maxPeriod && t + p < n; p++) {
+      if (found.some((q) => p % q === 0)) continue;
+      let i = t;
+      while (i + p < n && keys[i] === keys[i + p]) i++;
+      const end = i + p;
+      const covered = end - t;
+      if (covered < options.minRepetitions * p) continue;
+      found.push(p);
+      if (!best || covered > best.end - best.start || (covered === best.end - best.start && p < best.period)) {
+        best = { start: t, end, period: p, repetitions: Math.floor(covered / p) };
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * Scan mode sees stale words as well as return addresses. Real frames of a
+ * cycle recur at a fixed stack distance (OCaml frames have fixed sizes), so:
+ * find the most common distance between repeats of the same word near the
+ * top, keep the words that recur at that distance, and search the kept
+ * sequence exactly. Returns the cycle in original indices and the indices
+ * dropped as noise inside it.
+ */
+export function findCycleTolerant(
+  keys: ArrayLike<number>,
+  slots: ArrayLike<number>,
+  from: number,
+  options: CycleOptions = DEFAULT_CYCLE_OPTIONS,
+): { cycle: CycleMatch; noise: number[] } | undefined {
+  const stride = commonStride(keys, slots, from);
+  if (stride === undefined) {
+    const cycle = findCycle(keys, from, options);
+    return cycle && { cycle, noise: [] };
+  }
+  const at = new Map<number, number>();
+  for (let i = from; i < keys.length; i++) at.set(slots[i]!, keys[i]!);
+  const kept: number[] = [];
+  for (let i = from; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (at.get(slots[i]! + stride) === k || at.get(slots[i]! - stride) === k) kept.push(i);
+  }
+  const keptKeys = kept.map((i) => keys[i]!);
+  const inner = findCycle(keptKeys, 0, options);
+  if (!inner) return undefined;
+  const start = kept[inner.start]!;
+  // The region ends after its bottommost kept frame; what follows is the entry.
+  const end = kept[inner.end - 1]! + 1;
+  const keptSet = new Set(kept.slice(inner.start, inner.end));
+  const noise: number[] = [];
+  for (let i = start; i < end; i++) if (!keptSet.has(i)) noise.push(i);
+  return { cycle: { ...inner, start, end }, noise };
+}
+
+function commonStride(keys: ArrayLike<number>, slots: ArrayLike<number>, from: number): number | undefined {
+  const last = new Map<number, number>();
+  const counts = new Map<number, number>();
+  const window = Math.min(keys.length, from + 4096);
+  for (let i = from; i < window; i++) {
+    const prev = last.get(keys[i]!);
+    if (prev !== undefined) {
+      const d = slots[i]! - prev;
+      counts.set(d, (counts.get(d) ?? 0) + 1);
+    }
+    last.set(keys[i]!, slots[i]!);
+  }
+  let best: number | undefined;
+  let bestCount = 2;
+  for (const [d, c] of counts) {
+    if (c > bestCount || (c === bestCount && best !== undefined && d < best)) {
+      best = d;
+      bestCount = c;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,54 @@
+import type { ByteReader } from './byte-reader.js';
+import { type ElfHeader, readElfHeader } from './header.js';
+import { buildIdOf, parseNotes, type Note } from './notes.js';
+import { readSections, type Section, sectionView, SHT_DYNSYM, SHT_NOTE, SHT_SYMTAB } from './sections.js';
+import { PT_NOTE, readSegments, type Segment } from './segments.js';
+import { View } from './view.js';
+
+const STT_OBJECT = 1;
+const STT_NOTYPE = 0;
+
+/** An ELF file's structure, read once; contents stay in the reader. */
+export interface ElfFile {
+  reader: ByteReader;
+  header: ElfHeader;
+  segments: Segment[];
+  sections: Section[];
+  notes: Note[];
+  buildId: string | undefined;
+}
+
+export function openElf(reader: ByteReader): ElfFile {
+  const header = readElfHeader(reader);
+  const segments = readSegments(reader, header);
+  const sections = readSections(reader, header);
+  const notes = segments
+    .filter((s) => s.type === PT_NOTE)
+    .flatMap((s) => parseNotes(View.read(reader, s.offset, s.filesz, 'note segment')));
+  if (notes.length === 0) {
+    for (const s of sections.filter((s) => s.type === SHT_NOTE)) notes.push(...parseNotes(sectionView(reader, s)));
+  }
+  return { reader, header, segments, sections, notes, buildId: buildIdOf(notes) };
+}
+
+/**
+ * The link-time address of a data symbol (OCaml's `caml_frametable` is a
+ * NOTYPE label in .data), from .symtab or else .dynsym.
+ */
+export function dataSymbolAddress(elf: ElfFile, name: string): number | undefined {
+  for (const type of [SHT_SYMTAB, SHT_DYNSYM]) {
+    const table = elf.sections.find((s) => s.type === type);
+    if (!table) continue;
+    const strings = elf.sections[table.link];
+    if (!strings) continue;
+    const syms = sectionView(elf.reader, table);
+    const strs = sectionView(elf.reader, strings);
+    for (let at = 24; at + 24 <= syms.length; at += 24) {
+      const kind = syms.u8(at + 4) & 0xf;
+      if ((kind === STT_OBJECT || kind === STT_NOTYPE) && syms.u16(at + 6) !== 0 && strs.cstring(syms.u32(at)) === name) {
+        return syms.u64(at + 8);
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,79 @@
+import type { ByteReader } from './byte-reader.js';
+import { type Section, SHT_DYNSYM, SHT_SYMTAB, sectionView } from './sections.js';
+
+const STT_FUNC = 2;
+const SYM_SIZE = 24;
+
+export interface SymbolHit {
+  name: string;
+  /** Link-time address of the symbol. */
+  address: number;
+  /** Distance of the looked-up address from the symbol's start. */
+  offset: number;
+}
+
+/**
+ * Function symbols sorted by address, looked up by binary search over a
+ * typed array: a deep stack asks for hundreds of thousands of look-ups.
+ */
+export class SymbolTable {
+  private constructor(
+    private readonly starts: Float64Array,
+    private readonly ends: Float64Array,
+    private readonly names: string[],
+    /** Which table the symbols came from: 'symtab', 'dynsym' or 'none'. */
+    readonly source: 'symtab' | 'dynsym' | 'none',
+  ) {}
+
+  static read(reader: ByteReader, sections: Section[]): SymbolTable {
+    const symtab = sections.find((s) => s.type === SHT_SYMTAB);
+    const dynsym = sections.find((s) => s.type === SHT_DYNSYM);
+    const chosen = symtab ?? dynsym;
+    if (!chosen) return new SymbolTable(new Float64Array(0), new Float64Array(0), [], 'none');
+    const strtab = sections[chosen.link];
+    const strings = strtab ? sectionView(reader, strtab) : undefined;
+    const table = sectionView(reader, chosen);
+    const found: { start: number; size: number; name: string }[] = [];
+    for (let at = SYM_SIZE; at + SYM_SIZE <= table.length; at += SYM_SIZE) {
+      const info = table.u8(at + 4);
+      const shndx = table.u16(at + 6);
+      const value = table.u64(at + 8);
+      if ((info & 0xf) !== STT_FUNC || shndx === 0 || value === 0) continue;
+      found.push({ start: value, size: table.u64(at + 16), name: strings ? strings.cstring(table.u32(at)) : '' });
+    }
+    found.sort((a, b) => a.start - b.start || b.size - a.size);
+    const unique = found.filter((s, i) => i === 0 || s.start !== found[i - 1]!.start);
+    const starts = new Float64Array(unique.length);
+    const ends = new Float64Array(unique.length);
+    unique.forEach((s, i) => {
+      starts[i] = s.start;
+      // A symbol without a size reaches to the next one.
+      ends[i] = s.size > 0 ? s.start + s.size : (unique[i + 1]?.start ?? s.start + 1);
+    });
+    return new SymbolTable(starts, ends, unique.map((s) => s.name), symtab ? 'symtab' : 'dynsym');
+  }
+
+  get count(): number {
+    return this.names.length;
+  }
+
+  /** The function containing a link-time address, if any. */
+  lookup(address: number): SymbolHit | undefined {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.starts[mid]! <= address) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    if (hi < 0 || address >= this.ends[hi]!) return undefined;
+    const start = this.starts[hi]!;
+    return { name: this.names[hi]!, address: start, offset: address - start };
+  }
+
+  /** The link-time address of a function symbol by exact name. */
+  addressOf(name: string): number | undefined {
+    const i = this.names.indexOf(name);
+    return i >= 0 ? this.starts[i] : undefined;
+  }
+}

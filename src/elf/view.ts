@@ -1,0 +1,82 @@
+import { CorruptInputError } from '../errors.js';
+import type { ByteReader } from './byte-reader.js';
+
+/**
+ * Little-endian field access over a block read in one go, with every access
+ * bounds-checked so that a corrupt length becomes an error, never a crash or
+ * a silent zero.
+ */
+export class View {
+  private readonly dv: DataView;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly what: string,
+  ) {
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  static read(reader: ByteReader, offset: number, length: number, what: string): View {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > reader.size) {
+      throw new CorruptInputError(reader.name, `${what} at offset ${offset} (+${length} bytes) lies outside the file of ${reader.size} bytes`);
+    }
+    const bytes = reader.read(offset, length);
+    if (bytes.length !== length) {
+      throw new CorruptInputError(reader.name, `${what}: read ${bytes.length} of ${length} bytes at offset ${offset}`);
+    }
+    return new View(bytes, `${reader.name}: ${what}`);
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  private check(offset: number, size: number): void {
+    if (offset < 0 || offset + size > this.bytes.length) {
+      throw new CorruptInputError(this.what, `field at +${offset} (${size} bytes) past the end of ${this.bytes.length} bytes`);
+    }
+  }
+
+  u8(offset: number): number {
+    this.check(offset, 1);
+    return this.dv.getUint8(offset);
+  }
+
+  u16(offset: number): number {
+    this.check(offset, 2);
+    return this.dv.getUint16(offset, true);
+  }
+
+  u32(offset: number): number {
+    this.check(offset, 4);
+    return this.dv.getUint32(offset, true);
+  }
+
+  i32(offset: number): number {
+    this.check(offset, 4);
+    return this.dv.getInt32(offset, true);
+  }
+
+  /**
+   * 64-bit values as numbers: addresses and offsets of real x86-64 user space
+   * stay below 2^47, so a double holds them exactly; larger values only come
+   * from corrupt data and are caught by the range checks of whoever uses them.
+   */
+  u64(offset: number): number {
+    this.check(offset, 8);
+    return this.dv.getUint32(offset, true) + this.dv.getUint32(offset + 4, true) * 0x1_0000_0000;
+  }
+
+  sub(offset: number, length: number): View {
+    this.check(offset, length);
+    return new View(this.bytes.subarray(offset, offset + length), this.what);
+  }
+
+  /** A NUL-terminated string starting at `offset` (to the end if unterminated). */
+  cstring(offset: number): string {
+    if (offset < 0 || offset >= this.bytes.length) return '';
+    let end = offset;
+    while (end < this.bytes.length && this.bytes[end] !== 0) end++;
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + offset, end - offset).toString('latin1');
+  }
+}

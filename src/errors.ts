@@ -1,0 +1,50 @@
+/**
+ * Every failure a user can cause or fix ends up as a UserError: one line that
+ * says what is wrong and what to do, plus a documented exit code. Anything else
+ * escaping to the CLI is a bug in lwt-regress.
+ */
+export const EXIT = {
+  ok: 0,
+  /** Analysis or run finished, but the verdict is a failure (tests, gate). */
+  failed: 1,
+  usage: 2,
+  /** A file could not be read (missing, permission, a directory). */
+  unreadable: 3,
+  /** Not an ELF file, or an ELF file of a kind we do not read (32-bit, big-endian, not x86-64). */
+  unsupportedFormat: 4,
+  /** An ELF file that is cut short or whose tables point outside the file. */
+  corrupt: 5,
+  /** The core was not produced by the given executable. */
+  mismatch: 6,
+  /** The core holds no memory for the stack the registers point at. */
+  noStack: 7,
+  /** A required tool (ocamlfind, opam, git, gdb) is missing or unusable. */
+  toolchain: 8,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    /** What the user can do about it, shown after the message. */
+    readonly fix?: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+
+  /** The one line the CLI prints. */
+  describe(): string {
+    return this.fix ? `${this.message}. ${this.fix}` : this.message;
+  }
+}
+
+/** Thrown by the pure readers: the byte source ends or points out of range. */
+export class CorruptInputError extends UserError {
+  constructor(what: string, detail: string) {
+    super(`${what} is truncated or corrupt: ${detail}`, EXIT.corrupt, 'Re-capture the core (a full dump, not cut short by a size limit) or check that the file was copied completely');
+    this.name = 'CorruptInputError';
+  }
+}

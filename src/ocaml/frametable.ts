@@ -1,0 +1,116 @@
+import type { AddressSpace } from '../core/address-space.js';
+
+/** What the stack walk needs to know about one return address. */
+export interface FrameDescriptor {
+  /** Bytes the frame occupies, with the low flag bits masked off; 0xFFFF marks a return to C. */
+  frameSize: number;
+  /** Address of the debuginfo record (file, line), or 0 when compiled without -g. */
+  debugInfo: number;
+}
+
+export const RETURN_TO_C = 0xffff;
+
+export interface FrameTables {
+  descriptors: Map<number, FrameDescriptor>;
+  /** Modules whose table was read. */
+  modules: number;
+}
+
+const MAX_MODULES = 100_000;
+const MAX_DESCRIPTORS_PER_MODULE = 10_000_000;
+
+/**
+ * Reads OCaml 4.x frame tables: `caml_frametable` is a NULL-terminated array of
+ * pointers to per-module tables { int64 count; descriptor[count] }, each
+ * descriptor { u64 retaddr; u16 frame_size; u16 num_live; u16 live_ofs[num_live];
+ * [u8 num_allocs; u8 lengths[num_allocs]] if frame_size & 2;
+ * [u32 debuginfo offsets] if frame_size & 1 (aligned to 4) } aligned to 8.
+ * Read from the core (PIE tables hold relocated addresses there). Any table
+ * that runs out of readable memory is cut where it ends: a corrupt core gives
+ * fewer descriptors, never a hang.
+ */
+export function readFrameTables(memory: AddressSpace, frametableAddress: number): FrameTables {
+  const descriptors = new Map<number, FrameDescriptor>();
+  let modules = 0;
+  for (let i = 0; i < MAX_MODULES; i++) {
+    const table = memory.u64(frametableAddress + i * 8);
+    if (!table) break;
+    modules++;
+    readModuleTable(memory, table, descriptors);
+  }
+  return { descriptors, modules };
+}
+
+function readModuleTable(memory: AddressSpace, table: number, into: Map<number, FrameDescriptor>): void {
+  const block = memory.block(table);
+  if (!block) return;
+  const { bytes, start } = block;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length;
+  let at = table - start;
+  if (at + 8 > end) return;
+  const count = Math.min(dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x1_0000_0000, MAX_DESCRIPTORS_PER_MODULE);
+  at += 8;
+  for (let n = 0; n < count; n++) {
+    if (at + 12 > end) return;
+    const retaddr = dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x1_0000_0000;
+    const frameSize = dv.getUint16(at + 8, true);
+    const numLive = dv.getUint16(at + 10, true);
+    let p = at + 12 + numLive * 2;
+    let numAllocs = 0;
+    if (frameSize !== RETURN_TO_C && frameSize & 2) {
+      if (p >= end) return;
+      numAllocs = bytes[p]!;
+      p += numAllocs + 1;
+    }
+    let debugInfo = 0;
+    if (frameSize !== RETURN_TO_C && frameSize & 1) {
+      p = (p + 3) & ~3;
+      if (p + 4 > end) return;
+      debugInfo = start + p + dv.getUint32(p, true);
+      p += 4 * (frameSize & 2 ? numAllocs : 1);
+    }
+    into.set(retaddr, { frameSize: frameSize === RETURN_TO_C ? RETURN_TO_C : frameSize & 0xfffc, debugInfo });
+    at = (p + 7) & ~7;
+  }
+}
+
+export interface SourceLocation {
+  file: string;
+  /** The enclosing definition's dotted name (OCaml 4.12+ records it), e.g. `Lwt.Resolution_loop.resolve`. */
+  definition: string | undefined;
+  line: number;
+  startChar: number;
+  endChar: number;
+}
+
+/**
+ * Decodes a debuginfo record (OCaml 4.x runtime/backtrace_nat.c): two u32 words;
+ * the file name sits (info1 & 0x3FFFFFC) bytes after the record, the line is
+ * info2 >> 12, the characters (info2 >> 4) & 0xFF and ((info2 & 0xF) << 6) | (info1 >> 26).
+ * From OCaml 4.12 that offset points at { i32 offset to the file name;
+ * char definition_name[] } instead of at the file name; four bytes that all
+ * print cannot be such an offset, which tells the two apart.
+ * With inlining the first record is the innermost location, as a debugger's
+ * line table reports it.
+ */
+export function decodeLocation(memory: AddressSpace, debugInfo: number): SourceLocation | undefined {
+  const words = memory.read(debugInfo, 8);
+  if (!words) return undefined;
+  const dv = new DataView(words.buffer, words.byteOffset, 8);
+  const info1 = dv.getUint32(0, true);
+  const info2 = dv.getUint32(4, true);
+  const names = debugInfo + (info1 & 0x3fffffc);
+  const head = memory.read(names, 4);
+  if (!head) return undefined;
+  let file: string | undefined;
+  let definition: string | undefined;
+  if (head.every((b) => b >= 0x20 && b < 0x7f)) {
+    file = memory.cstring(names);
+  } else {
+    file = memory.cstring(names + new DataView(head.buffer, head.byteOffset, 4).getInt32(0, true));
+    definition = memory.cstring(names + 4);
+  }
+  if (file === undefined) return undefined;
+  return { file, definition, line: info2 >>> 12, startChar: (info2 >>> 4) & 0xff, endChar: ((info2 & 0xf) << 6) | (info1 >>> 26) };
+}

@@ -1,0 +1,103 @@
+import { access, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { EXIT, UserError } from '../errors.js';
+import { kernelCoreDestination } from './core-pattern.js';
+
+export type CaptureMethod = 'kernel' | 'gdb' | 'auto';
+
+export interface RunRequest {
+  executable: string;
+  args: string[];
+  /** A fresh directory: the process runs there and the core is moved there. */
+  cwd: string;
+  stackKiB: number;
+  timeoutMs: number;
+  capture: CaptureMethod;
+}
+
+export interface RunResult {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  /** The core, when the process died of a signal and one could be had. */
+  core: string | undefined;
+  /** How the core was captured, or why none was. */
+  capture: { method: 'kernel' | 'gdb'; note?: string };
+}
+
+// A fixed script: the limits and the command come in as arguments, never as shell text.
+const LIMITS_SCRIPT = 'ulimit -s "$0" && ulimit -c unlimited && exec "$@"';
+
+/** Runs a program under a small stack with cores enabled, then picks up its core. */
+export async function runUnderLimits(request: RunRequest): Promise<RunResult> {
+  const destination = request.capture === 'gdb' ? undefined : await kernelCoreDestination();
+  if (request.capture === 'kernel' && destination?.kind === 'unusable') {
+    throw new UserError(`the kernel will not write a core file here: ${destination.why}`, EXIT.toolchain, 'Use --capture gdb (or --capture auto), or set /proc/sys/kernel/core_pattern to core');
+  }
+  if (destination?.kind === 'file') return runWithKernelCore(request, destination.pathFor);
+  return runUnderGdb(request, destination?.kind === 'unusable' ? destination.why : undefined);
+}
+
+async function runWithKernelCore(request: RunRequest, pathFor: (pid: number, exe: string, cwd: string) => string): Promise<RunResult> {
+  const child = execa('sh', ['-c', LIMITS_SCRIPT, String(request.stackKiB), request.executable, ...request.args], {
+    cwd: request.cwd,
+    reject: false,
+    timeout: request.timeoutMs,
+    stdin: 'ignore',
+  });
+  const result = await child;
+  let core: string | undefined;
+  if (result.signal && !result.timedOut && child.pid !== undefined) {
+    const written = pathFor(child.pid, request.executable, request.cwd);
+    if (await exists(written)) {
+      core = join(request.cwd, 'core');
+      if (written !== core) await rename(written, core);
+    }
+  }
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    stdout: result.stdout as string,
+    stderr: result.stderr as string,
+    core,
+    capture: { method: 'kernel', ...(result.signal && !core ? { note: 'the process died of a signal but the kernel wrote no core file' } : {}) },
+  };
+}
+
+async function runUnderGdb(request: RunRequest, why: string | undefined): Promise<RunResult> {
+  const core = join(request.cwd, 'core');
+  const gdbArgs = ['-batch', '-nx', '-ex', 'run', '-ex', `generate-core-file ${core}`, '--args', request.executable, ...request.args];
+  const result = await execa('sh', ['-c', LIMITS_SCRIPT, String(request.stackKiB), 'gdb', ...gdbArgs], {
+    cwd: request.cwd,
+    reject: false,
+    timeout: request.timeoutMs,
+    stdin: 'ignore',
+  });
+  if ((result as { code?: string }).code === 'ENOENT' || /gdb: (not found|No such file)/.test(result.stderr as string)) {
+    throw new UserError('gdb is needed to capture cores here but is not installed', EXIT.toolchain, 'Install gdb (apt-get install gdb) or make the kernel write core files (core_pattern core)');
+  }
+  const out = `${result.stdout}\n${result.stderr}`;
+  const signal = /Program (?:received|terminated with) signal (SIG[A-Z]+)/.exec(out)?.[1];
+  const exited = /\[Inferior \d+ \(process \d+\) exited (?:normally|with code (\d+))\]/.exec(out);
+  const captured = signal !== undefined && (await exists(core));
+  return {
+    exitCode: exited ? Number(exited[1] ?? 0) : undefined,
+    signal,
+    timedOut: result.timedOut,
+    stdout: result.stdout as string,
+    stderr: result.stderr as string,
+    core: captured ? core : undefined,
+    capture: { method: 'gdb', ...(why ? { note: why } : {}) },
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -37,15 +37,17 @@ export function findCycle(keys: ArrayLike<number>, from: number, options: CycleO
   let best: CycleMatch | undefined;
   for (let t = from; t < Math.min(n, from + options.maxSkip + 1); t++) {
     if (best && t > best.start && t < best.end - 2 * options.maxPeriod) continue;
-    const found: number[] = [];
+    // Periods found at this start and where their runs ended: a multiple of one
+    // is periodic at least that far, so its check starts there.
+    const found: { period: number; end: number }[] = [];
     for (let p = 1; p <= options.maxPeriod && t + p < n; p++) {
-      if (found.some((q) => p % q === 0)) continue;
       let i = t;
+      for (const q of found) if (p % q.period === 0) i = Math.max(i, q.end - p);
       while (i + p < n && keys[i] === keys[i + p]) i++;
       const end = i + p;
       const covered = end - t;
       if (covered < options.minRepetitions * p) continue;
-      found.push(p);
+      found.push({ period: p, end });
       if (!best || covered > best.end - best.start || (covered === best.end - best.start && p < best.period)) {
         best = { start: t, end, period: p, repetitions: Math.floor(covered / p) };
       }
@@ -92,24 +94,27 @@ export function findCycleTolerant(
   return { cycle: { ...inner, start, end }, noise };
 }
 
+/** The stack distance at which most words near the top recur with the same value. */
 function commonStride(keys: ArrayLike<number>, slots: ArrayLike<number>, from: number): number | undefined {
-  const last = new Map<number, number>();
-  const counts = new Map<number, number>();
   const window = Math.min(keys.length, from + 4096);
+  const last = new Map<number, number>();
+  const distances = new Map<number, number>();
+  const at = new Map<number, number>();
   for (let i = from; i < window; i++) {
     const prev = last.get(keys[i]!);
-    if (prev !== undefined) {
-      const d = slots[i]! - prev;
-      counts.set(d, (counts.get(d) ?? 0) + 1);
-    }
+    if (prev !== undefined) distances.set(slots[i]! - prev, (distances.get(slots[i]! - prev) ?? 0) + 1);
     last.set(keys[i]!, slots[i]!);
+    at.set(slots[i]!, keys[i]!);
   }
+  const candidates = [...distances].sort((a, b) => b[1] - a[1]).slice(0, 32).map(([d]) => d);
   let best: number | undefined;
-  let bestCount = 2;
-  for (const [d, c] of counts) {
-    if (c > bestCount || (c === bestCount && best !== undefined && d < best)) {
+  let bestMatches = 2;
+  for (const d of candidates) {
+    let matches = 0;
+    for (let i = from; i < window; i++) if (at.get(slots[i]! + d) === keys[i]) matches++;
+    if (matches > bestMatches || (matches === bestMatches && best !== undefined && d < best)) {
       best = d;
-      bestCount = c;
+      bestMatches = matches;
     }
   }
   return best;

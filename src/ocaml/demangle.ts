@@ -72,5 +72,6 @@ export function demangle(symbol: string): Demangled {
     return { name: body, module: body, ocaml: true };
   }
   const module = modules.map(unescape).join('.');
-  return { name: fn === undefined || fn === '' ? module : `${module}.${cleanFunctionName(fn)}`, module, ocaml: true };
+  if (fn === undefined || fn === '') return { name: module, module, ocaml: true };
+  return { name: module ? `${module}.${cleanFunctionName(fn)}` : cleanFunctionName(fn), module, ocaml: true };
 }

@@ -1,0 +1,21 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { EXIT, UserError } from '../src/errors.js';
+
+export function usageError(message: string): UserError {
+  return new UserError(message, EXIT.usage, 'Run `lwt-regress --help` for usage');
+}
+
+/** util.parseArgs with its errors turned into one-line usage errors. */
+export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw usageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').replace(/\.$/, ''));
+  }
+}
+
+export function positiveInteger(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) throw usageError(`${flag} must be a positive integer, not '${value}'`);
+  return Number(value);
+}

@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { findCycle, findCycleTolerant } from '../src/analyze/cycle.js';
+
+/** The shortest unit whose repetition gives `unit` (abab -> ab). */
+function primitiveLength(unit: number[]): number {
+  for (let p = 1; p <= unit.length; p++) {
+    if (unit.length % p === 0 && unit.every((k, i) => k === unit[i % p])) return p;
+  }
+  return unit.length;
+}
+
+// Keys from disjoint ranges, so that junk and head cannot continue the cycle by accident.
+const unitArb = fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 12 });
+const junkArb = fc.array(fc.integer({ min: 100, max: 199 }), { maxLength: 3 });
+const headArb = fc.array(fc.integer({ min: 200, max: 299 }), { maxLength: 10 });
+
+describe('findCycle', () => {
+  it('recovers the shortest unit, its start and its end from junk + partial + unit^n + head', () => {
+    fc.assert(
+      fc.property(unitArb, fc.integer({ min: 4, max: 300 }), fc.nat(), junkArb, headArb, (unit, reps, cut, junk, head) => {
+        const partial = unit.slice(cut % unit.length);
+        const frames = [-1, ...junk, ...partial, ...Array.from({ length: reps }, () => unit).flat(), ...head];
+        const found = findCycle(frames, 1);
+        const p = primitiveLength(unit);
+        expect(found).toBeDefined();
+        expect(found!.period).toBe(p);
+        expect(found!.start).toBe(1 + junk.length);
+        expect(found!.end).toBe(1 + junk.length + partial.length + reps * unit.length);
+        expect(found!.repetitions).toBe(Math.floor((partial.length + reps * unit.length) / p));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('finds no cycle where nothing repeats', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer(), { maxLength: 200 }), (keys) => {
+        expect(findCycle([-1, ...keys], 1)).toBeUndefined();
+      }),
+    );
+  });
+
+  it('finds no cycle in fewer than four repetitions', () => {
+    expect(findCycle([-1, 1, 2, 3, 1, 2, 3, 1, 2, 3, 9], 1)).toBeUndefined();
+    expect(findCycle([-1, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 9], 1)).toMatchObject({ period: 3, repetitions: 4, end: 13 });
+  });
+
+  it('prefers the cycle covering the most frames over a short one at the top', () => {
+    const frames = [-1, 7, 7, 7, 7, 7, ...Array.from({ length: 50 }, () => [1, 2]).flat(), 300];
+    expect(findCycle(frames, 1)).toMatchObject({ period: 2, start: 6, end: 106 });
+  });
+
+  it('handles a million-frame self-recursion', () => {
+    const frames = new Float64Array(1_000_002).fill(5);
+    frames[0] = -1;
+    frames[1_000_001] = 9;
+    expect(findCycle(frames, 1)).toMatchObject({ period: 1, repetitions: 1_000_000 });
+  });
+});
+
+describe('findCycleTolerant', () => {
+  it('sees through stale words scattered in the stack', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 6, max: 200 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (unit, reps, noiseAt) => {
+          // Each frame is 16 bytes; a noise word sits in the middle of some of them, with a unique value.
+          const frames: { key: number; slot: number }[] = [];
+          let slot = 0x7000;
+          const noisy = new Set(noiseAt.map((n) => n % (reps * unit.length)));
+          let n = 0;
+          for (let r = 0; r < reps; r++) {
+            for (const key of unit) {
+              if (noisy.has(n)) frames.push({ key: 1_000_000 + n, slot: slot + 8 });
+              frames.push({ key, slot: slot + 16 });
+              slot += 16;
+              n++;
+            }
+          }
+          frames.push({ key: 999, slot: slot + 16 });
+          const keys = [-1, ...frames.map((f) => f.key)];
+          const slots = [-1, ...frames.map((f) => f.slot)];
+          const found = findCycleTolerant(keys, slots, 1);
+          expect(found).toBeDefined();
+          expect(found!.cycle.period).toBe(primitiveLength(unit));
+          expect(keys[found!.cycle.end]).toBe(999);
+          // Only the stale words inside the region are noise.
+          for (const i of found!.noise) expect(keys[i]).toBeGreaterThanOrEqual(1_000_000);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

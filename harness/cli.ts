@@ -1,22 +1,26 @@
 #!/usr/bin/env node
 import { EXIT, UserError } from '../src/errors.js';
 import { usageError } from './args.js';
-import { ANALYZE_USAGE, analyzeCommand } from './commands/analyze.js';
-import { DEMO_USAGE, demoCommand } from './commands/demo.js';
 
 const USAGE = `usage: lwt-regress <command> [options]
 
 commands:
-${ANALYZE_USAGE}
-${DEMO_USAGE}
+  analyze <executable> <core> [--json] [--mode exact|scan] [--max-frames N]
+      Find the recurring call cycle in the core of a crashed OCaml program.
+  demo
+      Build the wakeup-chain case against the installed Lwt, crash it under a 1 MiB stack,
+      and analyze its core; keeps binary and core under artifacts/demo/.
 
 exit codes: 0 done, 1 failed verdict, 2 usage, 3 unreadable file, 4 not an x86-64 ELF file,
             5 truncated or corrupt file, 6 core not from this executable, 7 no stack in the core,
             8 missing or unusable tool (ocamlfind, gdb, opam, git)`;
 
-const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
-  analyze: analyzeCommand,
-  demo: demoCommand,
+type Command = (args: string[]) => number | Promise<number>;
+
+// Loaded on demand: `analyze` must start fast, and the build and run commands pull in execa.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  analyze: async () => (await import('./commands/analyze.js')).analyzeCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -26,9 +30,9 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   try {
-    const run = COMMANDS[command];
-    if (!run) throw usageError(`unknown command '${command}'`);
-    return await run(rest);
+    const load = COMMANDS[command];
+    if (!load) throw usageError(`unknown command '${command}'`);
+    return await (await load())(rest);
   } catch (error) {
     if (error instanceof UserError) {
       process.stderr.write(`lwt-regress: ${error.describe()}\n`);

@@ -4,9 +4,6 @@ import { FileReader } from '../../src/io/file-reader.js';
 import { formatAnalysis } from '../../src/report/analysis-text.js';
 import { parse, positiveInteger, usageError } from '../args.js';
 
-export const ANALYZE_USAGE = `  analyze <executable> <core> [--json] [--mode exact|scan] [--max-frames N]
-      Find the recurring call cycle in the core of a crashed OCaml program.`;
-
 export function analyzeCommand(args: string[]): number {
   const { values, positionals } = parse({
     args,

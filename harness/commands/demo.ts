@@ -10,10 +10,6 @@ import { buildProgram } from '../../src/toolchain/build.js';
 import { findToolchain, hasSystemStack } from '../../src/toolchain/ocamlfind.js';
 import { parse } from '../args.js';
 
-export const DEMO_USAGE = `  demo
-      Build the wakeup-chain case against the installed Lwt, crash it under a 1 MiB stack,
-      and analyze its core; keeps binary and core under artifacts/demo/.`;
-
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 export async function demoCommand(args: string[]): Promise<number> {

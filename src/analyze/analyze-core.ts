@@ -11,7 +11,7 @@ import { EXIT, UserError } from '../errors.js';
 import { demangle } from '../ocaml/demangle.js';
 import { decodeLocation, type FrameTables, readFrameTables } from '../ocaml/frametable.js';
 import { ReturnAddressOracle } from '../ocaml/return-address.js';
-import { type StackFrames, walkStack } from '../ocaml/stack-walk.js';
+import { METHODS, type StackFrames, walkStack } from '../ocaml/stack-walk.js';
 import { type CycleMatch, findCycle, findCycleTolerant } from './cycle.js';
 import { ANALYSIS_SCHEMA, ANALYSIS_SCHEMA_VERSION, type AnalysisReport, type CycleReport, type FrameInfo, type Verdict } from './report.js';
 
@@ -27,6 +27,8 @@ export interface Analysis {
   /** Every frame found, for callers that need more than the report lists. */
   frames: StackFrames;
   describeFrame(index: number): FrameInfo;
+  /** Milliseconds per phase, for the benchmark. */
+  timings: { open: number; frameTables: number; walk: number; cycle: number; report: number };
 }
 
 const SIGSEGV = 11;
@@ -41,6 +43,13 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** From an executable and its core to the recurring cycle. Pure: reads only through the two readers. */
 export function analyzeCore(executable: ByteReader, core: ByteReader, options: AnalyzeOptions = {}): Analysis {
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = now - mark;
+    mark = now;
+    return ms;
+  };
   const mode = options.mode ?? 'exact';
   const maxFrames = options.maxFrames ?? Number.POSITIVE_INFINITY;
   const exe = openElf(executable);
@@ -60,6 +69,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
     );
   }
   const stack = new StackMemory(region, Math.max(region.start, regs.rsp));
+  const openMs = lap();
 
   const tables = mode === 'exact' ? loadFrameTables(image, notes) : undefined;
   if (mode === 'scan') notes.push('scan mode: frames are stack words that look like return addresses, not an exact walk');
@@ -67,6 +77,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
     .filter((s) => s.type === PT_LOAD && s.flags & PF_X)
     .map((s) => ({ start: s.vaddr + image.bias, end: s.vaddr + image.bias + s.memsz }));
   const oracle = new ReturnAddressOracle(image.memory, symbols, code, image.bias);
+  const frameTablesMs = lap();
   const frames = walkStack({
     stack,
     descriptors: tables?.descriptors,
@@ -76,10 +87,12 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
     maxFrames,
   });
 
-  const scanned = frames.methods.filter((m) => m === 'scanned').length;
+  const walkMs = lap();
+  const scanned = frames.scanned;
   const walkMode = tables && scanned < frames.pcs.length / 2 ? 'exact' : 'scan';
   const found = walkMode === 'exact' ? { cycle: findCycle(frames.pcs, 1), noise: [] as number[] } : findCycleTolerant(frames.pcs, frames.slots, 1);
   const cycle = found?.cycle;
+  const cycleMs = lap();
 
   const describeFrame = (index: number): FrameInfo => describe(image, symbols, tables, frames, index);
   const signo = image.core.signal?.signo ?? image.core.thread.signal;
@@ -127,7 +140,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
     walk: {
       mode: walkMode,
       totalFrames: total,
-      exactFrames: frames.methods.filter((m) => m === 'exact' || m === 'context').length,
+      exactFrames: total - scanned - 1,
       scannedFrames: scanned,
       ended: frames.ended,
       maxFrames: Number.isFinite(maxFrames) ? maxFrames : null,
@@ -138,7 +151,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
     omittedFrames: Math.max(0, total - listed),
     notes,
   };
-  return { report, frames, describeFrame };
+  return { report, frames, describeFrame, timings: { open: openMs, frameTables: frameTablesMs, walk: walkMs, cycle: cycleMs, report: lap() } };
 }
 
 function loadFrameTables(image: ProcessImage, notes: string[]): FrameTables | undefined {
@@ -175,7 +188,7 @@ function cycleReport(cycle: CycleMatch, noise: number, frames: StackFrames, desc
 
 function describe(image: ProcessImage, symbols: SymbolTable, tables: FrameTables | undefined, frames: StackFrames, index: number): FrameInfo {
   const pc = frames.pcs[index]!;
-  const method = frames.methods[index]!;
+  const method = METHODS[frames.methods[index]!]!;
   const slot = frames.slots[index]!;
   // A return address may point just past a call at a function's very end, so look up pc - 1.
   const hit = symbols.lookup(pc - image.bias - (method === 'register' ? 0 : 1));

@@ -43,11 +43,13 @@ export function dataSymbolAddress(elf: ElfFile, name: string): number | undefine
     if (!strings) continue;
     const syms = sectionView(elf.reader, table);
     const strs = sectionView(elf.reader, strings);
+    // Compare bytes in place: decoding every name of a large table costs more than the whole walk.
+    const wanted = Buffer.from(`${name}\0`, 'latin1');
     for (let at = 24; at + 24 <= syms.length; at += 24) {
       const kind = syms.u8(at + 4) & 0xf;
-      if ((kind === STT_OBJECT || kind === STT_NOTYPE) && syms.u16(at + 6) !== 0 && strs.cstring(syms.u32(at)) === name) {
-        return syms.u64(at + 8);
-      }
+      if ((kind !== STT_OBJECT && kind !== STT_NOTYPE) || syms.u16(at + 6) === 0) continue;
+      const offset = syms.u32(at);
+      if (offset + wanted.length <= strs.length && wanted.equals(strs.bytes.subarray(offset, offset + wanted.length))) return syms.u64(at + 8);
     }
   }
   return undefined;

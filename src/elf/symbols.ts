@@ -1,5 +1,6 @@
 import type { ByteReader } from './byte-reader.js';
 import { type Section, SHT_DYNSYM, SHT_SYMTAB, sectionView } from './sections.js';
+import type { View } from './view.js';
 
 const STT_FUNC = 2;
 const SYM_SIZE = 24;
@@ -20,7 +21,9 @@ export class SymbolTable {
   private constructor(
     private readonly starts: Float64Array,
     private readonly ends: Float64Array,
-    private readonly names: string[],
+    /** Offsets into the string table: names are decoded only for the few frames reported. */
+    private readonly nameOffsets: Uint32Array,
+    private readonly strings: View | undefined,
     /** Which table the symbols came from: 'symtab', 'dynsym' or 'none'. */
     readonly source: 'symtab' | 'dynsym' | 'none',
   ) {}
@@ -29,17 +32,17 @@ export class SymbolTable {
     const symtab = sections.find((s) => s.type === SHT_SYMTAB);
     const dynsym = sections.find((s) => s.type === SHT_DYNSYM);
     const chosen = symtab ?? dynsym;
-    if (!chosen) return new SymbolTable(new Float64Array(0), new Float64Array(0), [], 'none');
+    if (!chosen) return new SymbolTable(new Float64Array(0), new Float64Array(0), new Uint32Array(0), undefined, 'none');
     const strtab = sections[chosen.link];
     const strings = strtab ? sectionView(reader, strtab) : undefined;
     const table = sectionView(reader, chosen);
-    const found: { start: number; size: number; name: string }[] = [];
+    const found: { start: number; size: number; name: number }[] = [];
     for (let at = SYM_SIZE; at + SYM_SIZE <= table.length; at += SYM_SIZE) {
       const info = table.u8(at + 4);
       const shndx = table.u16(at + 6);
       const value = table.u64(at + 8);
       if ((info & 0xf) !== STT_FUNC || shndx === 0 || value === 0) continue;
-      found.push({ start: value, size: table.u64(at + 16), name: strings ? strings.cstring(table.u32(at)) : '' });
+      found.push({ start: value, size: table.u64(at + 16), name: table.u32(at) });
     }
     found.sort((a, b) => a.start - b.start || b.size - a.size);
     const unique = found.filter((s, i) => i === 0 || s.start !== found[i - 1]!.start);
@@ -50,11 +53,7 @@ export class SymbolTable {
       // A symbol without a size reaches to the next one.
       ends[i] = s.size > 0 ? s.start + s.size : (unique[i + 1]?.start ?? s.start + 1);
     });
-    return new SymbolTable(starts, ends, unique.map((s) => s.name), symtab ? 'symtab' : 'dynsym');
-  }
-
-  get count(): number {
-    return this.names.length;
+    return new SymbolTable(starts, ends, Uint32Array.from(unique, (s) => s.name), strings, symtab ? 'symtab' : 'dynsym');
   }
 
   /** The function containing a link-time address, if any. */
@@ -68,12 +67,6 @@ export class SymbolTable {
     }
     if (hi < 0 || address >= this.ends[hi]!) return undefined;
     const start = this.starts[hi]!;
-    return { name: this.names[hi]!, address: start, offset: address - start };
-  }
-
-  /** The link-time address of a function symbol by exact name. */
-  addressOf(name: string): number | undefined {
-    const i = this.names.indexOf(name);
-    return i >= 0 ? this.starts[i] : undefined;
+    return { name: this.strings ? this.strings.cstring(this.nameOffsets[hi]!) : '', address: start, offset: address - start };
   }
 }

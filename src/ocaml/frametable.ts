@@ -10,8 +10,72 @@ export interface FrameDescriptor {
 
 export const RETURN_TO_C = 0xffff;
 
+/**
+ * Return address -> descriptor, as open addressing over typed arrays: the
+ * walk looks one up per frame, and a Map keyed by 47-bit doubles costs several
+ * times more per look-up than this.
+ */
+export class DescriptorTable {
+  private keys = new Float64Array(1024);
+  private sizes = new Uint16Array(1024);
+  private infos = new Float64Array(1024);
+  private mask = 1023;
+  size = 0;
+
+  private static hash(pc: number): number {
+    const lo = pc >>> 0;
+    return Math.imul(lo ^ (lo >>> 16) ^ ((pc / 0x1_0000_0000) >>> 0), 0x45d9f3b) >>> 0;
+  }
+
+  set(pc: number, frameSize: number, debugInfo: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    let i = DescriptorTable.hash(pc) & this.mask;
+    while (this.keys[i] !== 0 && this.keys[i] !== pc) i = (i + 1) & this.mask;
+    if (this.keys[i] === 0) this.size++;
+    this.keys[i] = pc;
+    this.sizes[i] = frameSize;
+    this.infos[i] = debugInfo;
+  }
+
+  /** The slot of `pc`, or -1: pass it to frameSizeAt / debugInfoAt. */
+  find(pc: number): number {
+    if (pc === 0) return -1;
+    let i = DescriptorTable.hash(pc) & this.mask;
+    for (;;) {
+      const k = this.keys[i];
+      if (k === pc) return i;
+      if (k === 0) return -1;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  frameSizeAt(slot: number): number {
+    return this.sizes[slot]!;
+  }
+
+  has(pc: number): boolean {
+    return this.find(pc) >= 0;
+  }
+
+  get(pc: number): FrameDescriptor | undefined {
+    const slot = this.find(pc);
+    return slot < 0 ? undefined : { frameSize: this.sizes[slot]!, debugInfo: this.infos[slot]! };
+  }
+
+  private grow(): void {
+    const { keys, sizes, infos } = this;
+    const n = keys.length * 2;
+    this.keys = new Float64Array(n);
+    this.sizes = new Uint16Array(n);
+    this.infos = new Float64Array(n);
+    this.mask = n - 1;
+    this.size = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.set(keys[i]!, sizes[i]!, infos[i]!);
+  }
+}
+
 export interface FrameTables {
-  descriptors: Map<number, FrameDescriptor>;
+  descriptors: DescriptorTable;
   /** Modules whose table was read. */
   modules: number;
 }
@@ -30,7 +94,7 @@ const MAX_DESCRIPTORS_PER_MODULE = 10_000_000;
  * fewer descriptors, never a hang.
  */
 export function readFrameTables(memory: AddressSpace, frametableAddress: number): FrameTables {
-  const descriptors = new Map<number, FrameDescriptor>();
+  const descriptors = new DescriptorTable();
   let modules = 0;
   for (let i = 0; i < MAX_MODULES; i++) {
     const table = memory.u64(frametableAddress + i * 8);
@@ -41,7 +105,7 @@ export function readFrameTables(memory: AddressSpace, frametableAddress: number)
   return { descriptors, modules };
 }
 
-function readModuleTable(memory: AddressSpace, table: number, into: Map<number, FrameDescriptor>): void {
+function readModuleTable(memory: AddressSpace, table: number, into: DescriptorTable): void {
   const block = memory.block(table);
   if (!block) return;
   const { bytes, start } = block;
@@ -70,7 +134,7 @@ function readModuleTable(memory: AddressSpace, table: number, into: Map<number, 
       debugInfo = start + p + dv.getUint32(p, true);
       p += 4 * (frameSize & 2 ? numAllocs : 1);
     }
-    into.set(retaddr, { frameSize: frameSize === RETURN_TO_C ? RETURN_TO_C : frameSize & 0xfffc, debugInfo });
+    if (retaddr !== 0) into.set(retaddr, frameSize === RETURN_TO_C ? RETURN_TO_C : frameSize & 0xfffc, debugInfo);
     at = (p + 7) & ~7;
   }
 }

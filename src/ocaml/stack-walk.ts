@@ -1,5 +1,5 @@
 import type { StackMemory } from '../core/stack-memory.js';
-import { type FrameDescriptor, RETURN_TO_C } from './frametable.js';
+import { type DescriptorTable, RETURN_TO_C } from './frametable.js';
 
 /**
  * How a frame was found: `register` is the faulting pc itself; `exact` came
@@ -8,50 +8,72 @@ import { type FrameDescriptor, RETURN_TO_C } from './frametable.js';
  */
 export type FrameMethod = 'register' | 'exact' | 'context' | 'scanned';
 
+/** Frame methods as small codes: a deep stack has ~10^6 frames, and strings per frame cost GC time. */
+export const METHODS: readonly FrameMethod[] = ['register', 'exact', 'context', 'scanned'];
+const REGISTER = 0;
+const EXACT = 1;
+const CONTEXT = 2;
+const SCANNED = 3;
+
 export interface StackFrames {
   /** Program counters from the fault (index 0) toward main. */
   pcs: Float64Array;
   /** Stack address each pc was read from (-1 for the register). */
   slots: Float64Array;
-  methods: FrameMethod[];
+  /** Index into METHODS per frame. */
+  methods: Uint8Array;
+  /** Frames found by scanning rather than by the frame tables or the register. */
+  scanned: number;
   /** Why the walk stopped. */
   ended: 'bottom' | 'unknown-return-address' | 'stack-end' | 'max-frames' | 'corrupt-frame';
 }
 
 export interface WalkInput {
   stack: StackMemory;
-  descriptors: Map<number, FrameDescriptor> | undefined;
+  descriptors: DescriptorTable | undefined;
   isReturnAddress: (value: number) => boolean;
   pc: number;
   sp: number;
   maxFrames: number;
 }
 
-/** Growable parallel arrays: a deep stack has ~10^6 frames; typed arrays keep that to a few MB. */
+/** Growable parallel typed arrays, sized from the stack so that a deep walk rarely grows them. */
 class FrameBuffer {
-  pcs = new Float64Array(1024);
-  slots = new Float64Array(1024);
-  methods: FrameMethod[] = [];
+  pcs: Float64Array;
+  slots: Float64Array;
+  methods: Uint8Array;
   length = 0;
+  scanned = 0;
 
-  push(pc: number, slot: number, method: FrameMethod): void {
+  constructor(expected: number) {
+    const n = Math.max(64, expected);
+    this.pcs = new Float64Array(n);
+    this.slots = new Float64Array(n);
+    this.methods = new Uint8Array(n);
+  }
+
+  push(pc: number, slot: number, method: number): void {
     if (this.length === this.pcs.length) {
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.pcs = grow(this.pcs);
-      this.slots = grow(this.slots);
+      const pcs = new Float64Array(this.length * 2);
+      const slots = new Float64Array(this.length * 2);
+      const methods = new Uint8Array(this.length * 2);
+      pcs.set(this.pcs);
+      slots.set(this.slots);
+      methods.set(this.methods);
+      this.pcs = pcs;
+      this.slots = slots;
+      this.methods = methods;
     }
     this.pcs[this.length] = pc;
     this.slots[this.length] = slot;
-    this.methods.push(method);
+    this.methods[this.length] = method;
+    if (method === SCANNED) this.scanned++;
     this.length++;
   }
 
   finish(ended: StackFrames['ended']): StackFrames {
-    return { pcs: this.pcs.subarray(0, this.length), slots: this.slots.subarray(0, this.length), methods: this.methods, ended };
+    const n = this.length;
+    return { pcs: this.pcs.subarray(0, n), slots: this.slots.subarray(0, n), methods: this.methods.subarray(0, n), scanned: this.scanned, ended };
   }
 }
 
@@ -67,8 +89,9 @@ const CONFIRM_FRAMES = 32;
  */
 export function walkStack(input: WalkInput): StackFrames {
   const { stack, descriptors, isReturnAddress, maxFrames } = input;
-  const out = new FrameBuffer();
-  out.push(input.pc, -1, 'register');
+  // OCaml frames are at least 16 bytes apart in practice; grow past that if needed.
+  const out = new FrameBuffer(Math.min((stack.high - stack.low) / 16, maxFrames) + 64);
+  out.push(input.pc, -1, REGISTER);
   let slot = Math.max(input.sp, stack.low);
   slot += (8 - (slot % 8)) % 8;
 
@@ -77,7 +100,7 @@ export function walkStack(input: WalkInput): StackFrames {
     for (; a + 8 <= limit && out.length < maxFrames; a += 8) {
       const word = stack.u64(a)!;
       if (descriptors && descriptors.has(word) && chainHolds(stack, descriptors, a)) return a;
-      if (isReturnAddress(word)) out.push(word, a, 'scanned');
+      if (isReturnAddress(word)) out.push(word, a, SCANNED);
     }
     return a;
   };
@@ -98,14 +121,16 @@ export function walkStack(input: WalkInput): StackFrames {
   return out.finish('max-frames');
 }
 
-function chainHolds(stack: StackMemory, descriptors: Map<number, FrameDescriptor>, slot: number): boolean {
+function chainHolds(stack: StackMemory, descriptors: DescriptorTable, slot: number): boolean {
   let sp = slot + 8;
   let pc = stack.u64(slot)!;
   for (let n = 0; n < CONFIRM_FRAMES; n++) {
-    const d = descriptors.get(pc);
-    if (!d) return false;
-    if (d.frameSize === RETURN_TO_C) return true;
-    sp += d.frameSize;
+    const at = descriptors.find(pc);
+    if (at < 0) return false;
+    const frameSize = descriptors.frameSizeAt(at);
+    if (frameSize === RETURN_TO_C) return true;
+    if (frameSize < 8) return false;
+    sp += frameSize;
     const next = stack.u64(sp - 8);
     if (next === undefined) return sp === stack.high;
     pc = next;
@@ -115,7 +140,7 @@ function chainHolds(stack: StackMemory, descriptors: Map<number, FrameDescriptor
 
 function walkExact(
   stack: StackMemory,
-  descriptors: Map<number, FrameDescriptor>,
+  descriptors: DescriptorTable,
   start: number,
   out: FrameBuffer,
   maxFrames: number,
@@ -123,21 +148,22 @@ function walkExact(
 ): { reason: StackFrames['ended']; nextSlot: number } {
   let slot = start;
   let pc = stack.u64(slot)!;
-  let method: FrameMethod = 'exact';
+  let method = EXACT;
   let sp = slot + 8;
   while (out.length < maxFrames) {
-    const d = descriptors.get(pc);
-    if (!d) return { reason: 'unknown-return-address', nextSlot: slot + 8 };
+    const at = descriptors.find(pc);
+    if (at < 0) return { reason: 'unknown-return-address', nextSlot: slot + 8 };
     out.push(pc, slot, method);
-    if (d.frameSize !== RETURN_TO_C) {
+    const frameSize = descriptors.frameSizeAt(at);
+    if (frameSize !== RETURN_TO_C) {
       // Every frame holds at least its return address; less would loop forever.
-      if (d.frameSize < 8) return { reason: 'corrupt-frame', nextSlot: sp };
-      sp += d.frameSize;
+      if (frameSize < 8) return { reason: 'corrupt-frame', nextSlot: sp };
+      sp += frameSize;
       slot = sp - 8;
       const next = stack.u64(slot);
       if (next === undefined) return { reason: 'stack-end', nextSlot: sp };
       pc = next;
-      method = 'exact';
+      method = EXACT;
       continue;
     }
     // Return into C: the runtime saved the previous OCaml chunk's bottom and
@@ -149,12 +175,12 @@ function walkExact(
     if (bottom <= sp || bottom > stack.high) return { reason: 'corrupt-frame', nextSlot: sp };
     for (let a = sp + 32; a + 8 <= bottom - 8 && out.length < maxFrames; a += 8) {
       const word = stack.u64(a)!;
-      if (isReturnAddress(word)) out.push(word, a, 'scanned');
+      if (isReturnAddress(word)) out.push(word, a, SCANNED);
     }
     sp = bottom;
     slot = bottom - 8;
     pc = last;
-    method = 'context';
+    method = CONTEXT;
   }
   return { reason: 'max-frames', nextSlot: slot };
 }

@@ -1,0 +1,106 @@
+import type { ElfFile } from '../elf/elf-file.js';
+import { ET_CORE, ET_DYN } from '../elf/header.js';
+import { buildIdOf, parseNotes } from '../elf/notes.js';
+import { PT_LOAD, PT_NOTE } from '../elf/segments.js';
+import { View } from '../elf/view.js';
+import { EXIT, UserError } from '../errors.js';
+import { AddressSpace, type MemoryRegion } from './address-space.js';
+import type { CoreDump } from './core-dump.js';
+import { AT_ENTRY } from './notes.js';
+
+/** The crashed process as the analyzer sees it: the executable placed at its load address, over the core's memory. */
+export interface ProcessImage {
+  exe: ElfFile;
+  core: CoreDump;
+  /** Load bias: run-time address minus link-time address (0 unless PIE). */
+  bias: number;
+  memory: AddressSpace;
+  /** How we know the core belongs to the executable. */
+  matchedBy: 'build-id' | 'mappings';
+}
+
+const PAGE = 4096;
+const pageDown = (n: number) => n - (n % PAGE);
+
+export function bindProcess(exe: ElfFile, core: CoreDump): ProcessImage {
+  if (exe.header.type === ET_CORE) {
+    throw new UserError(`${exe.reader.name} is a core dump, not an executable`, EXIT.usage, 'Pass the executable first and the core second: lwt-regress analyze <executable> <core>');
+  }
+  const bias = loadBias(exe, core);
+  const coreRegions: MemoryRegion[] = core.loads.map((s) => ({ start: s.vaddr, end: s.vaddr + s.filesz, reader: core.elf.reader, offset: s.offset, origin: 'core' }));
+  const coreOnly = new AddressSpace(coreRegions);
+  const matchedBy = checkBelongs(exe, core, bias, coreOnly);
+  const exeRegions: MemoryRegion[] = exe.segments
+    .filter((s) => s.type === PT_LOAD && s.filesz > 0)
+    .map((s) => ({ start: s.vaddr + bias, end: s.vaddr + bias + s.filesz, reader: exe.reader, offset: s.offset, origin: 'executable' }));
+  return { exe, core, bias, memory: new AddressSpace([...coreRegions, ...exeRegions]), matchedBy };
+}
+
+function mismatch(exe: ElfFile, core: CoreDump, why: string): UserError {
+  return new UserError(
+    `core ${core.elf.reader.name} was not dumped by executable ${exe.reader.name}: ${why}`,
+    EXIT.mismatch,
+    'Pass the exact binary that crashed (the same build; lwt-regress keeps it beside the core in artifacts/)',
+  );
+}
+
+/**
+ * The build-id of the program that crashed, read from its ELF header and
+ * notes as the kernel dumped them (the first page of every ELF mapping is kept
+ * by default): the mapping at file offset 0 of the file that holds the entry point.
+ */
+function mainProgramBuildId(core: CoreDump, memory: AddressSpace): string | undefined {
+  const entry = core.auxv.get(AT_ENTRY);
+  if (entry === undefined) return undefined;
+  const holder = core.files.find((f) => entry >= f.start && entry < f.end);
+  const base = holder && core.files.find((f) => f.path === holder.path && f.fileOffset === 0);
+  if (!base) return undefined;
+  const header = memory.read(base.start, 64);
+  if (!header) return undefined;
+  const h = new View(header, 'program header in the core');
+  const phoff = h.u64(32);
+  const phnum = h.u16(56);
+  const table = memory.read(base.start + phoff, phnum * 56);
+  if (!table || phnum === 0) return undefined;
+  const t = new View(table, 'program headers in the core');
+  const first = [...Array(phnum).keys()].map((i) => i * 56).find((at) => t.u32(at) === PT_LOAD);
+  if (first === undefined) return undefined;
+  const loadBias = base.start - pageDown(t.u64(first + 16));
+  for (let i = 0; i < phnum; i++) {
+    if (t.u32(i * 56) !== PT_NOTE) continue;
+    const notes = memory.read(t.u64(i * 56 + 16) + loadBias, t.u64(i * 56 + 32));
+    const id = notes && buildIdOf(parseNotes(new View(notes, 'notes in the core')));
+    if (id) return id;
+  }
+  return undefined;
+}
+
+function loadBias(exe: ElfFile, core: CoreDump): number {
+  const entry = core.auxv.get(AT_ENTRY);
+  if (entry !== undefined) {
+    const bias = entry - exe.header.entry;
+    if (exe.header.type !== ET_DYN && bias !== 0) throw mismatch(exe, core, `the process started at 0x${entry.toString(16)}, the executable's entry point is 0x${exe.header.entry.toString(16)}`);
+    if (bias % PAGE !== 0) throw mismatch(exe, core, `entry point 0x${entry.toString(16)} in the core does not fit the executable's 0x${exe.header.entry.toString(16)}`);
+    return bias;
+  }
+  if (exe.header.type !== ET_DYN) return 0;
+  const first = exe.segments.find((s) => s.type === PT_LOAD);
+  const name = exe.reader.name.split('/').pop();
+  const mapping = core.files.find((f) => f.fileOffset === 0 && f.path.split('/').pop() === name);
+  if (!first || !mapping) throw mismatch(exe, core, 'the core records neither its entry point nor a mapping of this file');
+  return mapping.start - pageDown(first.vaddr);
+}
+
+/** Build-id when the core kept the executable's first page (the default), else the layout of its mappings. */
+function checkBelongs(exe: ElfFile, core: CoreDump, bias: number, coreMemory: AddressSpace): ProcessImage['matchedBy'] {
+  const coreId = mainProgramBuildId(core, coreMemory);
+  if (exe.buildId && coreId) {
+    if (coreId !== exe.buildId) throw mismatch(exe, core, `build-id ${coreId} in the core, ${exe.buildId} in the executable`);
+    return 'build-id';
+  }
+  const loads = exe.segments.filter((s) => s.type === PT_LOAD);
+  const mapped = loads.every((s) => core.files.some((f) => f.start === pageDown(s.vaddr + bias) && f.fileOffset === pageDown(s.offset)));
+  if (core.files.length > 0 && !mapped) throw mismatch(exe, core, 'the process\'s file mappings do not match the executable\'s segments');
+  if (core.files.length === 0 && core.auxv.size === 0) throw mismatch(exe, core, 'the core has neither a build-id, file mappings nor an auxiliary vector to check against');
+  return 'mappings';
+}

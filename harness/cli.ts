@@ -1,19 +1,24 @@
 #!/usr/bin/env node
 import { EXIT, UserError } from '../src/errors.js';
 import { usageError } from './args.js';
+import { SELECTION_HELP } from './selection.js';
 
 const USAGE = `usage: lwt-regress <command> [options]
 
 commands:
   analyze <executable> <core> [--json] [--mode exact|scan] [--max-frames N]
       Find the recurring call cycle in the core of a crashed OCaml program.
+  run [--lwt V[,V...]] [--case NAME[,NAME...]] [--json] [options]
+      Build the cases against each Lwt, run them under a small stack, analyze the cores,
+      and check each against its expectation. Options:
+${SELECTION_HELP}
   demo
       Build the wakeup-chain case against the installed Lwt, crash it under a 1 MiB stack,
       and analyze its core; keeps binary and core under artifacts/demo/.
 
 exit codes: 0 done, 1 failed verdict, 2 usage, 3 unreadable file, 4 not an x86-64 ELF file,
             5 truncated or corrupt file, 6 core not from this executable, 7 no stack in the core,
-            8 missing or unusable tool (ocamlfind, gdb, opam, git)`;
+            8 missing or unusable tool (ocamlfind, gdb, opam, git), 9 nothing failed but something was untestable`;
 
 type Command = (args: string[]) => number | Promise<number>;
 
@@ -21,6 +26,7 @@ type Command = (args: string[]) => number | Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./commands/analyze.js')).analyzeCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -20,6 +20,8 @@ export const EXIT = {
   noStack: 7,
   /** A required tool (ocamlfind, opam, git, gdb) is missing or unusable. */
   toolchain: 8,
+  /** Nothing failed, but some Lwt version or case could not be tested (build failure). */
+  untestable: 9,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -1,23 +1,20 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { analyzeCore } from '../../src/analyze/analyze-core.js';
 import { EXIT, UserError } from '../../src/errors.js';
 import { FileReader } from '../../src/io/file-reader.js';
 import { formatAnalysis } from '../../src/report/analysis-text.js';
 import { runUnderLimits } from '../../src/run/run-under-limits.js';
 import { buildProgram } from '../../src/toolchain/build.js';
-import { findToolchain, hasSystemStack } from '../../src/toolchain/ocamlfind.js';
+import { findToolchain } from '../../src/toolchain/ocamlfind.js';
+import { projectRoot } from '../../src/paths.js';
 import { parse } from '../args.js';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+const root = projectRoot();
 
 export async function demoCommand(args: string[]): Promise<number> {
   parse({ args, strict: true, options: {} });
   const toolchain = await findToolchain();
-  if (!hasSystemStack(toolchain.ocamlVersion)) {
-    throw new UserError(`OCaml ${toolchain.ocamlVersion} runs OCaml code on its own fiber stacks, so a small ulimit -s cannot make it crash with a core`, EXIT.toolchain, 'Use an OCaml 4.x toolchain (e.g. opam switch create 4.14.2)');
-  }
   const dir = resolve('artifacts', 'demo');
   await mkdir(dir, { recursive: true });
   const built = await buildProgram({

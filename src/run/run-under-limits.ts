@@ -14,6 +14,8 @@ export interface RunRequest {
   stackKiB: number;
   timeoutMs: number;
   capture: CaptureMethod;
+  /** Extra environment, e.g. OCAMLRUNPARAM=b for backtraces. */
+  env?: Record<string, string>;
 }
 
 export interface RunResult {
@@ -44,6 +46,7 @@ export async function runUnderLimits(request: RunRequest): Promise<RunResult> {
 async function runWithKernelCore(request: RunRequest, pathFor: (pid: number, exe: string, cwd: string) => string): Promise<RunResult> {
   const child = execa('sh', ['-c', LIMITS_SCRIPT, String(request.stackKiB), request.executable, ...request.args], {
     cwd: request.cwd,
+    env: request.env,
     reject: false,
     timeout: request.timeoutMs,
     stdin: 'ignore',
@@ -73,6 +76,7 @@ async function runUnderGdb(request: RunRequest, why: string | undefined): Promis
   const gdbArgs = ['-batch', '-nx', '-ex', 'run', '-ex', `generate-core-file ${core}`, '--args', request.executable, ...request.args];
   const result = await execa('sh', ['-c', LIMITS_SCRIPT, String(request.stackKiB), 'gdb', ...gdbArgs], {
     cwd: request.cwd,
+    env: request.env,
     reject: false,
     timeout: request.timeoutMs,
     stdin: 'ignore',

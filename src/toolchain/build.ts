@@ -1,7 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import type { Toolchain } from './ocamlfind.js';
+import { type Toolchain, toolCommand } from './ocamlfind.js';
 
 export interface BuildRequest {
   toolchain: Toolchain;
@@ -29,7 +29,8 @@ export async function buildProgram(request: BuildRequest): Promise<BuildResult> 
     local.push(basename(source));
   }
   const packageArgs = request.packages.length > 0 ? ['-package', request.packages.join(','), '-linkpkg'] : [];
-  const result = await execa(request.toolchain.ocamlfind, ['ocamlopt', '-g', ...packageArgs, ...local, '-o', request.output], {
+  const [file, args] = toolCommand(request.toolchain, 'ocamlfind', ['ocamlopt', '-g', ...packageArgs, ...local, '-o', request.output]);
+  const result = await execa(file, args, {
     cwd: request.workDir,
     reject: false,
     all: true,

@@ -2,25 +2,54 @@ import { execa } from 'execa';
 import { EXIT, UserError } from '../errors.js';
 
 export interface Toolchain {
-  /** The command that runs ocamlfind (a path or a name on PATH). */
-  ocamlfind: string;
   ocamlVersion: string;
+  /** For messages and reports: "ocamlfind on PATH" or "opam switch 4.14.2". */
+  description: string;
+  /** Prepended to every tool command: empty, or `opam exec --switch S --`. */
+  prefix: string[];
 }
 
-const INSTALL_HINT = 'Install OCaml and findlib (Debian/Ubuntu: apt-get install ocaml-nox ocaml-findlib, or run ./setup)';
+export interface ToolchainRequest {
+  /** An opam switch to run the compiler from. */
+  opamSwitch?: string;
+  opamRoot?: string;
+}
 
-/** The OCaml toolchain on PATH, through ocamlfind. */
-export async function findToolchain(ocamlfind = 'ocamlfind'): Promise<Toolchain> {
-  const result = await execa(ocamlfind, ['ocamlopt', '-version'], { reject: false });
-  if (result.failed || result.exitCode !== 0) {
+const INSTALL_HINT = 'Install OCaml and findlib (Debian/Ubuntu: apt-get install ocaml-nox ocaml-findlib, or run ./setup), or name an opam switch with --switch';
+
+/** A command and its arguments, run through the toolchain's prefix (never through a shell). */
+export function toolCommand(toolchain: Pick<Toolchain, 'prefix'>, command: string, args: string[]): [string, string[]] {
+  const [first, ...rest] = [...toolchain.prefix, command, ...args];
+  return [first!, rest];
+}
+
+/** Finds ocamlfind/ocamlopt on PATH or in an opam switch and reads the compiler's version. */
+export async function findToolchain(request: ToolchainRequest = {}): Promise<Toolchain> {
+  const prefix = request.opamSwitch
+    ? ['opam', 'exec', ...(request.opamRoot ? ['--root', request.opamRoot] : []), '--switch', request.opamSwitch, '--']
+    : [];
+  const where = request.opamSwitch ? `opam switch ${request.opamSwitch}` : 'ocamlfind on PATH';
+  const [file, args] = toolCommand({ prefix }, 'ocamlfind', ['ocamlopt', '-version']);
+  const result = await execa(file, args, { reject: false });
+  if (result.exitCode !== 0) {
     const missing = (result as { code?: string }).code === 'ENOENT';
+    if (missing && request.opamSwitch) throw new UserError('opam is not installed, so --switch cannot be used', EXIT.toolchain, 'Install opam (apt-get install opam) or drop --switch to use the compiler on PATH');
+    const detail = String(result.stderr || result.shortMessage).split('\n')[0];
     throw new UserError(
-      missing ? `${ocamlfind} is not installed (not found on PATH)` : `${ocamlfind} ocamlopt does not work: ${String(result.stderr || result.shortMessage).split('\n')[0]}`,
+      missing ? 'ocamlfind is not installed (not found on PATH)' : `${where} cannot run ocamlfind ocamlopt: ${detail}`,
       EXIT.toolchain,
-      INSTALL_HINT,
+      request.opamSwitch ? `Check the switch exists (opam switch list) and has ocamlfind installed (opam install --switch ${request.opamSwitch} ocamlfind)` : INSTALL_HINT,
     );
   }
-  return { ocamlfind, ocamlVersion: result.stdout.trim() };
+  const toolchain = { ocamlVersion: result.stdout.trim(), description: where, prefix };
+  if (!hasSystemStack(toolchain.ocamlVersion)) {
+    throw new UserError(
+      `${where} is OCaml ${toolchain.ocamlVersion}: OCaml 5 runs OCaml code on heap-allocated fiber stacks, so ulimit -s does not bound its recursion and overflows raise Stack_overflow instead of dumping a core`,
+      EXIT.toolchain,
+      'Use an OCaml 4.x compiler for the core path (e.g. opam switch create 4.14.2 and --switch 4.14.2)',
+    );
+  }
+  return toolchain;
 }
 
 /** Whether this OCaml keeps OCaml frames on the system stack (4.x), which the core path needs. */

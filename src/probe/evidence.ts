@@ -1,0 +1,31 @@
+import type { RunResult } from '../run/run-under-limits.js';
+
+/** What one run of a case left behind. */
+export type Evidence =
+  | { kind: 'core'; core: string; signal: string }
+  | { kind: 'signal-without-core'; signal: string; why: string }
+  | { kind: 'exception'; exception: string; backtrace: string[] }
+  | { kind: 'hang'; seconds: number }
+  | { kind: 'clean'; message: string }
+  | { kind: 'incomplete'; message: string }
+  | { kind: 'failure'; exitCode: number | undefined; message: string };
+
+const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
+
+/** Classifies a run: a signal with a core, an uncaught overflow exception, a hang, a clean or incomplete exit, or something else. */
+export function classifyRun(run: RunResult, timeoutMs: number): Evidence {
+  if (run.timedOut) return { kind: 'hang', seconds: timeoutMs / 1000 };
+  if (run.signal) {
+    return run.core
+      ? { kind: 'core', core: run.core, signal: run.signal }
+      : { kind: 'signal-without-core', signal: run.signal, why: run.capture.note ?? 'no core file appeared' };
+  }
+  const fatal = /Fatal error: exception (Stack_overflow|Out_of_memory)/.exec(run.stderr);
+  if (fatal) {
+    const backtrace = run.stderr.split('\n').filter((l) => /^(Raised|Called from|Re-raised)/.test(l));
+    return { kind: 'exception', exception: fatal[1]!, backtrace };
+  }
+  if (run.exitCode === 0 && /^clean:/m.test(run.stdout)) return { kind: 'clean', message: lastLine(run.stdout) };
+  if (/^incomplete:/m.test(run.stdout)) return { kind: 'incomplete', message: lastLine(run.stdout) };
+  return { kind: 'failure', exitCode: run.exitCode, message: lastLine(run.stderr) || lastLine(run.stdout) || `exit ${run.exitCode}` };
+}

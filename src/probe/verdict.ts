@@ -1,0 +1,74 @@
+import type { AnalysisReport } from '../analyze/report.js';
+import type { Expectation } from '../cases/manifest.js';
+import type { Evidence } from './evidence.js';
+
+/** What happened, in the terms expectations use. */
+export interface Observation {
+  outcome: 'cycle' | 'overflow-without-cycle' | 'overflow-exception' | 'clean' | 'hang' | 'incomplete' | 'crash' | 'failure';
+  /** One line for tables and failure messages. */
+  summary: string;
+  /** Names in the cycle (or in the overflow backtrace), top to bottom. */
+  frames: string[];
+  /** Repetitions of the cycle. */
+  depth: number | null;
+}
+
+const n = (x: number) => String(x).replace(/\B(?=(\d{3})+$)/g, ',');
+
+export function observe(evidence: Evidence, analysis: AnalysisReport | undefined): Observation {
+  switch (evidence.kind) {
+    case 'core': {
+      if (!analysis) return { outcome: 'crash', summary: `${evidence.signal} (core not analyzed)`, frames: [], depth: null };
+      if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
+        const c = analysis.cycle;
+        const frames = c.frames.map((f) => f.name);
+        return { outcome: 'cycle', summary: `cycle of ${c.period} × ${n(c.repetitions)}: ${frames.join(' → ')}`, frames, depth: c.repetitions };
+      }
+      if (analysis.verdict === 'stack-overflow-without-cycle') return { outcome: 'overflow-without-cycle', summary: `stack overflow (${evidence.signal}) without a recurring cycle`, frames: analysis.top.map((f) => f.name), depth: null };
+      return { outcome: 'crash', summary: `${evidence.signal}, not a stack overflow: ${analysis.top.slice(0, 3).map((f) => f.name).join(' ← ')}`, frames: analysis.top.map((f) => f.name), depth: null };
+    }
+    case 'signal-without-core':
+      return { outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}`, frames: [], depth: null };
+    case 'exception': {
+      const frames = evidence.backtrace.map((l) => /(?:Called from|Raised at) (\S+)/.exec(l)?.[1] ?? l);
+      return { outcome: 'overflow-exception', summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`, frames, depth: null };
+    }
+    case 'hang':
+      return { outcome: 'hang', summary: `no exit within ${evidence.seconds} s`, frames: [], depth: null };
+    case 'clean':
+      return { outcome: 'clean', summary: evidence.message, frames: [], depth: null };
+    case 'incomplete':
+      return { outcome: 'incomplete', summary: evidence.message, frames: [], depth: null };
+    case 'failure':
+      return { outcome: 'failure', summary: `exit ${evidence.exitCode ?? '?'}: ${evidence.message}`, frames: [], depth: null };
+  }
+}
+
+/**
+ * `Lwt.resolve` names the same function as `Lwt.Resolution_loop.resolve`
+ * (OCaml 4.12+ backtraces give the nested module path, symbols do not).
+ */
+export function sameFunction(expected: string, observed: string): boolean {
+  if (expected === observed) return true;
+  const e = expected.split('.');
+  const o = observed.split('.');
+  return e.length === 2 && o.length > 2 && e[0] === o[0] && e[1] === o[o.length - 1];
+}
+
+export type Judgement = { met: true } | { met: false; why: string };
+
+/**
+ * Did the run do what the manifest expects for this version? A `cycle` needs
+ * a recurring cycle holding every listed frame (an uncaught Stack_overflow
+ * whose backtrace holds them counts too); `clean` needs a complete clean exit.
+ */
+export function judge(expectation: Expectation, observed: Observation): Judgement {
+  if (expectation.outcome === 'clean') {
+    return observed.outcome === 'clean' ? { met: true } : { met: false, why: `expected a clean run, observed ${observed.summary}` };
+  }
+  if (observed.outcome !== 'cycle' && observed.outcome !== 'overflow-exception') {
+    return { met: false, why: `expected a stack overflow with a cycle through ${expectation.frames.join(', ') || 'any frames'}, observed ${observed.summary}` };
+  }
+  const missing = expectation.frames.filter((f) => !observed.frames.some((o) => sameFunction(f, o)));
+  return missing.length === 0 ? { met: true } : { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
+}

@@ -16,8 +16,9 @@ export const SELECTION_OPTIONS = {
   artifacts: { type: 'string' },
 } as const;
 
-export const SELECTION_HELP = `  --lwt V[,V...]        Lwt versions: 'installed' (default), a version (installed, then opam, then the
-                        upstream git repository), or with --lwt-git any tag or commit
+export const SELECTION_HELP = `  --lwt V[,V...]        Lwt versions: 'installed' (default), a version (tried as the installed Lwt,
+                        then opam, then the upstream git repository), 'opam:V' (opam only),
+                        or with --lwt-git any tag or commit
   --case NAME[,NAME...] cases from ocaml-cases/ (default: all)
   --stack KIB           stack limit for the runs, in KiB (default 1024)
   --switch NAME         build with this opam switch's compiler (default: ocamlfind on PATH)

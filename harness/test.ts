@@ -1,20 +1,31 @@
 #!/usr/bin/env node
 /**
  * `npm test`: vitest rejects flags it does not know, so this wrapper reads
- * lwt-regress's own flags, starts vitest through its Node API, and ends with
- * the plain summary line CI reads: `N passed, N failed, N skipped`.
+ * lwt-regress's own flags, checks the selection (toolchain, versions, cases)
+ * before anything runs, starts vitest through its Node API, prints the
+ * version × case table, and ends with the plain summary line CI reads:
+ * `N passed, N failed, N skipped`.
  */
-import { parseArgs } from 'node:util';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
+import { EXIT, UserError } from '../src/errors.js';
+import type { ProbeResult } from '../src/probe/probe.js';
+import { prepareSuite } from '../src/probe/suite.js';
+import { formatMatrix } from '../src/report/matrix-text.js';
+import { parse } from './args.js';
+import { SELECTION_HELP, SELECTION_OPTIONS, toSuiteRequest } from './selection.js';
 
 const HELP = `usage: npm test [-- options]
 
-Runs the unit tests and the analyzer's real-crash tests (real ocamlopt builds, real cores, gdb as the oracle).
+Without options: the unit tests, the analyzer's real-crash tests, the harness tests, and the
+regression suite (every case against the installed Lwt). With any option below: the regression
+suite alone, for the selection given, e.g. npm test -- --lwt 2.3.0 --case mutex-unlock-storm.
 
-options:
-  --filter TEXT   only test files whose path contains TEXT
-  --help          this text`;
+${SELECTION_HELP}
+  --filter TEXT         only test files whose path contains TEXT
+  --help                this text`;
 
 class Tally implements Reporter {
   passed = 0;
@@ -36,23 +47,41 @@ class Tally implements Reporter {
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: process.argv.slice(2), options: { filter: { type: 'string', multiple: true }, help: { type: 'boolean' } }, strict: true }));
-  } catch (error) {
-    process.stderr.write(`lwt-regress test: ${(error as Error).message.split('\n')[0]}. Run \`npm test -- --help\` for usage\n`);
-    return 2;
-  }
+  const { values } = parse({ args: process.argv.slice(2), strict: true, options: { ...SELECTION_OPTIONS, filter: { type: 'string', multiple: true }, help: { type: 'boolean' } } });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
-    return 0;
+    return EXIT.ok;
   }
+  const { filter, help: _help, ...selectionValues } = values;
+  const selected = Object.values(selectionValues).some((v) => v !== undefined);
+  const selection = selected ? toSuiteRequest(selectionValues) : undefined;
+  if (selection) {
+    // Unknown versions or cases, a missing toolchain: one clear line now, not a failing test later.
+    const prepared = await prepareSuite(selection);
+    process.stdout.write(`lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); Lwt ${prepared.sources.map((s) => s.label).join(', ')}; cases ${prepared.cases.map((c) => c.manifest.name).join(', ')}\n`);
+    process.env.LWT_REGRESS_SUITE_ONLY = '1';
+  }
+  const resultsFile = join(process.env.TMPDIR ?? '/tmp', `lwt-regress-results-${process.pid}.jsonl`);
+  await rm(resultsFile, { force: true });
   const tally = new Tally();
-  const vitest = await startVitest('test', values.filter ?? [], { watch: false, reporters: ['default', tally] });
+  const vitest = await startVitest('test', selection ? ['test/regression.test.ts'] : (filter ?? []), {
+    watch: false,
+    reporters: ['default', tally],
+    provide: { selection, resultsFile },
+  });
   await vitest.close();
+  const lines = (await readFile(resultsFile, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  await rm(resultsFile, { force: true });
+  if (lines.length > 0) process.stdout.write(`\n${formatMatrix(lines.map((l) => JSON.parse(l) as ProbeResult))}\n`);
   const failed = tally.failed + tally.errors;
   process.stdout.write(`\n${tally.passed} passed, ${failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}\n`);
-  return failed > 0 || tally.passed === 0 ? 1 : 0;
+  return failed > 0 || tally.passed === 0 ? EXIT.failed : EXIT.ok;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (!(error instanceof UserError)) throw error;
+  process.stderr.write(`lwt-regress: ${error.describe()}\n`);
+  process.exitCode = error.exitCode;
+}

@@ -1,15 +1,25 @@
 import type { TestProject } from 'vitest/node';
 import { dir as tmpDir } from 'tmp-promise';
+import type { SuiteRequest } from '../src/probe/suite.js';
 import { buildAndCrash, type CrashFixture, SPECS } from './support/fixtures.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     crashes: Record<string, CrashFixture>;
+    /** The regression suite's selection, set by `npm test -- --lwt …` (harness/test.ts). */
+    selection: SuiteRequest | undefined;
+    /** Where the regression suite appends one JSON line per probe, for the final table. */
+    resultsFile: string | undefined;
   }
 }
 
 /** Builds and crashes the fixture programs once for all test files. */
 export default async function setup(project: TestProject) {
+  // `npm test -- --lwt …` runs the regression suite alone, which needs none of the crash fixtures.
+  if (process.env.LWT_REGRESS_SUITE_ONLY) {
+    project.provide('crashes', {});
+    return;
+  }
   const dir = await tmpDir({ unsafeCleanup: true, prefix: 'lwt-regress-fixtures-' });
   const crashes: Record<string, CrashFixture> = {};
   for (const fixture of await Promise.all(SPECS.map((spec) => buildAndCrash(spec, dir.path)))) crashes[fixture.name] = fixture;

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { relative, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { gitSource, UPSTREAM_LWT } from './git.js';
@@ -11,7 +11,7 @@ import { normalizeVersion } from './version.js';
 
 /**
  * Finds the Lwt the user asked for. A named source (--lwt-src, --lwt-git,
- * `installed`) is the only one tried; otherwise a version is looked for in
+ * `installed`, `opam:V`) is the only one tried; otherwise a version is looked for in
  * the installed Lwt, then opam, then the upstream git repository, and a
  * failure lists every attempt and why it failed.
  */
@@ -31,6 +31,16 @@ export async function resolveLwt(request: LwtRequest, toolchain: Toolchain): Pro
     return { origin: 'installed', version: lwt.version, label: lwt.version, dir: lwt.dir, reproduce: ['--lwt', 'installed'] };
   }
 
+  const forcedOpam = /^opam:(.+)$/.exec(request.spec);
+  if (forcedOpam) {
+    const wanted = normalizeVersion(forcedOpam[1]!);
+    if (!wanted) throw new UserError(`--lwt ${request.spec}: '${forcedOpam[1]}' is not a version`, EXIT.usage, 'Write opam:VERSION, e.g. opam:2.3.0');
+    const opam = await opamSource(forcedOpam[1]!, { root: request.opamRoot });
+    if (opam.ok) return opamResult(wanted, forcedOpam[1]!, opam.dir, request);
+    tried.push(await opamFailure(opam.why, request));
+    throw fail('Use a version the opam repositories know, or add a repository that has it (opam repository add)');
+  }
+
   const version = normalizeVersion(request.spec);
   if (request.git) {
     const got = await gitSource(request.git, request.spec);
@@ -48,17 +58,24 @@ export async function resolveLwt(request: LwtRequest, toolchain: Toolchain): Pro
   }
   tried.push(installed ? `installed: Lwt ${installed.version}, not ${version}` : `installed: no findlib package lwt for ${toolchain.description}`);
 
-  const opam = await opamSource(version, { root: request.opamRoot });
-  if (opam.ok) {
-    return { origin: 'opam', version, label: `${version} (opam)`, dir: opam.dir, reproduce: ['--lwt', version, ...(request.opamRoot ? ['--opam-root', request.opamRoot] : [])] };
-  }
-  const known = await opamLwtVersions({ root: request.opamRoot });
-  tried.push(`opam${request.opamRoot ? ` (root ${request.opamRoot})` : ''}: ${opam.why}${'versions' in known && known.versions.length > 0 ? ` (it knows lwt ${known.versions.join(', ')})` : ''}`);
+  const opam = await opamSource(request.spec, { root: request.opamRoot });
+  if (opam.ok) return opamResult(version, request.spec, opam.dir, request);
+  tried.push(await opamFailure(opam.why, request));
 
   const upstream = await gitSource(UPSTREAM_LWT, request.spec);
   if (upstream.ok) return fromGit(UPSTREAM_LWT, request.spec, upstream.dir, upstream.commit, upstream.version ?? version);
   tried.push(`git: ${upstream.why}`);
   throw fail('Use a version listed above, add an opam repository that has it, or point --lwt-git at a Lwt repository or --lwt-src at a source tree');
+}
+
+function opamResult(version: string, spec: string, dir: string, request: LwtRequest): LwtSource {
+  return { origin: 'opam', version, label: `${version} (opam)`, dir, reproduce: ['--lwt', `opam:${spec}`, ...(request.opamRoot ? ['--opam-root', request.opamRoot] : [])] };
+}
+
+async function opamFailure(why: string, request: LwtRequest): Promise<string> {
+  const known = await opamLwtVersions({ root: request.opamRoot });
+  const versions = 'versions' in known && known.versions.length > 0 ? ` (it knows lwt ${known.versions.join(', ')})` : '';
+  return `opam${request.opamRoot ? ` (root ${request.opamRoot})` : ''}: ${why}${versions}`;
 }
 
 function fromGit(url: string, ref: string, dir: string, commit: string, version: string | undefined): LwtSource {
@@ -81,6 +98,5 @@ async function fromDir(request: LwtRequest): Promise<LwtSource> {
   if (!version) {
     throw new UserError(`cannot tell which Lwt version ${request.src} holds: no version in lwt.opam, opam, _oasis or CHANGES`, EXIT.usage, 'Name it with --lwt VERSION');
   }
-  const shown = relative('.', dir) || '.';
-  return { origin: 'dir', version, label: `${version} (dir ${shown})`, dir, reproduce: ['--lwt-src', dir, '--lwt', version] };
+  return { origin: 'dir', version, label: `${version} (dir ${request.src})`, dir, reproduce: ['--lwt-src', dir, '--lwt', version] };
 }

@@ -36,6 +36,10 @@ export interface ProbeResult {
   /** Why it failed, was not applicable or untestable; for a pass, why the expectation holds. */
   reason: string;
   timings: { buildMs: number; runMs: number; analyzeMs: number; totalMs: number };
+  /** How the core was captured, when the run died of a signal. */
+  capture: 'kernel' | 'gdb' | null;
+  /** Whether the Lwt build and the case binary came from the cache (null when nothing was built). */
+  cached: { lwt: boolean; case: boolean } | null;
   /** Kept binary, core and log of a run that did not meet its expectation. */
   artifacts: string | null;
   /** The command that runs this probe again. */
@@ -58,6 +62,8 @@ export async function probe(toolchain: Toolchain, source: LwtSource, lwt: LwtBui
     observed: null,
     reason,
     timings: { ...timings, totalMs: performance.now() - started },
+    cached: null,
+    capture: null,
     artifacts: null,
     reproduce,
     ...extra,
@@ -72,6 +78,7 @@ export async function probe(toolchain: Toolchain, source: LwtSource, lwt: LwtBui
   const binary = await caseBinary(testCase, lwt.build, toolchain);
   timings.buildMs += performance.now() - buildStarted;
   if (!binary.ok) return result('untestable', `the case does not build against Lwt ${source.label}: ${binary.error}`, { expected });
+  const cached = { lwt: lwt.cached, case: binary.cached };
 
   const work = await tmpDir({ unsafeCleanup: true, prefix: `lwt-regress-${safe(name)}-` });
   try {
@@ -107,7 +114,8 @@ export async function probe(toolchain: Toolchain, source: LwtSource, lwt: LwtBui
     const observed = observe(evidence, analysis);
     if (analysisError) observed.summary += ` (analysis failed: ${analysisError})`;
     const verdict = judge(expected, observed);
-    if (verdict.met) return result('pass', expected.why || `${expected.outcome} as expected`, { expected, observed });
+    const capture = run.signal ? run.capture.method : null;
+    if (verdict.met) return result('pass', expected.why || `${expected.outcome} as expected`, { expected, observed, cached, capture });
     const kept = join(settings.artifactsDir, safe(source.label), name);
     await rm(kept, { recursive: true, force: true });
     await mkdir(kept, { recursive: true });
@@ -128,7 +136,7 @@ export async function probe(toolchain: Toolchain, source: LwtSource, lwt: LwtBui
       ...(analysis ? ['--- analysis', formatAnalysis(analysis)] : []),
     ].join('\n');
     await writeFile(join(kept, 'log.txt'), log);
-    return result('fail', verdict.why, { expected, observed, artifacts: kept });
+    return result('fail', verdict.why, { expected, observed, cached, capture, artifacts: kept });
   } finally {
     await work.cleanup();
   }

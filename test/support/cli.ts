@@ -3,8 +3,15 @@ import { execa } from 'execa';
 
 const cli = fileURLToPath(new URL('../../dist/harness/cli.js', import.meta.url));
 
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Replace the environment instead of extending it (to hide tools from PATH). */
+  extendEnv?: boolean;
+}
+
 /** Runs the built CLI (npm test builds it first) as a user would. */
-export async function runCli(args: string[], cwd?: string) {
-  const r = await execa('node', [cli, ...args], { reject: false, ...(cwd ? { cwd } : {}) });
+export async function runCli(args: string[], options: CliOptions = {}) {
+  const r = await execa(process.execPath, [cli, ...args], { reject: false, ...options });
   return { exitCode: r.exitCode, stdout: r.stdout as string, stderr: r.stderr as string };
 }

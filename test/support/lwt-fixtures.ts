@@ -1,0 +1,82 @@
+/**
+ * Lwt versions made at test time from the installed Lwt's own sources
+ * (Debian's liblwt-ocaml-dev ships the core .ml files): a source tree, a
+ * regressed variant, a local opam repository and a git repository. Nothing
+ * of Lwt is committed to this project.
+ */
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+
+export async function installedLwtDir(): Promise<string> {
+  return (await execa('ocamlfind', ['query', 'lwt'])).stdout.trim();
+}
+
+/** A Lwt source tree laid out like the upstream repository: src/core/*.ml{,i} and lwt.opam with its version. */
+export async function makeSourceTree(dest: string, version: string): Promise<string> {
+  const from = await installedLwtDir();
+  await mkdir(join(dest, 'src', 'core'), { recursive: true });
+  for (const name of await readdir(from)) {
+    if (/\.mli?$/.test(name)) await copyFile(join(from, name), join(dest, 'src', 'core', name));
+  }
+  await writeFile(join(dest, 'lwt.opam'), `opam-version: "2.0"\nversion: "${version}"\n`);
+  return dest;
+}
+
+/** Edits one file of a tree, failing loudly if the text to replace is not there (so a changed Lwt cannot make the fixture silently pristine). */
+export async function patchTree(tree: string, file: string, from: string, to: string): Promise<void> {
+  const path = join(tree, 'src', 'core', file);
+  const text = await readFile(path, 'utf8');
+  if (!text.includes(from)) throw new Error(`fixture patch: ${file} no longer contains ${JSON.stringify(from)}`);
+  await writeFile(path, text.replace(from, to));
+}
+
+/** The historic Lwt 2.3.0 behaviour: Lwt_mutex.unlock wakes the next waiter with Lwt.wakeup. */
+export async function regressMutexUnlock(tree: string): Promise<void> {
+  await patchTree(tree, 'lwt_mutex.ml', 'Lwt.wakeup_later (Lwt_sequence.take_l m.waiters) ()', 'Lwt.wakeup (Lwt_sequence.take_l m.waiters) ()');
+}
+
+const OPAM_ENV = { OPAMROOTISOK: '1', OPAMYES: '1', OPAMCOLOR: 'never' };
+
+/**
+ * A local file:// opam repository with one lwt.V package per tree (a tarball
+ * made here, with its checksum), an opam root initialised against it, and an
+ * empty switch, which `opam source` needs.
+ */
+export async function makeOpamRepository(dir: string, packages: { version: string; tree: string }[]): Promise<{ root: string; repo: string }> {
+  const repo = join(dir, 'repo');
+  await mkdir(repo, { recursive: true });
+  await writeFile(join(repo, 'repo'), 'opam-version: "2.0"\n');
+  for (const { version, tree } of packages) {
+    const tarball = join(dir, `lwt-${version}.tar.gz`);
+    await execa('tar', ['-czf', tarball, '-C', tree, '.']);
+    const sha256 = createHash('sha256').update(await readFile(tarball)).digest('hex');
+    const pkg = join(repo, 'packages', 'lwt', `lwt.${version}`);
+    await mkdir(pkg, { recursive: true });
+    await writeFile(join(pkg, 'opam'), `opam-version: "2.0"\nsynopsis: "Lwt fixture made by lwt-regress's tests"\nurl {\n  src: "file://${tarball}"\n  checksum: "sha256=${sha256}"\n}\n`);
+  }
+  const root = join(dir, 'root');
+  await execa('opam', ['init', '--bare', '--no-setup', '--disable-sandboxing', '--root', root, 'fixture', repo], { env: OPAM_ENV });
+  await execa('opam', ['switch', 'create', '--root', root, 'fixture', '--empty'], { env: OPAM_ENV });
+  return { root, repo };
+}
+
+async function git(cwd: string, args: string[]) {
+  return (await execa('git', ['-c', 'user.name=lwt-regress tests', '-c', 'user.email=tests@lwt-regress.invalid', ...args], { cwd })).stdout.trim();
+}
+
+/** A git repository whose history is the given trees, one commit each, with optional tags; returns the commits. */
+export async function makeGitRepository(dir: string, commits: { message: string; apply: (tree: string) => Promise<void>; tag?: string }[]): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  await git(dir, ['init', '--quiet', '--initial-branch=main']);
+  const shas: string[] = [];
+  for (const c of commits) {
+    await c.apply(dir);
+    await git(dir, ['add', '--all']);
+    await git(dir, ['commit', '--quiet', '--allow-empty', '-m', c.message]);
+    if (c.tag) await git(dir, ['tag', c.tag]);
+    shas.push(await git(dir, ['rev-parse', 'HEAD']));
+  }
+  return shas;
+}

@@ -4,17 +4,17 @@
  * writes the figures to bench/RESULTS.md.
  */
 import { cpus } from 'node:os';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { runUnderLimits } from '../src/run/run-under-limits.js';
 import { buildProgram } from '../src/toolchain/build.js';
 import { findToolchain } from '../src/toolchain/ocamlfind.js';
+import { projectRoot } from '../src/paths.js';
+import { writeSection } from './results-file.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = projectRoot();
 const { values } = parseArgs({ options: { 'skip-gdb': { type: 'boolean' }, runs: { type: 'string', default: '10' }, 'no-write': { type: 'boolean' } } });
 const runs = Number(values.runs);
 
@@ -73,7 +73,7 @@ try {
   ];
   const phases = Object.entries(samples[0].timings as Record<string, number>).map(([k, v]) => `${k} ${fmt(v, 1)} ms`).join(', ');
   const table = rows.map(([what, value, target, ok]) => `| ${what} | ${value} | ${target} | ${ok === undefined ? '' : ok ? 'met' : '**missed**'} |`).join('\n');
-  const text = `# Benchmark results
+  const text = `## Analyzer
 
 Produced by \`npm run bench\` (bench/analyze-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, OCaml ${toolchain.ocamlVersion}.
 
@@ -92,7 +92,7 @@ Where a target is missed: gdb's full \`bt\` takes ${fmt(gdbMs / 1000, 1)} s here
 `
 }`;
   process.stdout.write(text);
-  if (!values['no-write']) await writeFile(join(root, 'bench/RESULTS.md'), text);
+  if (!values['no-write']) await writeSection('analyze', text);
 } finally {
   await tmp.cleanup();
 }

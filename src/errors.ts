@@ -39,7 +39,7 @@ export class UserError extends Error {
 
   /** The one line the CLI prints. */
   describe(): string {
-    return this.fix ? `${this.message}. ${this.fix}` : this.message;
+    return this.fix ? `${this.message.replace(/\.$/, '')}. ${this.fix}` : this.message;
   }
 }
 

@@ -107,6 +107,15 @@ describe('Lwt from opam, for real, against a local file:// repository', () => {
     expect(r.byCase('mutex-unlock-storm')).toMatchObject({ status: 'pass', lwt: { origin: 'installed' } });
   });
 
+  it('--switch builds with the switch\'s toolchain through opam exec, and a missing switch is one line', async () => {
+    const r = await runCli(['run', '--switch', 'fixture', '--opam-root', root, '--lwt', 'installed', '--case', 'wakeup-chain'], { env, cwd: tmp.path });
+    expect(r.exitCode).toBe(EXIT.ok);
+    expect(r.stderr).toMatch(/OCaml 4\.\d+\.\d+ \(opam switch fixture\)/);
+    const missing = await run(['--switch', 'nosuch', '--opam-root', root, '--lwt', 'installed']);
+    expect(missing.exitCode).toBe(EXIT.toolchain);
+    expectOneLineError(missing, /opam switch nosuch cannot run ocamlfind ocamlopt: .*nosuch.*Check the switch exists/);
+  });
+
   it('a version the repository lacks gets one line listing what was tried', async () => {
     const r = await run(['--lwt', 'opam:9.9.9', '--opam-root', root]);
     expect(r.exitCode).toBe(EXIT.usage);

@@ -25,14 +25,15 @@ export function toolCommand(toolchain: Pick<Toolchain, 'prefix'>, command: strin
 
 /** Finds ocamlfind/ocamlopt on PATH or in an opam switch and reads the compiler's version. */
 export async function findToolchain(request: ToolchainRequest = {}): Promise<Toolchain> {
+  // Through env(1), so that opam's warning about running as root does not become the error we report.
   const prefix = request.opamSwitch
-    ? ['opam', 'exec', ...(request.opamRoot ? ['--root', request.opamRoot] : []), '--switch', request.opamSwitch, '--']
+    ? ['env', 'OPAMROOTISOK=1', 'opam', 'exec', ...(request.opamRoot ? ['--root', request.opamRoot] : []), '--switch', request.opamSwitch, '--']
     : [];
   const where = request.opamSwitch ? `opam switch ${request.opamSwitch}` : 'ocamlfind on PATH';
   const [file, args] = toolCommand({ prefix }, 'ocamlfind', ['ocamlopt', '-version']);
   const result = await execa(file, args, { reject: false });
   if (result.exitCode !== 0) {
-    const missing = (result as { code?: string }).code === 'ENOENT';
+    const missing = (result as { code?: string }).code === 'ENOENT' || (request.opamSwitch !== undefined && result.exitCode === 127);
     if (missing && request.opamSwitch) throw new UserError('opam is not installed, so --switch cannot be used', EXIT.toolchain, 'Install opam (apt-get install opam) or drop --switch to use the compiler on PATH');
     const detail = String(result.stderr || result.shortMessage).split('\n')[0];
     throw new UserError(

@@ -20,7 +20,7 @@ export type LwtBuildResult =
   | { ok: false; error: string; log: string; ms: number };
 
 /** Bump when the recipe changes, so that old cache entries are not reused. */
-const RECIPE = 1;
+const RECIPE = 2;
 
 /** The findlib Lwt: nothing to build; its identity is its version and its library file. */
 export async function installedBuild(source: LwtSource, toolchain: Toolchain): Promise<LwtBuild> {
@@ -29,39 +29,44 @@ export async function installedBuild(source: LwtSource, toolchain: Toolchain): P
 }
 
 interface Tree {
-  /** Directory of the core modules. */
-  coreDir: string;
   /** Files to compile, by name, and where to copy each from. */
   files: Map<string, string>;
-  /** camlp4 syntax extension source, for the eras that need it. */
-  paLwt: string | undefined;
+  /** Lwt's camlp4 syntax extension (pa_lwt_options.ml, pa_lwt.mli, pa_lwt.ml), for the eras that have it. */
+  paLwt: string[];
 }
 
-const exists = (p: string) => readdir(p).then(() => true, () => false);
+const isDir = (p: string) => readdir(p).then(() => true, () => false);
+const isFile = (p: string) => readFile(p).then(() => true, () => false);
 
 /**
  * Which files make up Lwt's core in this tree, whatever the era:
- * src/core/ from 2.1 on, src/ in 2.0 (plus src/private/); 6.x picks
- * lwt_rte.ml from its `.without.ml` variant as its dune file does when
- * there is no runtime events library.
+ * src/core/ from 2.1 on; in 2.0 the core shares src/ with the Unix part, and
+ * src/lwt.mllib names its modules. 6.x picks lwt_rte.ml from its
+ * `.without.ml` variant, as its dune file does without a runtime events library.
  */
 async function readTree(root: string): Promise<Tree | undefined> {
-  const coreDir = (await exists(join(root, 'src', 'core'))) ? join(root, 'src', 'core') : join(root, 'src');
-  if (!(await exists(coreDir))) return undefined;
   const files = new Map<string, string>();
-  const dirs = [coreDir, ...((await exists(join(root, 'src', 'private'))) && coreDir === join(root, 'src') ? [join(root, 'src', 'private')] : [])];
-  for (const dir of dirs) {
-    for (const name of await readdir(dir)) {
+  const core = join(root, 'src', 'core');
+  if (await isDir(core)) {
+    for (const name of await readdir(core)) {
       const variant = /^(.*)\.without\.(mli?)$/.exec(name);
-      if (variant) files.set(`${variant[1]}.${variant[2]}`, join(dir, name));
-      else if (/^[a-z][a-z0-9_]*\.mli?$/.test(name)) files.set(name, join(dir, name));
+      if (variant) files.set(`${variant[1]}.${variant[2]}`, join(core, name));
+      else if (/^[a-z][a-z0-9_]*\.mli?$/.test(name)) files.set(name, join(core, name));
+    }
+  } else {
+    const mllib = await readFile(join(root, 'src', 'lwt.mllib'), 'utf8').catch(() => undefined);
+    for (const module of mllib?.split(/\s+/).filter((m) => /^[A-Z]\w*$/.test(m)) ?? []) {
+      const base = module[0]!.toLowerCase() + module.slice(1);
+      for (const ext of ['.ml', '.mli']) if (await isFile(join(root, 'src', base + ext))) files.set(base + ext, join(root, 'src', base + ext));
     }
   }
   if (!files.has('lwt.ml')) return undefined;
-  const paLwt = [join(root, 'syntax', 'pa_lwt.ml'), join(root, 'src', 'camlp4', 'pa_lwt.ml')];
-  let found: string | undefined;
-  for (const p of paLwt) if (await readFile(p).then(() => true, () => false)) found = p;
-  return { coreDir, files, paLwt: found };
+  // pa_lwt moved with the eras: syntax/ (2.0 to 2.5), src/camlp4/ (2.6 to 3.3), its options module into options/ (3.1 to 3.3).
+  const paLwt: string[] = [];
+  for (const dir of [join(root, 'syntax'), join(root, 'src', 'camlp4'), join(root, 'src', 'camlp4', 'options')]) {
+    for (const name of ['pa_lwt_options.ml', 'pa_lwt.mli', 'pa_lwt.ml']) if (await isFile(join(dir, name))) paLwt.push(join(dir, name));
+  }
+  return { files, paLwt: paLwt.some((p) => p.endsWith('pa_lwt.ml')) ? paLwt : [] };
 }
 
 /**
@@ -74,10 +79,9 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
   const started = performance.now();
   const ms = () => performance.now() - started;
   const tree = await readTree(source.dir);
-  if (!tree) return { ok: false, error: `no Lwt core modules in ${source.dir} (looked for src/core/lwt.ml and src/lwt.ml)`, log: '', ms: ms() };
+  if (!tree) return { ok: false, error: `no Lwt core modules in ${source.dir} (looked for src/core/lwt.ml and src/lwt.mllib)`, log: '', ms: ms() };
   const inputs: [string, string][] = [];
-  for (const [name, from] of [...tree.files].sort()) inputs.push([name, digest((await readFile(from)).toString('base64'))]);
-  if (tree.paLwt) inputs.push(['pa_lwt.ml', digest((await readFile(tree.paLwt)).toString('base64'))]);
+  for (const [name, from] of [...tree.files, ...tree.paLwt.map((p) => [`pa/${basename(p)}`, p] as const)].sort()) inputs.push([name, digest((await readFile(from)).toString('base64'))]);
   const key = digest(['source', RECIPE, toolchain.ocamlVersion, inputs]);
   const dir = join(cacheRoot(), 'lwt', key.slice(0, 24));
   const failedMarker = `${dir}.untestable.json`;
@@ -111,29 +115,41 @@ async function sourceBuild(dir: string, key: string): Promise<LwtBuild> {
 
 type Compiled = { ok: true; order: string[]; packages: string[] } | { ok: false; error: string; log: string };
 
-async function compileCore(dir: string, names: string[], paLwt: string | undefined, toolchain: Toolchain): Promise<Compiled> {
-  const run = async (args: string[]) => {
+async function compileCore(dir: string, names: string[], paLwt: string[], toolchain: Toolchain): Promise<Compiled> {
+  const run = async (args: string[], cwd = dir) => {
     const [file, rest] = toolCommand(toolchain, 'ocamlfind', args);
-    return execa(file, rest, { cwd: dir, reject: false, all: true });
+    return execa(file, rest, { cwd, reject: false, all: true });
   };
-  const packages = (await run(['query', 'result'])).exitCode === 0 ? ['result'] : [];
+  const available = async (pkg: string) => (await run(['query', pkg])).exitCode === 0;
+  const packages: string[] = [];
+  // 2.6 to 5.5 refer to Result.result; harmless elsewhere.
+  if (await available('result')) packages.push('result');
+  // 2.0's core has Lwt_event and Lwt_signal, on React.
+  const sources = await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8')));
+  if (sources.some((t) => /\bReact\./.test(t)) && (await available('react'))) packages.push('react');
   const pkgArgs = packages.length ? ['-package', packages.join(',')] : [];
+
+  // Only trees written with Lwt's camlp4 syntax (2.0 to 2.3) fail to parse as
+  // plain OCaml; camlp4 cannot parse the newer trees, so it is used only then.
   let pp: string[] = [];
-  if (paLwt) {
-    await copyFile(paLwt, join(dir, 'pa_lwt.ml'));
-    const r = await run(['ocamlc', '-package', 'camlp4.quotations.o,camlp4.extend', '-syntax', 'camlp4o', '-c', 'pa_lwt.ml']);
+  let sorted = await run(['ocamldep', '-sort', ...names]);
+  if (sorted.exitCode !== 0 && /Syntax error/.test(sorted.all ?? '') && paLwt.length > 0) {
+    const paDir = join(dir, '_pa');
+    await mkdir(paDir);
+    for (const p of paLwt) await copyFile(p, join(paDir, basename(p)));
+    const order = ['pa_lwt_options.ml', 'pa_lwt.mli', 'pa_lwt.ml'].filter((f) => paLwt.some((p) => basename(p) === f));
+    const r = await run(['ocamlc', '-package', 'camlp4.quotations.o,camlp4.extend', '-syntax', 'camlp4o', '-c', ...order], paDir);
     if (r.exitCode !== 0) return { ok: false, error: `pa_lwt: ${firstError(r.all ?? '')}`, log: r.all ?? '' };
-    const camlp4 = await run(['query', 'camlp4']);
-    pp = ['-pp', `camlp4o -I ${(camlp4.stdout as string).trim()} ${join(dir, 'pa_lwt.cmo')}`];
+    // The bytecode camlp4o: camlp4o.opt cannot load .cmo plugins. Absolute paths: camlp4 resolves them itself.
+    const plugins = order.filter((f) => f.endsWith('.ml')).map((f) => join(paDir, f.replace(/\.ml$/, '.cmo')));
+    pp = ['-pp', ['camlp4o', ...plugins].join(' ')];
+    sorted = await run(['ocamldep', ...pp, '-sort', ...names]);
   }
-  const sorted = await run(['ocamldep', '-sort', ...pp, ...names]);
   if (sorted.exitCode !== 0) return { ok: false, error: `ocamldep: ${firstError(sorted.all ?? '')}`, log: sorted.all ?? '' };
   const order = (sorted.stdout as string).trim().split(/\s+/).filter(Boolean);
   const log: string[] = [];
   for (const file of order) {
-    let r = await run(['ocamlopt', '-g', '-w', '-a', ...pkgArgs, '-c', file]);
-    // Only the modules written with Lwt's camlp4 syntax need the preprocessor; try plain OCaml first.
-    if (r.exitCode !== 0 && pp.length > 0) r = await run(['ocamlopt', '-g', '-w', '-a', ...pkgArgs, ...pp, '-c', file]);
+    const r = await run(['ocamlopt', '-g', '-w', '-a', ...pkgArgs, ...pp, '-I', '.', '-c', file]);
     log.push(`$ ocamlopt -c ${file}\n${r.all ?? ''}`);
     if (r.exitCode !== 0) return { ok: false, error: `${file}: ${firstError(r.all ?? '')}`, log: log.join('\n') };
   }

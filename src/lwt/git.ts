@@ -25,7 +25,7 @@ async function git(args: string[]) {
 const firstLine = (r: { stderr: unknown; shortMessage?: string }) => String(r.stderr || r.shortMessage || '').split('\n').find((l) => l.trim()) ?? 'failed';
 
 /** A bare mirror of the repository in the cache; local repositories are re-fetched every time (cheap, and they change). */
-async function mirror(url: string): Promise<{ ok: true; dir: string } | { ok: false; why: string }> {
+export async function mirror(url: string): Promise<{ ok: true; dir: string } | { ok: false; why: string }> {
   const source = isLocal(url) && !url.startsWith('file://') ? resolve(url) : url;
   const dir = join(cacheRoot(), 'git', `${digest(source).slice(0, 16)}.git`);
   if (!(await exists(dir))) {
@@ -47,7 +47,7 @@ async function fetch(dir: string) {
   return git(['--git-dir', dir, 'fetch', '--quiet', '--prune', '--tags', 'origin', '+refs/heads/*:refs/heads/*']);
 }
 
-async function resolveRef(dir: string, ref: string): Promise<string | undefined> {
+export async function resolveRef(dir: string, ref: string): Promise<string | undefined> {
   const version = normalizeVersion(ref);
   const candidates = version ? [ref, `v${ref}`, `lwt-${ref}`, version, `v${version}`] : [ref];
   for (const c of candidates) {

@@ -9,38 +9,44 @@ export interface Observation {
   summary: string;
   /** Names in the cycle (or in the overflow backtrace), top to bottom. */
   frames: string[];
+  /** The source definitions of those frames where OCaml recorded them (`Lwt.bind.(fun)`), else the same names. */
+  definitions: string[];
   /** Repetitions of the cycle. */
   depth: number | null;
 }
 
 const n = (x: number) => String(x).replace(/\B(?=(\d{3})+$)/g, ',');
 
+const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth'> = { frames: [], definitions: [], depth: null };
+
 export function observe(evidence: Evidence, analysis: AnalysisReport | undefined): Observation {
   switch (evidence.kind) {
     case 'core': {
-      if (!analysis) return { outcome: 'crash', summary: `${evidence.signal} (core not analyzed)`, frames: [], depth: null };
+      if (!analysis) return { ...nothing, outcome: 'crash', summary: `${evidence.signal} (core not analyzed)` };
       if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
         const c = analysis.cycle;
         const frames = c.frames.map((f) => f.name);
-        return { outcome: 'cycle', summary: `cycle of ${c.period} × ${n(c.repetitions)}: ${frames.join(' → ')}`, frames, depth: c.repetitions };
+        return { outcome: 'cycle', summary: `cycle of ${c.period} × ${n(c.repetitions)}: ${frames.join(' → ')}`, frames, definitions: c.frames.map((f) => f.definition ?? f.name), depth: c.repetitions };
       }
-      if (analysis.verdict === 'stack-overflow-without-cycle') return { outcome: 'overflow-without-cycle', summary: `stack overflow (${evidence.signal}) without a recurring cycle`, frames: analysis.top.map((f) => f.name), depth: null };
-      return { outcome: 'crash', summary: `${evidence.signal}, not a stack overflow: ${analysis.top.slice(0, 3).map((f) => f.name).join(' ← ')}`, frames: analysis.top.map((f) => f.name), depth: null };
+      const top = analysis.top.map((f) => f.name);
+      const definitions = analysis.top.map((f) => f.definition ?? f.name);
+      if (analysis.verdict === 'stack-overflow-without-cycle') return { outcome: 'overflow-without-cycle', summary: `stack overflow (${evidence.signal}) without a recurring cycle`, frames: top, definitions, depth: null };
+      return { outcome: 'crash', summary: `${evidence.signal}, not a stack overflow: ${top.slice(0, 3).join(' ← ')}`, frames: top, definitions, depth: null };
     }
     case 'signal-without-core':
-      return { outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}`, frames: [], depth: null };
+      return { outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}`, frames: [], definitions: [], depth: null };
     case 'exception': {
       const frames = evidence.backtrace.map((l) => /(?:Called from|Raised at) (\S+)/.exec(l)?.[1] ?? l);
-      return { outcome: 'overflow-exception', summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`, frames, depth: null };
+      return { outcome: 'overflow-exception', summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`, frames, definitions: frames, depth: null };
     }
     case 'hang':
-      return { outcome: 'hang', summary: `no exit within ${evidence.seconds} s`, frames: [], depth: null };
+      return { ...nothing, outcome: 'hang', summary: `no exit within ${evidence.seconds} s` };
     case 'clean':
-      return { outcome: 'clean', summary: evidence.message, frames: [], depth: null };
+      return { ...nothing, outcome: 'clean', summary: evidence.message };
     case 'incomplete':
-      return { outcome: 'incomplete', summary: evidence.message, frames: [], depth: null };
+      return { ...nothing, outcome: 'incomplete', summary: evidence.message };
     case 'failure':
-      return { outcome: 'failure', summary: `exit ${evidence.exitCode ?? '?'}: ${evidence.message}`, frames: [], depth: null };
+      return { ...nothing, outcome: 'failure', summary: `exit ${evidence.exitCode ?? '?'}: ${evidence.message}` };
   }
 }
 
@@ -59,7 +65,8 @@ export type Judgement = { met: true } | { met: false; why: string };
 
 /**
  * Did the run do what the manifest expects for this version? A `cycle` needs
- * a recurring cycle holding every listed frame (an uncaught Stack_overflow
+ * a recurring cycle holding every listed frame, by symbol or by the source
+ * definition OCaml recorded (`Lwt.bind` holds `Lwt.bind.(fun)`) (an uncaught Stack_overflow
  * whose backtrace holds them counts too); `clean` needs a complete clean exit.
  */
 export function judge(expectation: Expectation, observed: Observation): Judgement {
@@ -69,6 +76,6 @@ export function judge(expectation: Expectation, observed: Observation): Judgemen
   if (observed.outcome !== 'cycle' && observed.outcome !== 'overflow-exception') {
     return { met: false, why: `expected a stack overflow with a cycle through ${expectation.frames.join(', ') || 'any frames'}, observed ${observed.summary}` };
   }
-  const missing = expectation.frames.filter((f) => !observed.frames.some((o) => sameFunction(f, o)));
+  const missing = expectation.frames.filter((f) => !observed.frames.some((o) => sameFunction(f, o)) && !observed.definitions.some((d) => d === f || d.startsWith(`${f}.`)));
   return missing.length === 0 ? { met: true } : { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
 }

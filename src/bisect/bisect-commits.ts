@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { dir as tmpDir } from 'tmp-promise';
+import { loadCases, selectCases } from '../cases/load-cases.js';
+import { EXIT, UserError } from '../errors.js';
+import { buildLwt } from '../lwt/core-build.js';
+import { gitSource, mirror, resolveRef } from '../lwt/git.js';
+import { normalizeVersion } from '../lwt/version.js';
+import type { ProbeSettings } from '../probe/probe.js';
+import { cachedProbe } from '../probe/probe-cache.js';
+import type { Observation } from '../probe/verdict.js';
+import { findToolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
+import { type Reproduction, reproduction } from './answer.js';
+import type { BisectOutcome, BisectPoint, BisectStep } from './outcome.js';
+
+export interface CommitBisectRequest {
+  caseName: string;
+  git: string;
+  good: string;
+  bad: string;
+  findFix: boolean;
+  toolchain: ToolchainRequest;
+  settings: ProbeSettings;
+  /** The command that runs one probe: `node dist/harness/cli.js bisect-probe`. */
+  probeCommand: string[];
+}
+
+/** One line per probe, written by `lwt-regress bisect-probe` for the bisect to read back. */
+export interface ProbeLogLine {
+  commit: string;
+  version: string;
+  reproduction: Reproduction;
+  summary: string;
+  observed: Observation | null;
+  reused: boolean;
+  freshBuild: boolean;
+}
+
+// Maps whatever the probe command does to what `git bisect run` understands:
+// 0 good/old, 1 bad/new, 125 skip. Anything else (a crash, a signal) would
+// abort the bisect, so it becomes a skip. The command comes in as arguments.
+const PROBE_WRAPPER = '"$@"; rc=$?; case $rc in 0|1|125) exit $rc;; esac; echo "lwt-regress: probe exited $rc, skipping this commit" >&2; exit 125';
+
+async function git(cwd: string, args: string[], reject = true) {
+  return execa('git', args, { cwd, reject, env: { GIT_TERMINAL_PROMPT: '0' } });
+}
+
+/** Bisects the commits between two refs by driving `git bisect run` with our probe. */
+export async function bisectCommits(request: CommitBisectRequest): Promise<BisectOutcome> {
+  const [testCase] = selectCases(await loadCases(), [request.caseName]);
+  const toolchain = await findToolchain(request.toolchain);
+  const m = await mirror(request.git);
+  if (!m.ok) throw new UserError(`cannot bisect commits: ${m.why}`, EXIT.usage, 'Check --lwt-git');
+  const good = await resolveRef(m.dir, request.good);
+  const bad = await resolveRef(m.dir, request.bad);
+  for (const [flag, ref, sha] of [['--good', request.good, good], ['--bad', request.bad, bad]] as const) {
+    if (!sha) throw new UserError(`${flag} ${ref}: ${request.git} has no tag or commit '${ref}'`, EXIT.usage, `List its tags with git -C ${request.git} tag --list`);
+  }
+  if (good === bad) throw new UserError(`--good ${request.good} and --bad ${request.bad} are the same commit`, EXIT.usage, 'Give a commit where the case runs clean and one where it crashes');
+  const [older, newer] = request.findFix ? [bad!, good!] : [good!, bad!];
+  if ((await git(m.dir, ['merge-base', '--is-ancestor', older, newer], false)).exitCode !== 0) {
+    throw new UserError(
+      request.findFix ? `with --find-fix, --bad ${request.bad} must be an ancestor of --good ${request.good}` : `--good ${request.good} is not an ancestor of --bad ${request.bad}`,
+      EXIT.usage,
+      request.findFix ? 'Swap them, or drop --find-fix' : 'Swap them, or add --find-fix to look for the commit that fixed a crash',
+    );
+  }
+  const hint = normalizeVersion(request.findFix ? request.bad : request.good) ?? normalizeVersion(request.findFix ? request.good : request.bad);
+
+  const work = await tmpDir({ unsafeCleanup: true, prefix: 'lwt-regress-bisect-' });
+  try {
+    const repo = join(work.path, 'repo');
+    const log = join(work.path, 'probes.jsonl');
+    await git(work.path, ['clone', '--quiet', '--shared', '--no-checkout', m.dir, repo]);
+    const [oldTerm, newTerm] = request.findFix ? ['broken', 'fixed'] : ['good', 'bad'];
+    await git(repo, ['bisect', 'start', `--term-old=${oldTerm}`, `--term-new=${newTerm}`]);
+    await git(repo, ['bisect', newTerm, newer]);
+    await git(repo, ['bisect', oldTerm, older]);
+    const s = request.settings;
+    const probeArgs = [
+      ...request.probeCommand,
+      '--case', request.caseName, '--lwt-src', repo, '--log', log,
+      '--stack', String(s.stackKiB), '--capture', s.capture, '--timeout', String(s.timeoutMs / 1000), '--artifacts', s.artifactsDir,
+      ...(hint ? ['--version-hint', hint] : []),
+      ...(request.findFix ? ['--find-fix'] : []),
+      ...(request.toolchain.opamSwitch ? ['--switch', request.toolchain.opamSwitch] : []),
+      ...(request.toolchain.opamRoot ? ['--opam-root', request.toolchain.opamRoot] : []),
+    ];
+    const run = await execa('git', ['bisect', 'run', 'sh', '-c', PROBE_WRAPPER, 'sh', ...probeArgs], { cwd: repo, reject: false, all: true });
+    const output = run.all ?? '';
+    await git(repo, ['bisect', 'reset', '--quiet'], false);
+    const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProbeLogLine);
+
+    const first = new RegExp(`^([0-9a-f]{40}) is the first ${newTerm} commit`, 'm').exec(output)?.[1];
+    const ambiguous = /could be any of:\n((?:[0-9a-f]{40}\n?)+)/.exec(output)?.[1]?.trim().split('\n');
+    if (!first && !ambiguous) throw new UserError(`git bisect run did not finish: ${output.split('\n').filter(Boolean).slice(-2).join(' / ')}`, EXIT.failed, 'Run it again with the same arguments; the probes done so far are cached');
+
+    const point = async (sha: string): Promise<BisectPoint> => {
+      const subject = (await git(m.dir, ['log', '-1', '--format=%s', sha])).stdout.trim();
+      const version = lines.find((l) => l.commit === sha)?.version ?? hint ?? '?';
+      return { label: `${sha.slice(0, 10)} ${subject}`, version, commit: sha };
+    };
+    const firstBad = first ?? ambiguous![ambiguous!.length - 1]!;
+    // The last known good commit: among the ones marked good (and the given one), the closest ancestor of the first bad.
+    const goodOnes = [older, ...lines.filter((l) => l.reproduction === (request.findFix ? 'reproduces' : 'clean')).map((l) => l.commit)];
+    let lastGood = older;
+    let distance = Number.POSITIVE_INFINITY;
+    for (const c of goodOnes) {
+      const r = await git(m.dir, ['rev-list', '--count', `${c}..${firstBad}`], false);
+      const d = Number(r.stdout);
+      if (r.exitCode === 0 && d > 0 && d < distance && (await git(m.dir, ['merge-base', '--is-ancestor', c, firstBad], false)).exitCode === 0) {
+        distance = d;
+        lastGood = c;
+      }
+    }
+    let observed = lines.find((l) => l.commit === firstBad)?.observed ?? null;
+    let probes = lines.length;
+    let builds = lines.filter((l) => l.freshBuild).length;
+    if (!lines.some((l) => l.commit === firstBad)) {
+      // The given end was never probed: probe it once to show its cycle.
+      const got = await gitSource(request.git, firstBad);
+      if (got.ok) {
+        const source = { origin: 'git' as const, version: got.version ?? hint ?? '0.0.0', label: firstBad.slice(0, 10), dir: got.dir, commit: firstBad, reproduce: ['--lwt-git', request.git, '--lwt', firstBad] };
+        const r = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase!, request.settings);
+        observed = r.observed;
+        probes++;
+        if (!r.reused && r.cached && (!r.cached.lwt || !r.cached.case)) builds++;
+      }
+    }
+    const steps: BisectStep[] = [];
+    for (const l of lines) steps.push({ ...(await point(l.commit)), reproduction: l.reproduction, summary: l.summary, reused: l.reused });
+    const untestable = await Promise.all(lines.filter((l) => l.reproduction === 'untestable').map((l) => point(l.commit)));
+    return {
+      mode: 'commits',
+      findFix: request.findFix,
+      case: request.caseName,
+      kind: first ? 'found' : 'ambiguous',
+      firstBad: await point(firstBad),
+      lastGood: await point(lastGood),
+      candidates: ambiguous ? await Promise.all(ambiguous.map(point)) : [],
+      untestable,
+      steps,
+      probes,
+      builds,
+      observed,
+      reproduce: ['lwt-regress', 'run', '--lwt-git', request.git, '--lwt', firstBad, '--case', request.caseName, '--stack', String(s.stackKiB)].join(' '),
+    };
+  } finally {
+    await work.cleanup();
+  }
+}

@@ -1,0 +1,67 @@
+import { selectCases, loadCases } from '../cases/load-cases.js';
+import { buildLwt } from '../lwt/core-build.js';
+import { resolveLwt } from '../lwt/resolve.js';
+import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
+import { cachedProbe } from '../probe/probe-cache.js';
+import { findToolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
+import { reproduction, toAnswer } from './answer.js';
+import { type BisectOutcome, type BisectPoint, type BisectStep, isFreshBuild, stepOf } from './outcome.js';
+import { searchFirstBad } from './search.js';
+import { bisectRange, versionList } from './version-list.js';
+
+export interface VersionBisectRequest {
+  caseName: string;
+  good: string;
+  bad: string;
+  findFix: boolean;
+  versions?: string[];
+  git?: string;
+  opamRoot?: string;
+  toolchain: ToolchainRequest;
+  settings: ProbeSettings;
+  onStep?: (step: BisectStep) => void;
+}
+
+/** Bisects released versions: every probe is the full pipeline, with builds and verdicts cached. */
+export async function bisectVersions(request: VersionBisectRequest): Promise<BisectOutcome> {
+  const [testCase] = selectCases(await loadCases(), [request.caseName]);
+  const toolchain = await findToolchain(request.toolchain);
+  const list = await versionList({ versions: request.versions, git: request.git, opamRoot: request.opamRoot });
+  const range = bisectRange(list.entries, list.from, request.good, request.bad, request.findFix);
+  const results = new Map<number, ProbeResult & { reused: boolean }>();
+  const steps: BisectStep[] = [];
+  const points: BisectPoint[] = range.map((e) => ({ label: e.version, version: e.version, commit: null }));
+
+  const run = async (i: number) => {
+    const entry = range[i]!;
+    const source = await resolveLwt({ spec: entry.spec, git: request.git, opamRoot: request.opamRoot }, toolchain);
+    const result = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase!, request.settings);
+    results.set(i, result);
+    points[i] = { label: source.label, version: source.version, commit: source.commit ?? null };
+    const step = stepOf(points[i]!, result, reproduction(result));
+    steps.push(step);
+    request.onStep?.(step);
+    return result;
+  };
+
+  const found = await searchFirstBad(range.length, async (i) => toAnswer(reproduction(await run(i)), request.findFix));
+  // Show what the first bad one does, even when it was the given end and never probed.
+  if (!results.has(found.firstBad)) await run(found.firstBad);
+  const first = results.get(found.firstBad)!;
+  const all = [...results.values()];
+  return {
+    mode: 'versions',
+    findFix: request.findFix,
+    case: request.caseName,
+    kind: found.kind,
+    firstBad: points[found.firstBad]!,
+    lastGood: points[found.lastGood]!,
+    candidates: found.kind === 'ambiguous' ? found.candidates.map((i) => points[i]!) : [],
+    untestable: found.untestable.map((i) => points[i]!),
+    steps,
+    probes: results.size,
+    builds: all.filter(isFreshBuild).length,
+    observed: first.observed,
+    reproduce: first.reproduce,
+  };
+}

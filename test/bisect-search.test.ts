@@ -5,7 +5,7 @@ import { type Answer, searchFirstBad } from '../src/bisect/search.js';
 /** A monotone list: good before `firstBad`, bad from it, with untestable holes anywhere inside (never at the ends). */
 const world = fc
   .integer({ min: 2, max: 200 })
-  .chain((n) => fc.record({ n: fc.constant(n), firstBad: fc.integer({ min: 1, max: n - 1 }), holes: n > 2 ? fc.uniqueArray(fc.integer({ min: 1, max: n - 2 }), { maxLength: Math.min(20, n - 2) }) : fc.constant([]) }));
+  .chain((n) => fc.record({ n: fc.constant(n), firstBad: fc.integer({ min: 1, max: n - 1 }), holes: n > 2 ? fc.uniqueArray(fc.integer({ min: 1, max: n - 2 }), { maxLength: Math.min(20, n - 2) }) : fc.constant<number[]>([]) }));
 
 function oracle(w: { n: number; firstBad: number; holes: number[] }) {
   const holes = new Set(w.holes);
@@ -33,10 +33,11 @@ describe('searchFirstBad', () => {
           expect(r.candidates).toContain(w.firstBad);
           expect(r.candidates[r.candidates.length - 1]).toBe(r.firstBad);
         }
+        // Stepping around an untestable element can cost one more split, never more.
         const untestableMet = probed.filter((i) => answer(i) === 'untestable').length;
-        expect(probed.length - untestableMet).toBeLessThanOrEqual(Math.ceil(Math.log2(w.n)));
+        expect(probed.length - untestableMet).toBeLessThanOrEqual(Math.ceil(Math.log2(w.n)) + untestableMet);
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 

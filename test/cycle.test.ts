@@ -91,7 +91,7 @@ describe('findCycleTolerant', () => {
           for (const i of found!.noise) expect(keys[i]).toBeGreaterThanOrEqual(1_000_000);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 1500 },
     );
   });
 });

@@ -94,19 +94,28 @@ export function findCycleTolerant(
   return { cycle: { ...inner, start, end }, noise };
 }
 
-/** The stack distance at which most words near the top recur with the same value. */
+/**
+ * The stack distance at which most words near the top recur with the same
+ * value. Candidates are the distances between any two occurrences of a word
+ * (not only consecutive ones: a unit like a b b a repeats at 4 words, which no
+ * consecutive pair shows); the winner is the one most words agree with.
+ */
 function commonStride(keys: ArrayLike<number>, slots: ArrayLike<number>, from: number): number | undefined {
   const window = Math.min(keys.length, from + 4096);
-  const last = new Map<number, number>();
-  const distances = new Map<number, number>();
+  const occurrences = new Map<number, number[]>();
   const at = new Map<number, number>();
+  const distances = new Map<number, number>();
   for (let i = from; i < window; i++) {
-    const prev = last.get(keys[i]!);
-    if (prev !== undefined) distances.set(slots[i]! - prev, (distances.get(slots[i]! - prev) ?? 0) + 1);
-    last.set(keys[i]!, slots[i]!);
+    const seen = occurrences.get(keys[i]!) ?? [];
+    for (const prev of seen) {
+      const d = slots[i]! - prev;
+      distances.set(d, (distances.get(d) ?? 0) + 1);
+    }
+    if (seen.length < 16) seen.push(slots[i]!);
+    occurrences.set(keys[i]!, seen);
     at.set(slots[i]!, keys[i]!);
   }
-  const candidates = [...distances].sort((a, b) => b[1] - a[1]).slice(0, 32).map(([d]) => d);
+  const candidates = [...distances].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 32).map(([d]) => d);
   let best: number | undefined;
   let bestMatches = 2;
   for (const d of candidates) {

@@ -9,6 +9,8 @@ export interface MemoryRegion {
   offset: number;
   /** Where the bytes come from, for messages and reports. */
   origin: 'core' | 'executable';
+  /** Whether the process could write it (a stack always can). */
+  writable: boolean;
 }
 
 const CHUNK = 64 * 1024;
@@ -44,7 +46,7 @@ export class AddressSpace {
    * region starting a little above rsp counts too.
    */
   stackRegion(rsp: number, slack = 64 * 1024): MemoryRegion | undefined {
-    const core = this.regions.filter((r) => r.origin === 'core');
+    const core = this.regions.filter((r) => r.origin === 'core' && r.writable);
     return core.find((r) => rsp >= r.start && rsp < r.end) ?? core.find((r) => r.start > rsp && r.start - rsp <= slack);
   }
 

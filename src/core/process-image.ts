@@ -1,7 +1,7 @@
 import type { ElfFile } from '../elf/elf-file.js';
 import { ET_CORE, ET_DYN } from '../elf/header.js';
 import { buildIdOf, parseNotes } from '../elf/notes.js';
-import { PT_LOAD, PT_NOTE } from '../elf/segments.js';
+import { PF_W, PT_LOAD, PT_NOTE } from '../elf/segments.js';
 import { View } from '../elf/view.js';
 import { EXIT, UserError } from '../errors.js';
 import { AddressSpace, type MemoryRegion } from './address-space.js';
@@ -27,12 +27,12 @@ export function bindProcess(exe: ElfFile, core: CoreDump): ProcessImage {
     throw new UserError(`${exe.reader.name} is a core dump, not an executable`, EXIT.usage, 'Pass the executable first and the core second: lwt-regress analyze <executable> <core>');
   }
   const bias = loadBias(exe, core);
-  const coreRegions: MemoryRegion[] = core.loads.map((s) => ({ start: s.vaddr, end: s.vaddr + s.filesz, reader: core.elf.reader, offset: s.offset, origin: 'core' }));
+  const coreRegions: MemoryRegion[] = core.loads.map((s) => ({ start: s.vaddr, end: s.vaddr + s.filesz, reader: core.elf.reader, offset: s.offset, origin: 'core', writable: (s.flags & PF_W) !== 0 }));
   const coreOnly = new AddressSpace(coreRegions);
   const matchedBy = checkBelongs(exe, core, bias, coreOnly);
   const exeRegions: MemoryRegion[] = exe.segments
     .filter((s) => s.type === PT_LOAD && s.filesz > 0)
-    .map((s) => ({ start: s.vaddr + bias, end: s.vaddr + bias + s.filesz, reader: exe.reader, offset: s.offset, origin: 'executable' }));
+    .map((s) => ({ start: s.vaddr + bias, end: s.vaddr + bias + s.filesz, reader: exe.reader, offset: s.offset, origin: 'executable', writable: (s.flags & PF_W) !== 0 }));
   return { exe, core, bias, memory: new AddressSpace([...coreRegions, ...exeRegions]), matchedBy };
 }
 

@@ -6,6 +6,7 @@ import { View } from './view.js';
 export const PT_LOAD = 1;
 export const PT_NOTE = 4;
 export const PF_X = 1;
+export const PF_W = 2;
 
 export interface Segment {
   type: number;

@@ -12,6 +12,11 @@ commands:
       Build the cases against each Lwt, run them under a small stack, analyze the cores,
       and check each against its expectation. Options:
 ${SELECTION_HELP}
+  bisect --case NAME --good V1 --bad V2 [--find-fix] [--versions a,b,c | --lwt-git URL | --opam-root DIR] [--json]
+      Find the first Lwt version where the case crashes (with --find-fix: the first where it is clean),
+      over the versions between V1 and V2 (given, the repository's tags, or opam's list).
+  bisect --commits --lwt-git URL --case NAME --good REF1 --bad REF2 [--find-fix] [--json]
+      The same over commits, driving git bisect run (untestable commits are skipped).
   demo
       Build the wakeup-chain case against the installed Lwt, crash it under a 1 MiB stack,
       and analyze its core; keeps binary and core under artifacts/demo/.
@@ -27,6 +32,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./commands/analyze.js')).analyzeCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
+  bisect: async () => (await import('./commands/bisect.js')).bisectCommand,
+  'bisect-probe': async () => (await import('./commands/bisect.js')).bisectProbeCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -76,7 +76,8 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     const [oldTerm, newTerm] = request.findFix ? ['broken', 'fixed'] : ['good', 'bad'];
     await git(repo, ['bisect', 'start', `--term-old=${oldTerm}`, `--term-new=${newTerm}`]);
     await git(repo, ['bisect', newTerm, newer]);
-    await git(repo, ['bisect', oldTerm, older]);
+    // With nothing between the ends, git names the answer right here and there is nothing to run.
+    const marked = (await git(repo, ['bisect', oldTerm, older])).stdout;
     const s = request.settings;
     const probeArgs = [
       ...request.probeCommand,
@@ -87,8 +88,9 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
       ...(request.toolchain.opamSwitch ? ['--switch', request.toolchain.opamSwitch] : []),
       ...(request.toolchain.opamRoot ? ['--opam-root', request.toolchain.opamRoot] : []),
     ];
-    const run = await execa('git', ['bisect', 'run', 'sh', '-c', PROBE_WRAPPER, 'sh', ...probeArgs], { cwd: repo, reject: false, all: true });
-    const output = run.all ?? '';
+    const decided = new RegExp(`is the first ${newTerm} commit`).test(marked);
+    const run = decided ? undefined : await execa('git', ['bisect', 'run', 'sh', '-c', PROBE_WRAPPER, 'sh', ...probeArgs], { cwd: repo, reject: false, all: true });
+    const output = `${marked}\n${run?.all ?? ''}`;
     await git(repo, ['bisect', 'reset', '--quiet'], false);
     const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProbeLogLine);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { EXIT, UserError } from '../src/errors.js';
 import { usageError } from './args.js';
+import { REPORT_HELP } from './report-outputs.js';
 import { SELECTION_HELP } from './selection.js';
 
 const USAGE = `usage: lwt-regress <command> [options]
@@ -12,6 +13,11 @@ commands:
       Build the cases against each Lwt, run them under a small stack, analyze the cores,
       and check each against its expectation. Options:
 ${SELECTION_HELP}
+${REPORT_HELP}
+  gate --baseline V_OLD --candidate V_NEW [--baseline-src DIR] [--candidate-src DIR] [--json] [options]
+      Run every case on both and fail on transitions: clean before and crashing after, or an
+      expectation the candidate breaks. Exit 0 pass, 1 blocked, 9 something untestable.
+      Takes the options of run (but --lwt) and the report options.
   bisect --case NAME --good V1 --bad V2 [--find-fix] [--versions a,b,c | --lwt-git URL | --opam-root DIR] [--json]
       Find the first Lwt version where the case crashes (with --find-fix: the first where it is clean),
       over the versions between V1 and V2 (given, the repository's tags, or opam's list).
@@ -34,6 +40,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   bisect: async () => (await import('./commands/bisect.js')).bisectCommand,
   'bisect-probe': async () => (await import('./commands/bisect.js')).bisectProbeCommand,
+  gate: async () => (await import('./commands/gate.js')).gateCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

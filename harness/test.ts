@@ -25,6 +25,7 @@ suite alone, for the selection given, e.g. npm test -- --lwt 2.3.0 --case mutex-
 
 ${SELECTION_HELP}
   --filter TEXT         only test files whose path contains TEXT
+  --junit FILE          also write vitest's JUnit XML report there
   --help                this text`;
 
 class Tally implements Reporter {
@@ -47,12 +48,12 @@ class Tally implements Reporter {
 }
 
 async function main(): Promise<number> {
-  const { values } = parse({ args: process.argv.slice(2), strict: true, options: { ...SELECTION_OPTIONS, filter: { type: 'string', multiple: true }, help: { type: 'boolean' } } });
+  const { values } = parse({ args: process.argv.slice(2), strict: true, options: { ...SELECTION_OPTIONS, filter: { type: 'string', multiple: true }, junit: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;
   }
-  const { filter, help: _help, ...selectionValues } = values;
+  const { filter, junit, help: _help, ...selectionValues } = values;
   const selected = Object.values(selectionValues).some((v) => v !== undefined);
   const selection = selected ? toSuiteRequest(selectionValues) : undefined;
   if (selection) {
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
   const tally = new Tally();
   const vitest = await startVitest('test', selection ? ['test/regression.test.ts'] : (filter ?? []), {
     watch: false,
-    reporters: ['default', tally],
+    reporters: ['default', tally, ...(junit ? [['junit', { outputFile: junit }] as ['junit', { outputFile: string }]] : [])],
     provide: { selection, resultsFile },
   });
   await vitest.close();

@@ -2,10 +2,11 @@ import { EXIT } from '../../src/errors.js';
 import { prepareSuite, runSuite } from '../../src/probe/suite.js';
 import { formatMatrix } from '../../src/report/matrix-text.js';
 import { parse, usageError } from '../args.js';
+import { REPORT_OPTIONS, writeReports } from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
 
 export async function runCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse({ args, strict: true, allowPositionals: true, options: { ...SELECTION_OPTIONS, json: { type: 'boolean' } } });
+  const { values, positionals } = parse({ args, strict: true, allowPositionals: true, options: { ...SELECTION_OPTIONS, ...REPORT_OPTIONS, json: { type: 'boolean' } } });
   if (positionals.length > 0) throw usageError(`run takes options only, not '${positionals[0]}'`);
   const request = toSuiteRequest(values);
   const prepared = await prepareSuite(request);
@@ -13,6 +14,9 @@ export async function runCommand(args: string[]): Promise<number> {
   const results = await runSuite(prepared, request.settings, (r) => {
     if (!values.json) process.stderr.write(`  ${r.lwt.label} › ${r.case}: ${r.status}${r.status === 'pass' ? '' : ` (${r.reason})`}\n`);
   });
+  const facts = [`OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description})`, `stack ${request.settings.stackKiB} KiB, capture ${request.settings.capture}`, `command: lwt-regress run ${args.join(' ')}`];
+  const written = await writeReports(values, { title: 'lwt-regress', results, facts });
+  if (!values.json) for (const w of written) process.stderr.write(`lwt-regress: report written to ${w}\n`);
   process.stdout.write(values.json ? `${JSON.stringify({ schema: 'lwt-regress/run', schemaVersion: 1, ocaml: prepared.toolchain.ocamlVersion, results }, null, 2)}\n` : `${formatMatrix(results)}\n`);
   if (results.some((r) => r.status === 'fail')) return EXIT.failed;
   if (results.some((r) => r.status === 'untestable')) return EXIT.untestable;

@@ -13,11 +13,13 @@ export interface Observation {
   definitions: string[];
   /** Repetitions of the cycle. */
   depth: number | null;
+  /** The frames below the cycle, where the recursion was entered (at most 5). */
+  entry: string[];
 }
 
 const n = (x: number) => String(x).replace(/\B(?=(\d{3})+$)/g, ',');
 
-const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth'> = { frames: [], definitions: [], depth: null };
+const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth' | 'entry'> = { frames: [], definitions: [], depth: null, entry: [] };
 
 export function observe(evidence: Evidence, analysis: AnalysisReport | undefined): Observation {
   switch (evidence.kind) {
@@ -26,18 +28,18 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
       if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
         const c = analysis.cycle;
         const frames = c.frames.map((f) => f.name);
-        return { outcome: 'cycle', summary: `cycle of ${c.period} × ${n(c.repetitions)}: ${frames.join(' → ')}`, frames, definitions: c.frames.map((f) => f.definition ?? f.name), depth: c.repetitions };
+        return { outcome: 'cycle', summary: `cycle of ${c.period} × ${n(c.repetitions)}: ${frames.join(' → ')}`, frames, definitions: c.frames.map((f) => f.definition ?? f.name), depth: c.repetitions, entry: analysis.entry.slice(0, 5).map((f) => f.name) };
       }
       const top = analysis.top.map((f) => f.name);
       const definitions = analysis.top.map((f) => f.definition ?? f.name);
-      if (analysis.verdict === 'stack-overflow-without-cycle') return { outcome: 'overflow-without-cycle', summary: `stack overflow (${evidence.signal}) without a recurring cycle`, frames: top, definitions, depth: null };
-      return { outcome: 'crash', summary: `${evidence.signal}, not a stack overflow: ${top.slice(0, 3).join(' ← ')}`, frames: top, definitions, depth: null };
+      if (analysis.verdict === 'stack-overflow-without-cycle') return { ...nothing, outcome: 'overflow-without-cycle', summary: `stack overflow (${evidence.signal}) without a recurring cycle`, frames: top, definitions };
+      return { ...nothing, outcome: 'crash', summary: `${evidence.signal}, not a stack overflow: ${top.slice(0, 3).join(' ← ')}`, frames: top, definitions };
     }
     case 'signal-without-core':
-      return { outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}`, frames: [], definitions: [], depth: null };
+      return { ...nothing, outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}` };
     case 'exception': {
       const frames = evidence.backtrace.map((l) => /(?:Called from|Raised at) (\S+)/.exec(l)?.[1] ?? l);
-      return { outcome: 'overflow-exception', summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`, frames, definitions: frames, depth: null };
+      return { ...nothing, outcome: 'overflow-exception', summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`, frames, definitions: frames };
     }
     case 'hang':
       return { ...nothing, outcome: 'hang', summary: `no exit within ${evidence.seconds} s` };

@@ -1,0 +1,48 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { GateOutcome } from '../src/gate/gate.js';
+import type { ProbeResult } from '../src/probe/probe.js';
+import { htmlReport } from '../src/report/html.js';
+import { gateJUnit, runJUnit } from '../src/report/junit.js';
+import { gateMarkdown, runMarkdown } from '../src/report/markdown.js';
+
+/** --markdown, --html and --junit: report files a CI job can publish. */
+export const REPORT_OPTIONS = {
+  markdown: { type: 'string' },
+  html: { type: 'string' },
+  junit: { type: 'string' },
+} as const;
+
+export const REPORT_HELP = `  --markdown FILE       write a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY" or a PR comment)
+  --html FILE           write a self-contained HTML report: the matrix and every crash's cycle
+  --junit FILE          write JUnit XML for CI test reports`;
+
+export interface ReportValues {
+  markdown?: string;
+  html?: string;
+  junit?: string;
+}
+
+async function write(path: string, text: string, append = false): Promise<void> {
+  const full = resolve(path);
+  await mkdir(dirname(full), { recursive: true });
+  await writeFile(full, text, append ? { flag: 'a' } : {});
+}
+
+export async function writeReports(values: ReportValues, report: { title: string; results: ProbeResult[]; gate?: GateOutcome; facts: string[] }): Promise<string[]> {
+  const written: string[] = [];
+  if (values.markdown) {
+    // GitHub's job summary file collects several steps' output, so it is appended to, never replaced.
+    await write(values.markdown, report.gate ? gateMarkdown(report.gate) : runMarkdown(report.results), values.markdown === process.env.GITHUB_STEP_SUMMARY);
+    written.push(values.markdown);
+  }
+  if (values.html) {
+    await write(values.html, htmlReport(report));
+    written.push(values.html);
+  }
+  if (values.junit) {
+    await write(values.junit, report.gate ? gateJUnit(report.gate) : runJUnit(report.results));
+    written.push(values.junit);
+  }
+  return written;
+}

@@ -1,0 +1,56 @@
+import type { GateOutcome } from '../gate/gate.js';
+import type { ProbeResult } from '../probe/probe.js';
+import { escapeXml } from './escape.js';
+
+interface JUnitCase {
+  suite: string;
+  name: string;
+  seconds: number;
+  failure?: string;
+  skipped?: string;
+}
+
+/** JUnit XML, the format CI systems read for test reports. */
+function junit(name: string, cases: JUnitCase[]): string {
+  const suites = [...new Set(cases.map((c) => c.suite))].map((suite) => {
+    const mine = cases.filter((c) => c.suite === suite);
+    const body = mine.map((c) => {
+      const inner = c.failure ? `<failure message="${escapeXml(c.failure)}">${escapeXml(c.failure)}</failure>` : c.skipped ? `<skipped message="${escapeXml(c.skipped)}"/>` : '';
+      return `    <testcase classname="${escapeXml(suite)}" name="${escapeXml(c.name)}" time="${c.seconds.toFixed(3)}">${inner}</testcase>`;
+    });
+    const failures = mine.filter((c) => c.failure).length;
+    const skipped = mine.filter((c) => c.skipped).length;
+    const time = mine.reduce((a, c) => a + c.seconds, 0);
+    return `  <testsuite name="${escapeXml(suite)}" tests="${mine.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time.toFixed(3)}">\n${body.join('\n')}\n  </testsuite>`;
+  });
+  const failures = cases.filter((c) => c.failure).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${escapeXml(name)}" tests="${cases.length}" failures="${failures}" errors="0">\n${suites.join('\n')}\n</testsuites>\n`;
+}
+
+function probeCase(suite: string, r: ProbeResult): JUnitCase {
+  const expectation = r.expected ? `${r.expected.outcome} expected` : 'not applicable';
+  return {
+    suite,
+    name: `${r.case} › ${expectation}`,
+    seconds: r.timings.totalMs / 1000,
+    ...(r.status === 'fail' ? { failure: `${r.reason} (reproduce: ${r.reproduce})` } : {}),
+    ...(r.status === 'untestable' || r.status === 'not-applicable' ? { skipped: `${r.status}: ${r.reason}` } : {}),
+  };
+}
+
+export function runJUnit(results: ProbeResult[]): string {
+  return junit('lwt-regress run', results.map((r) => probeCase(`lwt ${r.lwt.label}`, r)));
+}
+
+export function gateJUnit(g: GateOutcome): string {
+  return junit(
+    'lwt-regress gate',
+    g.rows.map((row) => ({
+      suite: `gate ${g.baseline} → ${g.candidate}`,
+      name: `${row.case} › ${row.transition}`,
+      seconds: (row.baseline.timings.totalMs + row.candidate.timings.totalMs) / 1000,
+      ...(row.blocking ? { failure: `${row.why} (reproduce: ${row.candidate.reproduce})` } : {}),
+      ...(row.transition === 'untestable' ? { skipped: row.why } : {}),
+    })),
+  );
+}

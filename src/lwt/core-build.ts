@@ -17,7 +17,7 @@ export interface LwtBuild {
 
 export type LwtBuildResult =
   | { ok: true; build: LwtBuild; cached: boolean; ms: number }
-  | { ok: false; error: string; log: string; ms: number };
+  | { ok: false; error: string; log: string; ms: number; cached: boolean };
 
 /** Bump when the recipe changes, so that old cache entries are not reused. */
 const RECIPE = 2;
@@ -79,14 +79,15 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
   const started = performance.now();
   const ms = () => performance.now() - started;
   const tree = await readTree(source.dir);
-  if (!tree) return { ok: false, error: `no Lwt core modules in ${source.dir} (looked for src/core/lwt.ml and src/lwt.mllib)`, log: '', ms: ms() };
+  if (!tree) return { ok: false, error: `no Lwt core modules in ${source.dir} (looked for src/core/lwt.ml and src/lwt.mllib)`, log: '', ms: ms(), cached: false };
   const inputs: [string, string][] = [];
   for (const [name, from] of [...tree.files, ...tree.paLwt.map((p) => [`pa/${basename(p)}`, p] as const)].sort()) inputs.push([name, digest((await readFile(from)).toString('base64'))]);
   const key = digest(['source', RECIPE, toolchain.ocamlVersion, inputs]);
   const dir = join(cacheRoot(), 'lwt', key.slice(0, 24));
   const failedMarker = `${dir}.untestable.json`;
   const previous = await readFile(failedMarker, 'utf8').catch(() => undefined);
-  if (previous) return { ...(JSON.parse(previous) as { error: string; log: string }), ok: false, ms: ms() };
+  // A tree that failed to build fails again: remembered, so bisect and gate do not retry it.
+  if (previous) return { ...(JSON.parse(previous) as { error: string; log: string }), ok: false, ms: ms(), cached: true };
   if (await isComplete(dir)) return { ok: true, build: await sourceBuild(dir, key), cached: true, ms: ms() };
 
   const staging = stagingFor(dir);
@@ -96,7 +97,7 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
     const result = await compileCore(staging, [...tree.files.keys()], tree.paLwt, toolchain);
     if (!result.ok) {
       await writeFile(failedMarker, JSON.stringify({ error: result.error, log: result.log }));
-      return { ...result, ms: ms() };
+      return { ...result, ms: ms(), cached: false };
     }
     await writeFile(join(staging, 'link-order'), result.order.join('\n'));
     await writeFile(join(staging, 'packages'), result.packages.join(','));

@@ -14,7 +14,7 @@ import { probe, type ProbeResult, type ProbeSettings } from './probe.js';
  * does not change. Untestable builds are remembered by the build cache itself.
  */
 export async function cachedProbe(toolchain: Toolchain, source: LwtSource, lwt: LwtBuildResult, testCase: Case, settings: ProbeSettings): Promise<ProbeResult & { reused: boolean }> {
-  if (!lwt.ok) return { ...(await probe(toolchain, source, lwt, testCase, settings)), reused: false };
+  if (!lwt.ok) return { ...(await probe(toolchain, source, lwt, testCase, settings)), reused: lwt.cached };
   const program = await readFile(testCase.program, 'utf8');
   const manifest = JSON.stringify(testCase.manifest);
   const key = digest(['probe', toolchain.ocamlVersion, lwt.build.key, program, manifest, settings.stackKiB, settings.capture, settings.timeoutMs, source.version]);

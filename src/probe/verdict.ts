@@ -38,7 +38,8 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
     case 'signal-without-core':
       return { ...nothing, outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}` };
     case 'exception': {
-      const frames = evidence.backtrace.map((l) => /(?:Called from|Raised at) (\S+)/.exec(l)?.[1] ?? l);
+      // "Raised at X", "Called from X", "Raised by primitive operation at X", each with "in file …" after.
+      const frames = evidence.backtrace.map((l) => /(?:from|at) (\S+) in file/.exec(l)?.[1] ?? l);
       return { ...nothing, outcome: 'overflow-exception', summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`, frames, definitions: frames };
     }
     case 'hang':

@@ -1,5 +1,6 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Case } from '../src/cases/load-cases.js';
@@ -34,10 +35,10 @@ async function makeCase(name: string, program: string, expect: unknown[]): Promi
   return { manifest, program: join(where, 'case.ml'), stub: join(CASES_DIR, '_stub', 'lwtr_stubs.c') };
 }
 
-async function probeInstalled(testCase: Case, timeoutMs = 60_000) {
+async function probeInstalled(testCase: Case, timeoutMs = 60_000, capture: 'auto' | 'gdb' = 'auto') {
   const toolchain = await findToolchain();
   const source = await resolveLwt({ spec: 'installed' }, toolchain);
-  return probe(toolchain, source, await buildLwt(source, toolchain), testCase, { stackKiB: 1024, capture: 'auto', timeoutMs, artifactsDir: join(tmp.path, 'artifacts') });
+  return probe(toolchain, source, await buildLwt(source, toolchain), testCase, { stackKiB: 1024, capture, timeoutMs, artifactsDir: join(tmp.path, 'artifacts') });
 }
 
 describe('evidence other than a core', () => {
@@ -60,6 +61,14 @@ describe('evidence other than a core', () => {
     expect(r.observed).toMatchObject({ outcome: 'hang', summary: 'no exit within 1.5 s' });
     expect(r.status).toBe('fail');
     expect(r.artifacts).not.toBeNull();
+  });
+
+  it('a hang under gdb is killed with gdb: no program is left running', async () => {
+    const c = await makeCase('hang-under-gdb', 'let () = while true do () done\n', [{ lwt: '*', outcome: 'clean' }]);
+    const r = await probeInstalled(c, 3000, 'gdb');
+    expect(r.observed).toMatchObject({ outcome: 'hang' });
+    const left = await execa('pgrep', ['-f', 'hang-under-gdb'], { reject: false });
+    expect(left.stdout.trim()).toBe('');
   });
 
   it('work left undone is incomplete, not clean', async () => {

@@ -33,6 +33,30 @@ export interface RunResult {
 // A fixed script: the limits and the command come in as arguments, never as shell text.
 const LIMITS_SCRIPT = 'ulimit -s "$0" && ulimit -c unlimited && exec "$@"';
 
+/**
+ * Runs the limits script in a process group of its own and, on timeout, kills
+ * the whole group: under gdb the program is gdb's child, and killing gdb
+ * alone would leave a hung program running.
+ */
+async function runGroup(args: string[], cwd: string, timeoutMs: number, env: Record<string, string> | undefined) {
+  const child = execa('sh', ['-c', LIMITS_SCRIPT, ...args], { cwd, env, reject: false, stdin: 'ignore', detached: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }, timeoutMs);
+  try {
+    const result = await child;
+    return { result, pid: child.pid, timedOut };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs a program under a small stack with cores enabled, then picks up its core. */
 export async function runUnderLimits(request: RunRequest): Promise<RunResult> {
   const destination = request.capture === 'gdb' ? undefined : await kernelCoreDestination();
@@ -44,17 +68,10 @@ export async function runUnderLimits(request: RunRequest): Promise<RunResult> {
 }
 
 async function runWithKernelCore(request: RunRequest, pathFor: (pid: number, exe: string, cwd: string) => string): Promise<RunResult> {
-  const child = execa('sh', ['-c', LIMITS_SCRIPT, String(request.stackKiB), request.executable, ...request.args], {
-    cwd: request.cwd,
-    env: request.env,
-    reject: false,
-    timeout: request.timeoutMs,
-    stdin: 'ignore',
-  });
-  const result = await child;
+  const { result, pid, timedOut } = await runGroup([String(request.stackKiB), request.executable, ...request.args], request.cwd, request.timeoutMs, request.env);
   let core: string | undefined;
-  if (result.signal && !result.timedOut && child.pid !== undefined) {
-    const written = pathFor(child.pid, request.executable, request.cwd);
+  if (result.signal && !timedOut && pid !== undefined) {
+    const written = pathFor(pid, request.executable, request.cwd);
     if (await exists(written)) {
       core = join(request.cwd, 'core');
       if (written !== core) await rename(written, core);
@@ -62,25 +79,19 @@ async function runWithKernelCore(request: RunRequest, pathFor: (pid: number, exe
   }
   return {
     exitCode: result.exitCode,
-    signal: result.signal,
-    timedOut: result.timedOut,
+    signal: timedOut ? undefined : result.signal,
+    timedOut,
     stdout: result.stdout as string,
     stderr: result.stderr as string,
     core,
-    capture: { method: 'kernel', ...(result.signal && !core ? { note: 'the process died of a signal but the kernel wrote no core file' } : {}) },
+    capture: { method: 'kernel', ...(result.signal && !core && !timedOut ? { note: 'the process died of a signal but the kernel wrote no core file' } : {}) },
   };
 }
 
 async function runUnderGdb(request: RunRequest, why: string | undefined): Promise<RunResult> {
   const core = join(request.cwd, 'core');
   const gdbArgs = ['-batch', '-nx', '-ex', 'run', '-ex', `generate-core-file ${core}`, '--args', request.executable, ...request.args];
-  const result = await execa('sh', ['-c', LIMITS_SCRIPT, String(request.stackKiB), 'gdb', ...gdbArgs], {
-    cwd: request.cwd,
-    env: request.env,
-    reject: false,
-    timeout: request.timeoutMs,
-    stdin: 'ignore',
-  });
+  const { result, timedOut } = await runGroup([String(request.stackKiB), 'gdb', ...gdbArgs], request.cwd, request.timeoutMs, request.env);
   if ((result as { code?: string }).code === 'ENOENT' || /gdb: (not found|No such file)/.test(result.stderr as string)) {
     throw new UserError('gdb is needed to capture cores here but is not installed', EXIT.toolchain, 'Install gdb (apt-get install gdb) or make the kernel write core files (core_pattern core)');
   }
@@ -90,8 +101,8 @@ async function runUnderGdb(request: RunRequest, why: string | undefined): Promis
   const captured = signal !== undefined && (await exists(core));
   return {
     exitCode: exited ? Number(exited[1] ?? 0) : undefined,
-    signal,
-    timedOut: result.timedOut,
+    signal: timedOut ? undefined : signal,
+    timedOut,
     stdout: result.stdout as string,
     stderr: result.stderr as string,
     core: captured ? core : undefined,

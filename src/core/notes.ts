@@ -17,9 +17,7 @@ export function parseSigInfo(desc: View): SignalInfo {
   return { signo: desc.u32(0), code: desc.i32(8), address: desc.u64(16) };
 }
 
-export const AT_PHDR = 3;
 export const AT_ENTRY = 9;
-export const AT_PAGESZ = 6;
 
 export function parseAuxv(desc: View): Map<number, number> {
   const aux = new Map<number, number>();

@@ -2,7 +2,6 @@ import { EXIT, UserError } from '../errors.js';
 import type { ByteReader } from './byte-reader.js';
 import { View } from './view.js';
 
-export const ET_EXEC = 2;
 export const ET_DYN = 3;
 export const ET_CORE = 4;
 const EM_X86_64 = 62;

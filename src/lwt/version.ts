@@ -15,7 +15,3 @@ export function normalizeVersion(text: string): string | undefined {
 export function inRange(version: string, range: string): boolean {
   return semver.satisfies(version, range, { includePrerelease: true });
 }
-
-export function compareVersions(a: string, b: string): number {
-  return semver.compare(a, b);
-}

@@ -59,7 +59,7 @@ function gateTable(g: GateOutcome): string {
 }
 
 /** The cycle as a loop: each frame calls the one before it in the list, and the first calls the last again. */
-export function cycleSvg(frames: string[], repetitions: number): string {
+function cycleSvg(frames: string[], repetitions: number): string {
   const n = frames.length;
   const boxWidth = (name: string) => Math.min(300, name.length * 7.4 + 20);
   const widest = Math.max(...frames.map(boxWidth));

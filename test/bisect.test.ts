@@ -96,6 +96,15 @@ describe('bisecting versions', () => {
     expectOneLineError(r, message);
   });
 
+  it('a --good that crashes, or a --bad that runs clean, is said, not bisected into a wrong answer', async () => {
+    const good = await bisect(['--case', 'mutex-unlock-storm', '--good', label(25), '--bad', label(SERIES - 1), '--opam-root', root]);
+    expect(good.exitCode).toBe(EXIT.usage);
+    expectOneLineError(good, /--good 5\.6\.1-f25 does not behave as given: it crashes \(cycle of 6 ×.*Pick a --good version that runs clean/);
+    const bad = await bisect(['--case', 'mutex-unlock-storm', '--good', label(0), '--bad', label(5), '--opam-root', root]);
+    expect(bad.exitCode).toBe(EXIT.usage);
+    expectOneLineError(bad, /--bad 5\.6\.1-f05 does not behave as given: it runs clean.*Pick a --bad version that crashes/);
+  });
+
   it('an unknown case', async () => {
     const r = await bisect(['--case', 'nope', '--good', label(0), '--bad', label(1), '--opam-root', root]);
     expect(r.exitCode).toBe(EXIT.usage);
@@ -135,6 +144,12 @@ describe('bisecting commits with git bisect run', () => {
     const r = await bisect(['--commits', '--lwt-git', repo, '--case', 'mutex-unlock-storm', '--find-fix', '--bad', 'v-bad', '--good', 'v-fixed']);
     expect(r.exitCode, r.stderr).toBe(EXIT.ok);
     expect(r.outcome).toMatchObject({ kind: 'found', findFix: true, firstBad: { commit: commits[7] } });
+  });
+
+  it('a --good commit that crashes is said, not bisected into a wrong answer', async () => {
+    const r = await bisect(['--commits', '--lwt-git', repo, '--case', 'mutex-unlock-storm', '--good', commits[4]!, '--bad', 'v-bad']);
+    expect(r.exitCode).toBe(EXIT.usage);
+    expectOneLineError(r, new RegExp(`--good ${commits[4]} does not behave as given: cycle of 6 × .*Pick a --good commit that runs clean`));
   });
 
   it('a probe that crashes never aborts the bisect', async () => {

@@ -11,7 +11,7 @@ import type { ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import type { Observation } from '../probe/verdict.js';
 import { findToolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
-import { type Reproduction, reproduction } from './answer.js';
+import { type Reproduction, reproduction, toAnswer } from './answer.js';
 import type { BisectOutcome, BisectPoint, BisectStep } from './outcome.js';
 
 export interface CommitBisectRequest {
@@ -119,16 +119,28 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     let observed = lines.find((l) => l.commit === firstBad)?.observed ?? null;
     let probes = lines.length;
     let builds = lines.filter((l) => l.freshBuild).length;
-    if (!lines.some((l) => l.commit === firstBad)) {
-      // The given end was never probed: probe it once to show its cycle.
-      const got = await gitSource(request.git, firstBad);
-      if (got.ok) {
-        const source = { origin: 'git' as const, version: got.version ?? hint ?? '0.0.0', label: firstBad.slice(0, 10), dir: got.dir, commit: firstBad, reproduce: ['--lwt-git', request.git, '--lwt', firstBad] };
-        const r = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase!, request.settings);
-        observed = r.observed;
-        probes++;
-        if (!r.reused && r.cached && (!r.cached.lwt || !r.cached.case)) builds++;
-      }
+    // git bisect trusts the ends it was given; when the answer lands next to one of them, probe it.
+    const probeEnd = async (sha: string) => {
+      const got = await gitSource(request.git, sha);
+      if (!got.ok) throw new UserError(`cannot check ${sha.slice(0, 10)}: ${got.why}`, EXIT.usage, 'Check --lwt-git');
+      const source = { origin: 'git' as const, version: got.version ?? hint ?? '0.0.0', label: sha.slice(0, 10), dir: got.dir, commit: sha, reproduce: ['--lwt-git', request.git, '--lwt', sha] };
+      const r = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase!, request.settings);
+      probes++;
+      if (!r.reused && r.cached && (!r.cached.lwt || !r.cached.case)) builds++;
+      return { r, answer: toAnswer(reproduction(r), request.findFix) };
+    };
+    const wrongEnd = (flag: string, ref: string, r: { observed: Observation | null; reason: string }, expected: string) =>
+      new UserError(`${flag} ${ref} does not behave as given: ${r.observed?.summary ?? r.reason}`, EXIT.usage, `Pick a ${flag} commit that ${expected}`);
+    // The newer end is --bad when looking for a regression, --good when looking for a fix.
+    const [newerFlag, newerRef, olderFlag, olderRef] = request.findFix ? ['--good', request.good, '--bad', request.bad] : ['--bad', request.bad, '--good', request.good];
+    if (first && !lines.some((l) => l.commit === firstBad)) {
+      const end = await probeEnd(firstBad);
+      if (end.answer !== 'bad') throw wrongEnd(newerFlag, newerRef, end.r, request.findFix ? 'runs clean' : 'crashes');
+      observed = end.r.observed;
+    }
+    if (first && lastGood === older && !lines.some((l) => l.commit === older)) {
+      const end = await probeEnd(older);
+      if (end.answer !== 'good') throw wrongEnd(olderFlag, olderRef, end.r, request.findFix ? 'crashes' : 'runs clean');
     }
     const steps: BisectStep[] = [];
     for (const l of lines) steps.push({ ...(await point(l.commit)), reproduction: l.reproduction, summary: l.summary, reused: l.reused });

@@ -4,6 +4,7 @@ import { resolveLwt } from '../lwt/resolve.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import { findToolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
+import { EXIT, UserError } from '../errors.js';
 import { reproduction, toAnswer } from './answer.js';
 import { type BisectOutcome, type BisectPoint, type BisectStep, isFreshBuild, stepOf } from './outcome.js';
 import { searchFirstBad } from './search.js';
@@ -20,6 +21,11 @@ export interface VersionBisectRequest {
   toolchain: ToolchainRequest;
   settings: ProbeSettings;
   onStep?: (step: BisectStep) => void;
+}
+
+function reproductionText(r: ProbeResult): string {
+  const kind = reproduction(r);
+  return kind === 'reproduces' ? `crashes (${r.observed?.summary})` : kind === 'clean' ? 'runs clean' : `cannot be tested (${r.observed?.summary ?? r.reason})`;
 }
 
 /** Bisects released versions: every probe is the full pipeline, with builds and verdicts cached. */
@@ -44,9 +50,14 @@ export async function bisectVersions(request: VersionBisectRequest): Promise<Bis
     return result;
   };
 
-  const found = await searchFirstBad(range.length, async (i) => toAnswer(reproduction(await run(i)), request.findFix));
-  // Show what the first bad one does, even when it was the given end and never probed.
-  if (!results.has(found.firstBad)) await run(found.firstBad);
+  const answerAt = async (i: number) => toAnswer(reproduction(results.get(i) ?? (await run(i))), request.findFix);
+  const found = await searchFirstBad(range.length, answerAt);
+  // The ends are trusted during the search, as git bisect does; when the answer
+  // lands on one of them, probe it, so a wrong --good or --bad cannot make a wrong answer.
+  const endIsWrong = (flag: string, i: number, expected: string) =>
+    new UserError(`${flag} ${range[i]!.version} does not behave as given: it ${reproductionText(results.get(i)!)}`, EXIT.usage, `Pick a ${flag} version that ${expected}, or check the case with lwt-regress run ${results.get(i)!.reproduce.replace(/^lwt-regress run /, '')}`);
+  if ((await answerAt(found.firstBad)) !== 'bad') throw endIsWrong('--bad', found.firstBad, request.findFix ? 'runs clean' : 'crashes');
+  if (found.lastGood === 0 && (await answerAt(0)) !== 'good') throw endIsWrong('--good', 0, request.findFix ? 'still crashes' : 'runs clean');
   const first = results.get(found.firstBad)!;
   const all = [...results.values()];
   return {

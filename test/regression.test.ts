@@ -5,7 +5,7 @@
  * starts); without one, every case runs against the installed Lwt.
  */
 import { appendFile } from 'node:fs/promises';
-import { describe, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { expectationFor } from '../src/cases/manifest.js';
 import { buildLwt, type LwtBuildResult } from '../src/lwt/core-build.js';
 import type { LwtSource } from '../src/lwt/source.js';
@@ -28,7 +28,7 @@ async function buildOnce(source: LwtSource): Promise<LwtBuildResult> {
   return first ? build : { ...build, ms: 0 };
 }
 
-describe.each(prepared.sources.map((s) => [s.label, s] as const))('regression suite', (_label, source) => {
+for (const source of prepared.sources) {
   for (const testCase of prepared.cases) {
     const expectation = inRange(source.version, testCase.manifest.needs) ? expectationFor(testCase.manifest, source.version) : undefined;
     const title = `lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
@@ -40,4 +40,4 @@ describe.each(prepared.sources.map((s) => [s.label, s] as const))('regression su
       expect(result.status, `${result.reason}${result.artifacts ? `\n  kept: ${result.artifacts}` : ''}\n  reproduce: ${result.reproduce}`).toBe('pass');
     });
   }
-});
+}

@@ -3,16 +3,16 @@ import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import { runCli } from './support/cli.js';
-import { makeGitRepository, makeOpamRepository, makeSourceTree, patchTree, regressMutexUnlock } from './support/lwt-fixtures.js';
+import { makeCommitHistory, makeGitRepository, makeSourceTree, makeVersionSeries, regressMutexUnlock, SERIES as FIXTURE } from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;
 const at = (name: string) => `${tmp.path}/${name}`;
 
-const SERIES = 32;
-const REGRESSES_AT = 20;
-const BROKEN = 15;
-const label = (i: number) => `5.6.1-f${String(i).padStart(2, '0')}`;
+const SERIES = FIXTURE.count;
+const REGRESSES_AT = FIXTURE.regressesAt;
+const BROKEN = FIXTURE.broken;
+const label = FIXTURE.label;
 
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-bisect-' });
@@ -34,15 +34,8 @@ function expectOneLineError(r: { stderr: string }, pattern: RegExp) {
 describe('bisecting versions', () => {
   let root: string;
   beforeAll(async () => {
-    // 32 versions from the installed Lwt's sources: Lwt_mutex.unlock regresses at f20, f12 does not build.
-    const packages = [];
-    for (let i = 0; i < SERIES; i++) {
-      const tree = await makeSourceTree(at(`series/${label(i)}`), label(i));
-      if (i >= REGRESSES_AT) await regressMutexUnlock(tree);
-      if (i === BROKEN) await patchTree(tree, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = this_does_not_compile;');
-      packages.push({ version: label(i), tree });
-    }
-    ({ root } = await makeOpamRepository(at('opam'), packages));
+    // 32 versions from the installed Lwt's sources: Lwt_mutex.unlock regresses at f20, f15 does not build.
+    ({ root } = await makeVersionSeries(tmp.path));
   });
 
   it('finds the version that brought the crash, treats the broken build as untestable, within ceil(log2 N) + 2 probes', async () => {
@@ -117,17 +110,7 @@ describe('bisecting commits with git bisect run', () => {
   let commits: string[];
   beforeAll(async () => {
     repo = at('lwt-repo');
-    const touch = (n: number) => async (t: string) => patchTree(t, 'lwt_switch.ml', '(*', `(* touched ${n} *)\n(*`);
-    commits = await makeGitRepository(repo, [
-      { message: 'release 5.6.1', tag: 'v-good', apply: async (t) => void (await makeSourceTree(t, '5.6.1')) },
-      { message: 'touch 1', apply: touch(1) },
-      { message: 'break the build', apply: (t) => patchTree(t, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = broken_on_purpose;') },
-      { message: 'fix the build', apply: (t) => patchTree(t, 'lwt_mutex.ml', 'let unlock m = broken_on_purpose;', 'let unlock m =') },
-      { message: 'Lwt_mutex.unlock: wake the next waiter at once', apply: regressMutexUnlock },
-      { message: 'touch 2', apply: touch(2) },
-      { message: 'touch 3', tag: 'v-bad', apply: touch(3) },
-      { message: 'Lwt_mutex.unlock: back to wakeup_later', tag: 'v-fixed', apply: (t) => patchTree(t, 'lwt_mutex.ml', 'Lwt.wakeup (Lwt_sequence.take_l m.waiters) ()', 'Lwt.wakeup_later (Lwt_sequence.take_l m.waiters) ()') },
-    ]);
+    commits = await makeCommitHistory(repo);
   });
 
   it('finds the commit that brought the crash, skipping the one that does not build', async () => {

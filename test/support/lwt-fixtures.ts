@@ -80,3 +80,43 @@ export async function makeGitRepository(dir: string, commits: { message: string;
   }
   return shas;
 }
+
+/** The fixture series bisect is tested and measured on: 32 versions, the regression entering at f20, f15 not building (the first midpoint). */
+export const SERIES = { count: 32, regressesAt: 20, broken: 15, label: (i: number) => `5.6.1-f${String(i).padStart(2, '0')}` };
+
+export async function makeVersionSeries(dir: string): Promise<{ root: string; versions: string[] }> {
+  const packages = [];
+  for (let i = 0; i < SERIES.count; i++) {
+    const version = SERIES.label(i);
+    const tree = await makeSourceTree(join(dir, 'series', version), version);
+    if (i >= SERIES.regressesAt) await regressMutexUnlock(tree);
+    if (i === SERIES.broken) await patchTree(tree, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = this_does_not_compile;');
+    packages.push({ version, tree });
+  }
+  const { root } = await makeOpamRepository(join(dir, 'opam'), packages);
+  return { root, versions: packages.map((p) => p.version) };
+}
+
+/**
+ * A Lwt history for commit bisects: a release (tag v-good), a harmless change,
+ * a commit that breaks the build and one that repairs it, the regression,
+ * two more harmless changes (tag v-bad), and the fix (tag v-fixed).
+ * Returns the commits in order; the regression is the fifth.
+ */
+export async function makeCommitHistory(repo: string): Promise<string[]> {
+  const touch = (n: number) => async (t: string) => patchTree(t, 'lwt_switch.ml', '(*', `(* touched ${n} *)\n(*`);
+  return makeGitRepository(repo, [
+    { message: 'release 5.6.1', tag: 'v-good', apply: async (t) => void (await makeSourceTree(t, '5.6.1')) },
+    { message: 'touch 1', apply: touch(1) },
+    { message: 'break the build', apply: (t) => patchTree(t, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = broken_on_purpose;') },
+    { message: 'fix the build', apply: (t) => patchTree(t, 'lwt_mutex.ml', 'let unlock m = broken_on_purpose;', 'let unlock m =') },
+    { message: 'Lwt_mutex.unlock: wake the next waiter at once', apply: regressMutexUnlock },
+    { message: 'touch 2', apply: touch(2) },
+    { message: 'touch 3', tag: 'v-bad', apply: touch(3) },
+    {
+      message: 'Lwt_mutex.unlock: back to wakeup_later',
+      tag: 'v-fixed',
+      apply: (t) => patchTree(t, 'lwt_mutex.ml', 'Lwt.wakeup (Lwt_sequence.take_l m.waiters) ()', 'Lwt.wakeup_later (Lwt_sequence.take_l m.waiters) ()'),
+    },
+  ]);
+}

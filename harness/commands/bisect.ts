@@ -1,7 +1,17 @@
+import { appendFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { reproduction, toAnswer } from '../../src/bisect/answer.js';
 import { bisectCommits } from '../../src/bisect/bisect-commits.js';
 import { bisectVersions } from '../../src/bisect/bisect-versions.js';
+import { isFreshBuild } from '../../src/bisect/outcome.js';
+import { loadCases, selectCases } from '../../src/cases/load-cases.js';
+import { buildLwt } from '../../src/lwt/core-build.js';
+import { resolveLwt } from '../../src/lwt/resolve.js';
+import { treeVersion } from '../../src/lwt/tree-version.js';
+import { cachedProbe } from '../../src/probe/probe-cache.js';
+import { findToolchain } from '../../src/toolchain/ocamlfind.js';
 import { EXIT } from '../../src/errors.js';
 import { formatBisect } from '../../src/report/bisect-text.js';
 import { parse, usageError } from '../args.js';
@@ -67,16 +77,6 @@ export async function bisectCommand(args: string[]): Promise<number> {
 export async function bisectProbeCommand(args: string[]): Promise<number> {
   try {
     const { values } = parse({ args, strict: true, options: { ...SELECTION_OPTIONS, log: { type: 'string' }, 'version-hint': { type: 'string' }, 'find-fix': { type: 'boolean' } } });
-    const { appendFile } = await import('node:fs/promises');
-    const { execa } = await import('execa');
-    const { loadCases, selectCases } = await import('../../src/cases/load-cases.js');
-    const { buildLwt } = await import('../../src/lwt/core-build.js');
-    const { resolveLwt } = await import('../../src/lwt/resolve.js');
-    const { treeVersion } = await import('../../src/lwt/tree-version.js');
-    const { cachedProbe } = await import('../../src/probe/probe-cache.js');
-    const { findToolchain } = await import('../../src/toolchain/ocamlfind.js');
-    const { reproduction, toAnswer } = await import('../../src/bisect/answer.js');
-    const { isFreshBuild } = await import('../../src/bisect/outcome.js');
     const tree = resolve(values['lwt-src']!);
     const { toolchain: toolchainRequest, settings } = toSuiteRequest({ ...values, 'lwt-src': undefined, case: undefined });
     const [testCase] = selectCases(await loadCases(), values.case);

@@ -1,14 +1,12 @@
-import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { exists } from '../io/exists.js';
 
 const COMPLETE = '.complete';
 
 /** Whether a cache directory was published whole. */
 export async function isComplete(dir: string): Promise<boolean> {
-  return access(join(dir, COMPLETE)).then(
-    () => true,
-    () => false,
-  );
+  return exists(join(dir, COMPLETE));
 }
 
 /** A private staging directory next to `dir`: parallel runs never write into each other's. */

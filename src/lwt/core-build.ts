@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
+import { exists, isDirectory } from '../io/exists.js';
 import { cacheRoot } from '../paths.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 import type { LwtSource } from './source.js';
@@ -35,8 +36,6 @@ interface Tree {
   paLwt: string[];
 }
 
-const isDir = (p: string) => readdir(p).then(() => true, () => false);
-const isFile = (p: string) => readFile(p).then(() => true, () => false);
 
 /**
  * Which files make up Lwt's core in this tree, whatever the era:
@@ -47,7 +46,7 @@ const isFile = (p: string) => readFile(p).then(() => true, () => false);
 async function readTree(root: string): Promise<Tree | undefined> {
   const files = new Map<string, string>();
   const core = join(root, 'src', 'core');
-  if (await isDir(core)) {
+  if (await isDirectory(core)) {
     for (const name of await readdir(core)) {
       const variant = /^(.*)\.without\.(mli?)$/.exec(name);
       if (variant) files.set(`${variant[1]}.${variant[2]}`, join(core, name));
@@ -57,14 +56,14 @@ async function readTree(root: string): Promise<Tree | undefined> {
     const mllib = await readFile(join(root, 'src', 'lwt.mllib'), 'utf8').catch(() => undefined);
     for (const module of mllib?.split(/\s+/).filter((m) => /^[A-Z]\w*$/.test(m)) ?? []) {
       const base = module[0]!.toLowerCase() + module.slice(1);
-      for (const ext of ['.ml', '.mli']) if (await isFile(join(root, 'src', base + ext))) files.set(base + ext, join(root, 'src', base + ext));
+      for (const ext of ['.ml', '.mli']) if (await exists(join(root, 'src', base + ext))) files.set(base + ext, join(root, 'src', base + ext));
     }
   }
   if (!files.has('lwt.ml')) return undefined;
   // pa_lwt moved with the eras: syntax/ (2.0 to 2.5), src/camlp4/ (2.6 to 3.3), its options module into options/ (3.1 to 3.3).
   const paLwt: string[] = [];
   for (const dir of [join(root, 'syntax'), join(root, 'src', 'camlp4'), join(root, 'src', 'camlp4', 'options')]) {
-    for (const name of ['pa_lwt_options.ml', 'pa_lwt.mli', 'pa_lwt.ml']) if (await isFile(join(dir, name))) paLwt.push(join(dir, name));
+    for (const name of ['pa_lwt_options.ml', 'pa_lwt.mli', 'pa_lwt.ml']) if (await exists(join(dir, name))) paLwt.push(join(dir, name));
   }
   return { files, paLwt: paLwt.some((p) => p.endsWith('pa_lwt.ml')) ? paLwt : [] };
 }

@@ -1,8 +1,9 @@
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
+import { exists } from '../io/exists.js';
 import { cacheRoot } from '../paths.js';
 import { treeVersion } from './tree-version.js';
 import { normalizeVersion } from './version.js';
@@ -10,7 +11,6 @@ import { normalizeVersion } from './version.js';
 export const UPSTREAM_LWT = 'https://github.com/ocsigen/lwt.git';
 
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' };
-const exists = (p: string) => access(p).then(() => true, () => false);
 
 export type GitLookup = { ok: true; dir: string; commit: string; version: string | undefined } | { ok: false; why: string };
 

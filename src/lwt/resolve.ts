@@ -1,6 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
+import { isDirectory } from '../io/exists.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { gitSource, UPSTREAM_LWT } from './git.js';
 import { installedLwt } from './installed.js';
@@ -89,8 +89,7 @@ function fromGit(url: string, ref: string, dir: string, commit: string, version:
 
 async function fromDir(request: LwtRequest): Promise<LwtSource> {
   const dir = resolvePath(request.src!);
-  const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new UserError(`--lwt-src ${request.src} is not a directory`, EXIT.usage, 'Point --lwt-src at the root of a Lwt source tree (the directory holding src/)');
+  if (!(await isDirectory(dir))) throw new UserError(`--lwt-src ${request.src} is not a directory`, EXIT.usage, 'Point --lwt-src at the root of a Lwt source tree (the directory holding src/)');
   const declared = await treeVersion(dir);
   // `source` stands for "whatever the tree says" when --lwt-src comes without --lwt.
   const asked = request.spec === 'source' ? undefined : normalizeVersion(request.spec);

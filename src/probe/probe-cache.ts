@@ -1,9 +1,10 @@
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Case } from '../cases/load-cases.js';
 import { digest } from '../cache/digest.js';
 import type { LwtBuildResult } from '../lwt/core-build.js';
 import type { LwtSource } from '../lwt/source.js';
+import { exists } from '../io/exists.js';
 import { cacheRoot } from '../paths.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { probe, type ProbeResult, type ProbeSettings } from './probe.js';
@@ -22,7 +23,7 @@ export async function cachedProbe(toolchain: Toolchain, source: LwtSource, lwt: 
   const saved = await readFile(file, 'utf8').catch(() => undefined);
   if (saved) {
     const r = JSON.parse(saved) as ProbeResult;
-    const kept = r.artifacts && (await access(r.artifacts).then(() => r.artifacts, () => null));
+    const kept = r.artifacts && (await exists(r.artifacts)) ? r.artifacts : null;
     // The same verdict, but shown as this source (a git commit and a dir can share one build).
     return { ...r, artifacts: kept, lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null }, reused: true };
   }

@@ -1,6 +1,7 @@
 import type { AnalysisReport } from '../analyze/report.js';
 import type { Expectation } from '../cases/manifest.js';
 import type { Evidence } from './evidence.js';
+import { thousands } from '../report/thousands.js';
 
 /** What happened, in the terms expectations use. */
 export interface Observation {
@@ -17,7 +18,6 @@ export interface Observation {
   entry: string[];
 }
 
-const n = (x: number) => String(x).replace(/\B(?=(\d{3})+$)/g, ',');
 
 const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth' | 'entry'> = { frames: [], definitions: [], depth: null, entry: [] };
 
@@ -28,7 +28,7 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
       if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
         const c = analysis.cycle;
         const frames = c.frames.map((f) => f.name);
-        return { outcome: 'cycle', summary: `cycle of ${c.period} × ${n(c.repetitions)}: ${frames.join(' → ')}`, frames, definitions: c.frames.map((f) => f.definition ?? f.name), depth: c.repetitions, entry: analysis.entry.slice(0, 5).map((f) => f.name) };
+        return { outcome: 'cycle', summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}`, frames, definitions: c.frames.map((f) => f.definition ?? f.name), depth: c.repetitions, entry: analysis.entry.slice(0, 5).map((f) => f.name) };
       }
       const top = analysis.top.map((f) => f.name);
       const definitions = analysis.top.map((f) => f.definition ?? f.name);

@@ -1,4 +1,5 @@
 import type { AnalysisReport, FrameInfo } from '../analyze/report.js';
+import { thousands } from './thousands.js';
 
 const VERDICT_TEXT: Record<AnalysisReport['verdict'], string> = {
   'stack-overflow-with-cycle': 'Stack overflow with a recurring call cycle',
@@ -6,8 +7,6 @@ const VERDICT_TEXT: Record<AnalysisReport['verdict'], string> = {
   'not-stack-overflow': 'Not a stack overflow',
 };
 
-// Thousands separators by hand: toLocaleString loads ICU data, which costs more than the whole analysis.
-const n = (x: number) => String(x).replace(/\B(?=(\d{3})+$)/g, ',');
 
 function frameLine(f: FrameInfo, withIndex: boolean): string {
   const where = f.file ? `  ${f.file}:${f.line}` : '';
@@ -23,7 +22,7 @@ export function formatAnalysis(r: AnalysisReport): string {
   const fault = r.signal.faultAddress ? ` at ${r.signal.faultAddress}` : '';
   lines.push(`${VERDICT_TEXT[r.verdict]}: ${r.signal.name}${fault}, rsp ${r.registers.rsp}${r.stack.rspAtPageBoundary ? ' (on a page boundary)' : ''}${r.stack.rspBelowMapping ? ' (below the stack mapping)' : ''}`);
   lines.push(`  executable ${r.executable.path}${r.executable.pie ? `, PIE loaded at bias ${r.executable.loadBias}` : ''}; core ${r.core.path} (pid ${r.core.pid}, matched by ${r.core.matchedBy})`);
-  lines.push(`  ${r.walk.mode} walk: ${n(r.walk.totalFrames)} frames (${n(r.walk.exactFrames)} exact, ${n(r.walk.scannedFrames)} scanned), ${n(r.stack.usedBytes)} stack bytes, ended: ${r.walk.ended}`);
+  lines.push(`  ${r.walk.mode} walk: ${thousands(r.walk.totalFrames)} frames (${thousands(r.walk.exactFrames)} exact, ${thousands(r.walk.scannedFrames)} scanned), ${thousands(r.stack.usedBytes)} stack bytes, ended: ${r.walk.ended}`);
   for (const note of r.notes) lines.push(`  note: ${note}`);
   lines.push('');
   if (r.top.length > 0) {
@@ -32,14 +31,14 @@ export function formatAnalysis(r: AnalysisReport): string {
   }
   if (r.cycle) {
     const c = r.cycle;
-    const bytes = c.bytesPerRepetition !== null ? `, ${n(c.bytesPerRepetition)} stack bytes each` : '';
+    const bytes = c.bytesPerRepetition !== null ? `, ${thousands(c.bytesPerRepetition)} stack bytes each` : '';
     const partial = c.partialFrames > 0 ? ` + ${c.partialFrames} frame${c.partialFrames === 1 ? '' : 's'} of a partial one` : '';
-    const noise = c.noiseFrames > 0 ? `, ${n(c.noiseFrames)} noise words ignored` : '';
-    lines.push(`  Recurring cycle of ${c.period} frame${c.period === 1 ? '' : 's'} × ${n(c.repetitions)} repetitions${partial} (frames #${c.firstFrame}–#${c.lastFrame}${bytes}${noise}):`);
+    const noise = c.noiseFrames > 0 ? `, ${thousands(c.noiseFrames)} noise words ignored` : '';
+    lines.push(`  Recurring cycle of ${c.period} frame${c.period === 1 ? '' : 's'} × ${thousands(c.repetitions)} repetitions${partial} (frames #${c.firstFrame}–#${c.lastFrame}${bytes}${noise}):`);
     for (const f of c.frames) lines.push(frameLine(f, false));
     lines.push(`  Entered from (${r.entry.length} frame${r.entry.length === 1 ? '' : 's'} below the cycle):`);
     for (const f of r.entry) lines.push(frameLine(f, true));
   }
-  if (r.omittedFrames > 0) lines.push(`  (${n(r.omittedFrames)} more frames not listed; --json gives the same summary as data)`);
+  if (r.omittedFrames > 0) lines.push(`  (${thousands(r.omittedFrames)} more frames not listed; --json gives the same summary as data)`);
   return lines.join('\n');
 }

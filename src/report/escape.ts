@@ -7,5 +7,3 @@ export function escapeXml(text: string): string {
 export function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
-
-export const thousands = (x: number) => String(x).replace(/\B(?=(\d{3})+$)/g, ',');

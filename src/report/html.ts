@@ -1,6 +1,7 @@
 import type { GateOutcome } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
-import { escapeXml as x, thousands } from './escape.js';
+import { escapeXml as x } from './escape.js';
+import { thousands } from './thousands.js';
 
 /**
  * A self-contained HTML report (no script, no external resource): the

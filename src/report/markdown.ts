@@ -1,6 +1,7 @@
 import type { GateOutcome } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
-import { escapeCell, thousands } from './escape.js';
+import { escapeCell } from './escape.js';
+import { thousands } from './thousands.js';
 
 const ICON: Record<ProbeResult['status'], string> = { pass: '✅ pass', fail: '❌ FAIL', 'not-applicable': '➖ n/a', untestable: '⚠️ untestable' };
 

@@ -1,6 +1,6 @@
 import type { ProbeResult } from '../probe/probe.js';
+import { thousands } from './thousands.js';
 
-const n = (x: number) => String(x).replace(/\B(?=(\d{3})+$)/g, ',');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const STATUS: Record<ProbeResult['status'], string> = { pass: 'pass', fail: 'FAIL', 'not-applicable': 'n/a', untestable: 'untestable' };
@@ -13,7 +13,7 @@ export function formatMatrix(results: ProbeResult[]): string {
     STATUS[r.status],
     r.expected ? r.expected.outcome : '-',
     r.observed ? r.observed.outcome : '-',
-    r.observed?.depth != null ? `× ${n(r.observed.depth)}` : '',
+    r.observed?.depth != null ? `× ${thousands(r.observed.depth)}` : '',
     r.observed?.outcome === 'cycle' ? r.observed.frames.join(' → ') : r.status === 'pass' ? '' : r.reason,
     seconds(r.timings.totalMs),
   ]);

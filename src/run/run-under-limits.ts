@@ -1,7 +1,8 @@
-import { access, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EXIT, UserError } from '../errors.js';
+import { exists } from '../io/exists.js';
 import { kernelCoreDestination } from './core-pattern.js';
 
 export type CaptureMethod = 'kernel' | 'gdb' | 'auto';
@@ -108,11 +109,4 @@ async function runUnderGdb(request: RunRequest, why: string | undefined): Promis
     core: captured ? core : undefined,
     capture: { method: 'gdb', ...(why ? { note: why } : {}) },
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { GateOutcome } from '../src/gate/gate.js';
-import type { ProbeResult } from '../src/probe/probe.js';
+import type { ProbeResult, ProbeSettings } from '../src/probe/probe.js';
 import { htmlReport } from '../src/report/html.js';
 import { gateJUnit, runJUnit } from '../src/report/junit.js';
 import { gateMarkdown, runMarkdown } from '../src/report/markdown.js';
+import type { Toolchain } from '../src/toolchain/ocamlfind.js';
 
 /** --markdown, --html and --junit: report files a CI job can publish. */
 export const REPORT_OPTIONS = {
@@ -27,6 +28,11 @@ async function write(path: string, text: string, append = false): Promise<void> 
   const full = resolve(path);
   await mkdir(dirname(full), { recursive: true });
   await writeFile(full, text, append ? { flag: 'a' } : {});
+}
+
+/** The lines under a report's title: what built and ran it, and the command that made it. */
+export function reportFacts(toolchain: Toolchain, settings: ProbeSettings, command: string[]): string[] {
+  return [`OCaml ${toolchain.ocamlVersion} (${toolchain.description})`, `stack ${settings.stackKiB} KiB, capture ${settings.capture}`, `command: lwt-regress ${command.join(' ')}`];
 }
 
 export async function writeReports(values: ReportValues, report: { title: string; results: ProbeResult[]; gate?: GateOutcome; facts: string[] }): Promise<string[]> {

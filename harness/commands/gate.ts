@@ -2,7 +2,7 @@ import { EXIT } from '../../src/errors.js';
 import { gate } from '../../src/gate/gate.js';
 import { prepareSuite } from '../../src/probe/suite.js';
 import { parse, usageError } from '../args.js';
-import { REPORT_OPTIONS, writeReports } from '../report-outputs.js';
+import { REPORT_OPTIONS, reportFacts, writeReports } from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
 
 export async function gateCommand(args: string[]): Promise<number> {
@@ -33,7 +33,7 @@ export async function gateCommand(args: string[]): Promise<number> {
   const outcome = await gate(prepared, request.settings, (row) => {
     if (!values.json) process.stderr.write(`  ${row.case}: ${row.transition}${row.blocking ? ' (blocking)' : ''}\n`);
   });
-  const facts = [`OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description})`, `stack ${request.settings.stackKiB} KiB, capture ${request.settings.capture}`, `command: lwt-regress gate ${args.join(' ')}`];
+  const facts = reportFacts(prepared.toolchain, request.settings, ['gate', ...args]);
   const written = await writeReports(values, { title: `lwt-regress gate ${outcome.baseline} → ${outcome.candidate}`, results: [], gate: outcome, facts });
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ schema: 'lwt-regress/gate', schemaVersion: 1, ...outcome }, null, 2)}\n`);

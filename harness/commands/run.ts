@@ -2,7 +2,7 @@ import { EXIT } from '../../src/errors.js';
 import { prepareSuite, runSuite } from '../../src/probe/suite.js';
 import { formatMatrix } from '../../src/report/matrix-text.js';
 import { parse, usageError } from '../args.js';
-import { REPORT_OPTIONS, writeReports } from '../report-outputs.js';
+import { REPORT_OPTIONS, reportFacts, writeReports } from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
 
 export async function runCommand(args: string[]): Promise<number> {
@@ -14,7 +14,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const results = await runSuite(prepared, request.settings, (r) => {
     if (!values.json) process.stderr.write(`  ${r.lwt.label} › ${r.case}: ${r.status}${r.status === 'pass' ? '' : ` (${r.reason})`}\n`);
   });
-  const facts = [`OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description})`, `stack ${request.settings.stackKiB} KiB, capture ${request.settings.capture}`, `command: lwt-regress run ${args.join(' ')}`];
+  const facts = reportFacts(prepared.toolchain, request.settings, ['run', ...args]);
   const written = await writeReports(values, { title: 'lwt-regress', results, facts });
   if (!values.json) for (const w of written) process.stderr.write(`lwt-regress: report written to ${w}\n`);
   process.stdout.write(values.json ? `${JSON.stringify({ schema: 'lwt-regress/run', schemaVersion: 1, ocaml: prepared.toolchain.ocamlVersion, results }, null, 2)}\n` : `${formatMatrix(results)}\n`);

@@ -7,5 +7,11 @@ const exe = FileReader.open(exePath!, 'executable');
 const core = FileReader.open(corePath!, 'core');
 const { report, timings } = analyzeCore(exe, core);
 process.stdout.write(
-  JSON.stringify({ timings, frames: report.walk.totalFrames, verdict: report.verdict, cycle: report.cycle?.repetitions ?? 0, maxRssKiB: process.resourceUsage().maxRSS }),
+  JSON.stringify({
+    timings,
+    frames: report.walk.totalFrames,
+    verdict: report.verdict,
+    cycle: report.cycle?.repetitions ?? 0,
+    maxRssKiB: process.resourceUsage().maxRSS,
+  }),
 );

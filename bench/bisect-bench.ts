@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { projectRoot } from '../src/paths.js';
-import { makeVersionSeries, SERIES as FIXTURE } from '../test/support/lwt-fixtures.js';
+import { SERIES as FIXTURE, makeVersionSeries } from '../test/support/lwt-fixtures.js';
 import { writeSection } from './results-file.js';
 
 const SERIES = FIXTURE.count;
@@ -18,7 +18,20 @@ const cli = join(projectRoot(), 'dist/harness/cli.js');
 const tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-bench-bisect-' });
 try {
   const { root } = await makeVersionSeries(tmp.path);
-  const args = ['bisect', '--json', '--case', 'mutex-unlock-storm', '--good', label(0), '--bad', label(SERIES - 1), '--opam-root', root, '--artifacts', join(tmp.path, 'artifacts')];
+  const args = [
+    'bisect',
+    '--json',
+    '--case',
+    'mutex-unlock-storm',
+    '--good',
+    label(0),
+    '--bad',
+    label(SERIES - 1),
+    '--opam-root',
+    root,
+    '--artifacts',
+    join(tmp.path, 'artifacts'),
+  ];
   const env = { LWT_REGRESS_CACHE: join(tmp.path, 'cache') };
   const once = async () => {
     const start = performance.now();
@@ -28,7 +41,8 @@ try {
   };
   const cold = await once();
   const warm = await once();
-  const row = (name: string, r: typeof cold) => `| ${name} | ${r.outcome.firstBad.version} | ${r.outcome.probes} | ${r.outcome.builds} | ${(r.ms / 1000).toFixed(2)} s |`;
+  const row = (name: string, r: typeof cold) =>
+    `| ${name} | ${r.outcome.firstBad.version} | ${r.outcome.probes} | ${r.outcome.builds} | ${(r.ms / 1000).toFixed(2)} s |`;
   const text = `## Bisect
 
 Produced by \`npm run bench\` (bench/bisect-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}. \`lwt-regress bisect --case mutex-unlock-storm\` over ${SERIES} fixture versions made from the installed Lwt's sources and served by a local opam repository; the regression enters at ${label(FIXTURE.regressesAt)}, ${label(FIXTURE.broken)} does not build (and is the first midpoint). The bound for ${SERIES} versions is ceil(log2 ${SERIES}) + 2 = ${Math.ceil(Math.log2(SERIES)) + 2} probes. Fixture versions with identical sources share one cached build, as any two versions with the same core sources would.

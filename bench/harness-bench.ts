@@ -4,13 +4,14 @@
  * from the installed Lwt's sources, plus the installed Lwt itself. Figures go
  * to bench/RESULTS.md.
  */
-import { cpus } from 'node:os';
+
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
-import type { ProbeResult } from '../src/probe/probe.js';
 import { projectRoot } from '../src/paths.js';
+import type { ProbeResult } from '../src/probe/probe.js';
 import { writeSection } from './results-file.js';
 
 const cli = join(projectRoot(), 'dist/harness/cli.js');
@@ -18,7 +19,10 @@ const tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-bench-harness-
 
 async function timedRun(args: string[], cache: string): Promise<{ ms: number; results: ProbeResult[] }> {
   const start = performance.now();
-  const r = await execa(process.execPath, [cli, 'run', '--json', '--artifacts', join(tmp.path, 'artifacts'), ...args], { reject: false, env: { LWT_REGRESS_CACHE: cache } });
+  const r = await execa(process.execPath, [cli, 'run', '--json', '--artifacts', join(tmp.path, 'artifacts'), ...args], {
+    reject: false,
+    env: { LWT_REGRESS_CACHE: cache },
+  });
   const ms = performance.now() - start;
   if (!r.stdout.startsWith('{')) throw new Error(`run failed: ${r.stderr}`);
   return { ms, results: JSON.parse(r.stdout).results };
@@ -29,7 +33,8 @@ try {
   const version = (await execa('ocamlfind', ['query', '-format', '%v', 'lwt'])).stdout.trim();
   const tree = join(tmp.path, 'lwt-src');
   await mkdir(join(tree, 'src', 'core'), { recursive: true });
-  for (const f of await readdir(lwtDir)) if (/\.mli?$/.test(f)) await copyFile(join(lwtDir, f), join(tree, 'src', 'core', f));
+  for (const f of await readdir(lwtDir))
+    if (/\.mli?$/.test(f)) await copyFile(join(lwtDir, f), join(tree, 'src', 'core', f));
   await writeFile(join(tree, 'lwt.opam'), `opam-version: "2.0"\nversion: "${version}"\n`);
 
   const cache = join(tmp.path, 'cache');
@@ -43,7 +48,10 @@ try {
   const cases = warm.results.length;
   const lwtBuild = cold.results[0]?.timings.buildMs ?? 0;
   const perCase = warm.results
-    .map((r) => `| ${r.case} | ${r.status} | ${r.observed?.outcome ?? '-'} | ${s(r.timings.runMs)} | ${r.timings.analyzeMs ? `${r.timings.analyzeMs.toFixed(0)} ms` : '-'} | ${s(r.timings.totalMs)} |`)
+    .map(
+      (r) =>
+        `| ${r.case} | ${r.status} | ${r.observed?.outcome ?? '-'} | ${s(r.timings.runMs)} | ${r.timings.analyzeMs ? `${r.timings.analyzeMs.toFixed(0)} ms` : '-'} | ${s(r.timings.totalMs)} |`,
+    )
     .join('\n');
   const text = `## Harness
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { projectRoot } from '../src/paths.js';
 
 const FILE = join(projectRoot(), 'bench', 'RESULTS.md');
-const HEADER = '# Benchmark results\n\nEach section is rewritten by `npm run bench` (bench/*.ts); the command and the machine are named in it.\n';
+const HEADER =
+  '# Benchmark results\n\nEach section is rewritten by `npm run bench` (bench/*.ts); the command and the machine are named in it.\n';
 
 /** Replaces one benchmark's section of bench/RESULTS.md, leaving the others as they were. */
 export async function writeSection(name: string, body: string): Promise<void> {

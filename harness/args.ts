@@ -10,12 +10,18 @@ export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof p
   try {
     return parseArgs(config);
   } catch (error) {
-    throw usageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').replace(/\.$/, ''));
+    throw usageError(
+      (error as Error).message
+        .split('\n')[0]!
+        .replace(/\. To specify a positional.*$/, '')
+        .replace(/\.$/, ''),
+    );
   }
 }
 
 export function positiveInteger(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) throw usageError(`${flag} must be a positive integer, not '${value}'`);
+  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw usageError(`${flag} must be a positive integer, not '${value}'`);
   return Number(value);
 }

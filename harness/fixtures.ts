@@ -6,7 +6,13 @@
  * and a regressed source tree. Prints the commands that use them.
  */
 import { resolve } from 'node:path';
-import { makeCommitHistory, makeSourceTree, makeVersionSeries, regressMutexUnlock, SERIES } from '../test/support/lwt-fixtures.js';
+import {
+  makeCommitHistory,
+  makeSourceTree,
+  makeVersionSeries,
+  regressMutexUnlock,
+  SERIES,
+} from '../test/support/lwt-fixtures.js';
 
 const [target] = process.argv.slice(2);
 if (!target) {

@@ -32,14 +32,25 @@ async function write(path: string, text: string, append = false): Promise<void> 
 
 /** The lines under a report's title: what built and ran it, and the command that made it. */
 export function reportFacts(toolchain: Toolchain, settings: ProbeSettings, command: string[]): string[] {
-  return [`OCaml ${toolchain.ocamlVersion} (${toolchain.description})`, `stack ${settings.stackKiB} KiB, capture ${settings.capture}`, `command: lwt-regress ${command.join(' ')}`];
+  return [
+    `OCaml ${toolchain.ocamlVersion} (${toolchain.description})`,
+    `stack ${settings.stackKiB} KiB, capture ${settings.capture}`,
+    `command: lwt-regress ${command.join(' ')}`,
+  ];
 }
 
-export async function writeReports(values: ReportValues, report: { title: string; results: ProbeResult[]; gate?: GateOutcome; facts: string[] }): Promise<string[]> {
+export async function writeReports(
+  values: ReportValues,
+  report: { title: string; results: ProbeResult[]; gate?: GateOutcome; facts: string[] },
+): Promise<string[]> {
   const written: string[] = [];
   if (values.markdown) {
     // GitHub's job summary file collects several steps' output, so it is appended to, never replaced.
-    await write(values.markdown, report.gate ? gateMarkdown(report.gate) : runMarkdown(report.results), values.markdown === process.env.GITHUB_STEP_SUMMARY);
+    await write(
+      values.markdown,
+      report.gate ? gateMarkdown(report.gate) : runMarkdown(report.results),
+      values.markdown === process.env.GITHUB_STEP_SUMMARY,
+    );
     written.push(values.markdown);
   }
   if (values.html) {

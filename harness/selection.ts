@@ -43,18 +43,26 @@ export interface SelectionValues {
   artifacts?: string;
 }
 
-const list = (values: string[] | undefined) => values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+const list = (values: string[] | undefined) =>
+  values
+    ?.flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 export function toSuiteRequest(values: SelectionValues): SuiteRequest {
   const capture = values.capture ?? 'auto';
-  if (capture !== 'kernel' && capture !== 'gdb' && capture !== 'auto') throw usageError(`--capture must be kernel, gdb or auto, not '${capture}'`);
+  if (capture !== 'kernel' && capture !== 'gdb' && capture !== 'auto')
+    throw usageError(`--capture must be kernel, gdb or auto, not '${capture}'`);
   const stackKiB = positiveInteger('--stack', values.stack) ?? 1024;
-  if (stackKiB < 64) throw usageError(`--stack ${stackKiB} is too small for any program to start; use at least 64 (KiB)`);
+  if (stackKiB < 64)
+    throw usageError(`--stack ${stackKiB} is too small for any program to start; use at least 64 (KiB)`);
   const timeout = positiveInteger('--timeout', values.timeout) ?? 60;
   const versions = list(values.lwt) ?? [];
   const specs = versions.length > 0 ? versions : [values['lwt-src'] ? 'source' : 'installed'];
-  if (values['lwt-git'] && values['lwt-src']) throw usageError('--lwt-git and --lwt-src name two different sources; give one');
-  if (values['lwt-git'] && !list(values.lwt)?.length) throw usageError('--lwt-git needs --lwt with the tags or commits to take');
+  if (values['lwt-git'] && values['lwt-src'])
+    throw usageError('--lwt-git and --lwt-src name two different sources; give one');
+  if (values['lwt-git'] && !list(values.lwt)?.length)
+    throw usageError('--lwt-git needs --lwt with the tags or commits to take');
   return {
     toolchain: { opamSwitch: values.switch, opamRoot: values['opam-root'] },
     lwt: specs.map((spec) => ({ spec, git: values['lwt-git'], src: values['lwt-src'], opamRoot: values['opam-root'] })),

@@ -43,12 +43,22 @@ class Tally implements Reporter {
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     // A module that failed to load or a hook that threw counts as a failure, even with no test inside.
-    this.errors = unhandledErrors.length + modules.filter((m) => m.state() === 'failed' && m.errors().length > 0).length;
+    this.errors =
+      unhandledErrors.length + modules.filter((m) => m.state() === 'failed' && m.errors().length > 0).length;
   }
 }
 
 async function main(): Promise<number> {
-  const { values } = parse({ args: process.argv.slice(2), strict: true, options: { ...SELECTION_OPTIONS, filter: { type: 'string', multiple: true }, junit: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parse({
+    args: process.argv.slice(2),
+    strict: true,
+    options: {
+      ...SELECTION_OPTIONS,
+      filter: { type: 'string', multiple: true },
+      junit: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;
@@ -59,7 +69,9 @@ async function main(): Promise<number> {
   if (selection) {
     // Unknown versions or cases, a missing toolchain: one clear line now, not a failing test later.
     const prepared = await prepareSuite(selection);
-    process.stdout.write(`lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); Lwt ${prepared.sources.map((s) => s.label).join(', ')}; cases ${prepared.cases.map((c) => c.manifest.name).join(', ')}\n`);
+    process.stdout.write(
+      `lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); Lwt ${prepared.sources.map((s) => s.label).join(', ')}; cases ${prepared.cases.map((c) => c.manifest.name).join(', ')}\n`,
+    );
     process.env.LWT_REGRESS_SUITE_ONLY = '1';
   }
   const resultsFile = join(process.env.TMPDIR ?? '/tmp', `lwt-regress-results-${process.pid}.jsonl`);
@@ -67,7 +79,11 @@ async function main(): Promise<number> {
   const tally = new Tally();
   const vitest = await startVitest('test', selection ? ['test/regression.test.ts'] : (filter ?? []), {
     watch: false,
-    reporters: ['default', tally, ...(junit ? [['junit', { outputFile: junit }] as ['junit', { outputFile: string }]] : [])],
+    reporters: [
+      'default',
+      tally,
+      ...(junit ? [['junit', { outputFile: junit }] as ['junit', { outputFile: string }]] : []),
+    ],
     provide: { selection, resultsFile },
   });
   await vitest.close();
@@ -75,7 +91,9 @@ async function main(): Promise<number> {
   await rm(resultsFile, { force: true });
   if (lines.length > 0) process.stdout.write(`\n${formatMatrix(lines.map((l) => JSON.parse(l) as ProbeResult))}\n`);
   const failed = tally.failed + tally.errors;
-  process.stdout.write(`\n${tally.passed} passed, ${failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}\n`);
+  process.stdout.write(
+    `\n${tally.passed} passed, ${failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}\n`,
+  );
   return failed > 0 || tally.passed === 0 ? EXIT.failed : EXIT.ok;
 }
 

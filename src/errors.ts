@@ -46,7 +46,11 @@ export class UserError extends Error {
 /** Thrown by the pure readers: the byte source ends or points out of range. */
 export class CorruptInputError extends UserError {
   constructor(what: string, detail: string) {
-    super(`${what} is truncated or corrupt: ${detail}`, EXIT.corrupt, 'Re-capture the core (a full dump, not cut short by a size limit) or check that the file was copied completely');
+    super(
+      `${what} is truncated or corrupt: ${detail}`,
+      EXIT.corrupt,
+      'Re-capture the core (a full dump, not cut short by a size limit) or check that the file was copied completely',
+    );
     this.name = 'CorruptInputError';
   }
 }

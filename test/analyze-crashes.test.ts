@@ -17,7 +17,8 @@ function analyze(name: string, mode: 'exact' | 'scan' = 'exact') {
   }
 }
 
-const cycleNames = (name: string, mode: 'exact' | 'scan' = 'exact') => analyze(name, mode).report.cycle?.frames.map((f) => f.name);
+const cycleNames = (name: string, mode: 'exact' | 'scan' = 'exact') =>
+  analyze(name, mode).report.cycle?.frames.map((f) => f.name);
 
 describe('analyzer on real crashes', () => {
   it('folds plain self-recursion into a one-frame cycle', () => {
@@ -30,14 +31,18 @@ describe('analyzer on real crashes', () => {
     expect(report.entry[0]!.name).toBe('Self_recursion.entry');
     expect(report.stack.faultBelowStack).toBe(true);
     // Every repetition is one frame: the region covers all frames between the top and the entry.
-    expect(report.cycle!.firstFrame + report.cycle!.repetitions + report.cycle!.partialFrames).toBe(report.cycle!.lastFrame + 1);
+    expect(report.cycle!.firstFrame + report.cycle!.repetitions + report.cycle!.partialFrames).toBe(
+      report.cycle!.lastFrame + 1,
+    );
   });
 
   it('finds the three-function cycle of mutual recursion through a closure', () => {
     const { report } = analyze('mutual-recursion');
     expect(report.verdict).toBe('stack-overflow-with-cycle');
     expect(report.cycle!.period).toBe(3);
-    expect(new Set(report.cycle!.frames.map((f) => f.name))).toEqual(new Set(['Mutual_recursion.ping', 'Mutual_recursion.pong', 'Mutual_recursion.pang']));
+    expect(new Set(report.cycle!.frames.map((f) => f.name))).toEqual(
+      new Set(['Mutual_recursion.ping', 'Mutual_recursion.pong', 'Mutual_recursion.pang']),
+    );
     expect(report.cycle!.bytesPerRepetition).toBeGreaterThan(0);
   });
 
@@ -45,7 +50,14 @@ describe('analyzer on real crashes', () => {
     const { report } = analyze('wakeup-chain');
     expect(report.verdict).toBe('stack-overflow-with-cycle');
     const names = report.cycle!.frames.map((f) => f.name);
-    expect(names).toEqual(expect.arrayContaining(['Lwt.resolve', 'Lwt.run_in_resolution_loop', 'Lwt.iter_callback_list', 'Lwt.wakeup_general']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Lwt.resolve',
+        'Lwt.run_in_resolution_loop',
+        'Lwt.iter_callback_list',
+        'Lwt.wakeup_general',
+      ]),
+    );
     expect(report.cycle!.frames.every((f) => f.file === 'src/core/lwt.ml' && f.line !== null)).toBe(true);
     expect(report.entry[0]!.symbol).toMatch(/^camlCase__entry/);
     expect(report.walk.mode).toBe('exact');
@@ -56,7 +68,9 @@ describe('analyzer on real crashes', () => {
     expect(report.verdict).toBe('not-stack-overflow');
     expect(report.signal.name).toBe('SIGSEGV');
     expect(report.signal.faultAddress).toBe('0x0');
-    expect(report.top.map((f) => f.name)).toEqual(expect.arrayContaining(['lwtr_test_null_write', 'Null_write_crash.crash', 'Null_write_crash.entry']));
+    expect(report.top.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['lwtr_test_null_write', 'Null_write_crash.crash', 'Null_write_crash.entry']),
+    );
   });
 
   it('scan mode finds the same Lwt cycle without the frame tables', () => {

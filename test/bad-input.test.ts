@@ -78,7 +78,10 @@ describe('bad input gets one clear line and a documented exit code', () => {
   it('a core that belongs to another executable', async () => {
     const r = await runCli(['analyze', selfRec.executable, chain.core]);
     expect(r.exitCode).toBe(EXIT.mismatch);
-    expectOneLineError(r, new RegExp(`core .*core was not dumped by executable .*self-recursion: build-id [0-9a-f]+ in the core, [0-9a-f]+ in the executable`));
+    expectOneLineError(
+      r,
+      /core .*core was not dumped by executable .*self-recursion: build-id [0-9a-f]+ in the core, [0-9a-f]+ in the executable/,
+    );
   });
 
   it('executable and core swapped', async () => {

@@ -3,9 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { type Answer, searchFirstBad } from '../src/bisect/search.js';
 
 /** A monotone list: good before `firstBad`, bad from it, with untestable holes anywhere inside (never at the ends). */
-const world = fc
-  .integer({ min: 2, max: 200 })
-  .chain((n) => fc.record({ n: fc.constant(n), firstBad: fc.integer({ min: 1, max: n - 1 }), holes: n > 2 ? fc.uniqueArray(fc.integer({ min: 1, max: n - 2 }), { maxLength: Math.min(20, n - 2) }) : fc.constant<number[]>([]) }));
+const world = fc.integer({ min: 2, max: 200 }).chain((n) =>
+  fc.record({
+    n: fc.constant(n),
+    firstBad: fc.integer({ min: 1, max: n - 1 }),
+    holes:
+      n > 2
+        ? fc.uniqueArray(fc.integer({ min: 1, max: n - 2 }), { maxLength: Math.min(20, n - 2) })
+        : fc.constant<number[]>([]),
+  }),
+);
 
 function oracle(w: { n: number; firstBad: number; holes: number[] }) {
   const holes = new Set(w.holes);
@@ -61,7 +68,13 @@ describe('searchFirstBad', () => {
 
   it('with every element between the ends untestable, names them all as candidates', async () => {
     const r = await searchFirstBad(5, async () => 'untestable');
-    expect(r).toMatchObject({ kind: 'ambiguous', lastGood: 0, firstBad: 4, candidates: [1, 2, 3, 4], untestable: [1, 2, 3] });
+    expect(r).toMatchObject({
+      kind: 'ambiguous',
+      lastGood: 0,
+      firstBad: 4,
+      candidates: [1, 2, 3, 4],
+      untestable: [1, 2, 3],
+    });
   });
 
   it('two elements need no probe', async () => {

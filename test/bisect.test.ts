@@ -3,7 +3,14 @@ import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import { runCli } from './support/cli.js';
-import { makeCommitHistory, makeGitRepository, makeSourceTree, makeVersionSeries, regressMutexUnlock, SERIES as FIXTURE } from './support/lwt-fixtures.js';
+import {
+  SERIES as FIXTURE,
+  makeCommitHistory,
+  makeGitRepository,
+  makeSourceTree,
+  makeVersionSeries,
+  regressMutexUnlock,
+} from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;
@@ -39,29 +46,72 @@ describe('bisecting versions', () => {
   });
 
   it('finds the version that brought the crash, treats the broken build as untestable, within ceil(log2 N) + 2 probes', async () => {
-    const r = await bisect(['--case', 'mutex-unlock-storm', '--good', label(0), '--bad', label(SERIES - 1), '--opam-root', root]);
+    const r = await bisect([
+      '--case',
+      'mutex-unlock-storm',
+      '--good',
+      label(0),
+      '--bad',
+      label(SERIES - 1),
+      '--opam-root',
+      root,
+    ]);
     expect(r.exitCode).toBe(EXIT.ok);
     const o = r.outcome;
-    expect(o).toMatchObject({ kind: 'found', mode: 'versions', firstBad: { version: label(REGRESSES_AT) }, lastGood: { version: label(REGRESSES_AT - 1) } });
+    expect(o).toMatchObject({
+      kind: 'found',
+      mode: 'versions',
+      firstBad: { version: label(REGRESSES_AT) },
+      lastGood: { version: label(REGRESSES_AT - 1) },
+    });
     expect(o.probes).toBeLessThanOrEqual(Math.ceil(Math.log2(SERIES)) + 2);
     expect(o.observed.outcome).toBe('cycle');
     expect(o.observed.frames).toEqual(expect.arrayContaining(['Lwt.resolve', 'Lwt.run_in_resolution_loop']));
-    expect(o.reproduce).toBe(`lwt-regress run --lwt opam:${label(REGRESSES_AT)} --opam-root ${root} --case mutex-unlock-storm --stack 1024`);
+    expect(o.reproduce).toBe(
+      `lwt-regress run --lwt opam:${label(REGRESSES_AT)} --opam-root ${root} --case mutex-unlock-storm --stack 1024`,
+    );
     for (const s of o.steps) expect(['reproduces', 'clean', 'untestable']).toContain(s.reproduction);
     // The first midpoint is the broken build: it is met, and counted as neither good nor bad.
-    expect(o.steps.find((s: { version: string }) => s.version === label(BROKEN))).toMatchObject({ reproduction: 'untestable' });
+    expect(o.steps.find((s: { version: string }) => s.version === label(BROKEN))).toMatchObject({
+      reproduction: 'untestable',
+    });
     expect(o.untestable.map((u: { version: string }) => u.version)).toEqual([label(BROKEN)]);
   });
 
   it('the broken build right before the change leaves an honest ambiguity', async () => {
-    const r = await bisect(['--case', 'mutex-unlock-storm', '--good', label(0), '--bad', label(SERIES - 1), '--opam-root', root, '--versions', [0, 5, 11, BROKEN, REGRESSES_AT, 25].map(label).join(',')]);
+    const r = await bisect([
+      '--case',
+      'mutex-unlock-storm',
+      '--good',
+      label(0),
+      '--bad',
+      label(SERIES - 1),
+      '--opam-root',
+      root,
+      '--versions',
+      [0, 5, 11, BROKEN, REGRESSES_AT, 25].map(label).join(','),
+    ]);
     // With f16..f19 left out of the list, f15 (broken) sits right before f20.
     expect(r.exitCode).toBe(EXIT.usage);
     expectOneLineError(r, /--bad 5\.6\.1-f31 is not among the Lwt versions of --versions/);
-    const narrowed = await bisect(['--case', 'mutex-unlock-storm', '--good', label(0), '--bad', label(25), '--opam-root', root, '--versions', [0, 5, 11, BROKEN, REGRESSES_AT, 25].map(label).join(',')]);
+    const narrowed = await bisect([
+      '--case',
+      'mutex-unlock-storm',
+      '--good',
+      label(0),
+      '--bad',
+      label(25),
+      '--opam-root',
+      root,
+      '--versions',
+      [0, 5, 11, BROKEN, REGRESSES_AT, 25].map(label).join(','),
+    ]);
     expect(narrowed.exitCode).toBe(EXIT.untestable);
     expect(narrowed.outcome.kind).toBe('ambiguous');
-    expect(narrowed.outcome.candidates.map((c: { version: string }) => c.version)).toEqual([label(BROKEN), label(REGRESSES_AT)]);
+    expect(narrowed.outcome.candidates.map((c: { version: string }) => c.version)).toEqual([
+      label(BROKEN),
+      label(REGRESSES_AT),
+    ]);
   });
 
   it('a second identical bisect runs no build and reuses every probe', async () => {
@@ -73,10 +123,25 @@ describe('bisecting versions', () => {
   });
 
   it('--find-fix with the ends the wrong way round says how to swap them', async () => {
-    const r = await bisect(['--case', 'mutex-unlock-storm', '--find-fix', '--bad', label(REGRESSES_AT), '--good', label(0), '--opam-root', root, '--versions', [...Array(SERIES).keys()].map(label).reverse().join(',')]);
+    const r = await bisect([
+      '--case',
+      'mutex-unlock-storm',
+      '--find-fix',
+      '--bad',
+      label(REGRESSES_AT),
+      '--good',
+      label(0),
+      '--opam-root',
+      root,
+      '--versions',
+      [...Array(SERIES).keys()].map(label).reverse().join(','),
+    ]);
     // Listed in any order, versions are sorted: f20 (crashing) is newer than f00, so this is reversed.
     expect(r.exitCode).toBe(EXIT.usage);
-    expectOneLineError(r, /with --find-fix, --bad 5\.6\.1-f20 \(still crashing\) must be older than --good 5\.6\.1-f00/);
+    expectOneLineError(
+      r,
+      /with --find-fix, --bad 5\.6\.1-f20 \(still crashing\) must be older than --good 5\.6\.1-f00/,
+    );
   });
 
   it.each([
@@ -90,12 +155,36 @@ describe('bisecting versions', () => {
   });
 
   it('a --good that crashes, or a --bad that runs clean, is said, not bisected into a wrong answer', async () => {
-    const good = await bisect(['--case', 'mutex-unlock-storm', '--good', label(25), '--bad', label(SERIES - 1), '--opam-root', root]);
+    const good = await bisect([
+      '--case',
+      'mutex-unlock-storm',
+      '--good',
+      label(25),
+      '--bad',
+      label(SERIES - 1),
+      '--opam-root',
+      root,
+    ]);
     expect(good.exitCode).toBe(EXIT.usage);
-    expectOneLineError(good, /--good 5\.6\.1-f25 does not behave as given: it crashes \(cycle of 6 ×.*Pick a --good version that runs clean/);
-    const bad = await bisect(['--case', 'mutex-unlock-storm', '--good', label(0), '--bad', label(5), '--opam-root', root]);
+    expectOneLineError(
+      good,
+      /--good 5\.6\.1-f25 does not behave as given: it crashes \(cycle of 6 ×.*Pick a --good version that runs clean/,
+    );
+    const bad = await bisect([
+      '--case',
+      'mutex-unlock-storm',
+      '--good',
+      label(0),
+      '--bad',
+      label(5),
+      '--opam-root',
+      root,
+    ]);
     expect(bad.exitCode).toBe(EXIT.usage);
-    expectOneLineError(bad, /--bad 5\.6\.1-f05 does not behave as given: it runs clean.*Pick a --bad version that crashes/);
+    expectOneLineError(
+      bad,
+      /--bad 5\.6\.1-f05 does not behave as given: it runs clean.*Pick a --bad version that crashes/,
+    );
   });
 
   it('an unknown case', async () => {
@@ -114,25 +203,66 @@ describe('bisecting commits with git bisect run', () => {
   });
 
   it('finds the commit that brought the crash, skipping the one that does not build', async () => {
-    const r = await bisect(['--commits', '--lwt-git', repo, '--case', 'mutex-unlock-storm', '--good', 'v-good', '--bad', 'v-bad']);
+    const r = await bisect([
+      '--commits',
+      '--lwt-git',
+      repo,
+      '--case',
+      'mutex-unlock-storm',
+      '--good',
+      'v-good',
+      '--bad',
+      'v-bad',
+    ]);
     expect(r.exitCode, r.stderr).toBe(EXIT.ok);
-    expect(r.outcome).toMatchObject({ kind: 'found', mode: 'commits', firstBad: { commit: commits[4] }, lastGood: { commit: commits[3] } });
+    expect(r.outcome).toMatchObject({
+      kind: 'found',
+      mode: 'commits',
+      firstBad: { commit: commits[4] },
+      lastGood: { commit: commits[3] },
+    });
     expect(r.outcome.firstBad.label).toMatch(/Lwt_mutex\.unlock: wake the next waiter at once/);
     expect(r.outcome.observed.outcome).toBe('cycle');
-    expect(r.outcome.reproduce).toBe(`lwt-regress run --lwt-git ${repo} --lwt ${commits[4]} --case mutex-unlock-storm --stack 1024`);
+    expect(r.outcome.reproduce).toBe(
+      `lwt-regress run --lwt-git ${repo} --lwt ${commits[4]} --case mutex-unlock-storm --stack 1024`,
+    );
     expect(r.outcome.probes).toBeLessThanOrEqual(Math.ceil(Math.log2(7)) + 2);
   });
 
   it('--find-fix finds the commit that fixed it', async () => {
-    const r = await bisect(['--commits', '--lwt-git', repo, '--case', 'mutex-unlock-storm', '--find-fix', '--bad', 'v-bad', '--good', 'v-fixed']);
+    const r = await bisect([
+      '--commits',
+      '--lwt-git',
+      repo,
+      '--case',
+      'mutex-unlock-storm',
+      '--find-fix',
+      '--bad',
+      'v-bad',
+      '--good',
+      'v-fixed',
+    ]);
     expect(r.exitCode, r.stderr).toBe(EXIT.ok);
     expect(r.outcome).toMatchObject({ kind: 'found', findFix: true, firstBad: { commit: commits[7] } });
   });
 
   it('a --good commit that crashes is said, not bisected into a wrong answer', async () => {
-    const r = await bisect(['--commits', '--lwt-git', repo, '--case', 'mutex-unlock-storm', '--good', commits[4]!, '--bad', 'v-bad']);
+    const r = await bisect([
+      '--commits',
+      '--lwt-git',
+      repo,
+      '--case',
+      'mutex-unlock-storm',
+      '--good',
+      commits[4]!,
+      '--bad',
+      'v-bad',
+    ]);
     expect(r.exitCode).toBe(EXIT.usage);
-    expectOneLineError(r, new RegExp(`--good ${commits[4]} does not behave as given: cycle of 6 × .*Pick a --good commit that runs clean`));
+    expectOneLineError(
+      r,
+      new RegExp(`--good ${commits[4]} does not behave as given: cycle of 6 × .*Pick a --good commit that runs clean`),
+    );
   });
 
   it('a probe that crashes never aborts the bisect', async () => {
@@ -141,12 +271,26 @@ describe('bisecting commits with git bisect run', () => {
     const shas = await makeGitRepository(odd, [
       { message: 'good', tag: 'g', apply: async (t) => void (await makeSourceTree(t, '5.6.1')) },
       { message: 'remove the sources', apply: (t) => rm(`${t}/src`, { recursive: true }) },
-      { message: 'regressed sources', tag: 'b', apply: async (t) => {
-        await makeSourceTree(t, '5.6.1');
-        await regressMutexUnlock(t);
-      } },
+      {
+        message: 'regressed sources',
+        tag: 'b',
+        apply: async (t) => {
+          await makeSourceTree(t, '5.6.1');
+          await regressMutexUnlock(t);
+        },
+      },
     ]);
-    const r = await bisect(['--commits', '--lwt-git', odd, '--case', 'mutex-unlock-storm', '--good', 'g', '--bad', 'b']);
+    const r = await bisect([
+      '--commits',
+      '--lwt-git',
+      odd,
+      '--case',
+      'mutex-unlock-storm',
+      '--good',
+      'g',
+      '--bad',
+      'b',
+    ]);
     expect(r.outcome, r.stderr).toBeDefined();
     expect(r.outcome.kind).toBe('ambiguous');
     expect(r.outcome.candidates.map((c: { commit: string }) => c.commit)).toEqual([shas[1], shas[2]]);

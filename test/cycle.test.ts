@@ -18,17 +18,24 @@ const headArb = fc.array(fc.integer({ min: 200, max: 299 }), { maxLength: 10 });
 describe('findCycle', () => {
   it('recovers the shortest unit, its start and its end from junk + partial + unit^n + head', () => {
     fc.assert(
-      fc.property(unitArb, fc.integer({ min: 4, max: 300 }), fc.nat(), junkArb, headArb, (unit, reps, cut, junk, head) => {
-        const partial = unit.slice(cut % unit.length);
-        const frames = [-1, ...junk, ...partial, ...Array.from({ length: reps }, () => unit).flat(), ...head];
-        const found = findCycle(frames, 1);
-        const p = primitiveLength(unit);
-        expect(found).toBeDefined();
-        expect(found!.period).toBe(p);
-        expect(found!.start).toBe(1 + junk.length);
-        expect(found!.end).toBe(1 + junk.length + partial.length + reps * unit.length);
-        expect(found!.repetitions).toBe(Math.floor((partial.length + reps * unit.length) / p));
-      }),
+      fc.property(
+        unitArb,
+        fc.integer({ min: 4, max: 300 }),
+        fc.nat(),
+        junkArb,
+        headArb,
+        (unit, reps, cut, junk, head) => {
+          const partial = unit.slice(cut % unit.length);
+          const frames = [-1, ...junk, ...partial, ...Array.from({ length: reps }, () => unit).flat(), ...head];
+          const found = findCycle(frames, 1);
+          const p = primitiveLength(unit);
+          expect(found).toBeDefined();
+          expect(found!.period).toBe(p);
+          expect(found!.start).toBe(1 + junk.length);
+          expect(found!.end).toBe(1 + junk.length + partial.length + reps * unit.length);
+          expect(found!.repetitions).toBe(Math.floor((partial.length + reps * unit.length) / p));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -43,7 +50,11 @@ describe('findCycle', () => {
 
   it('finds no cycle in fewer than four repetitions', () => {
     expect(findCycle([-1, 1, 2, 3, 1, 2, 3, 1, 2, 3, 9], 1)).toBeUndefined();
-    expect(findCycle([-1, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 9], 1)).toMatchObject({ period: 3, repetitions: 4, end: 13 });
+    expect(findCycle([-1, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 9], 1)).toMatchObject({
+      period: 3,
+      repetitions: 4,
+      end: 13,
+    });
   });
 
   it('prefers the cycle covering the most frames over a short one at the top', () => {

@@ -24,9 +24,12 @@ describe('demangle', () => {
     expect(demangle(symbol).ocaml).toBe(true);
   });
 
-  it.each(['caml_start_program', 'caml_program', 'main', 'lwtr_reset_sigsegv', '__libc_start_main'])('leaves the C symbol %s as it is', (symbol) => {
-    expect(demangle(symbol)).toEqual({ name: symbol, module: '', ocaml: false });
-  });
+  it.each(['caml_start_program', 'caml_program', 'main', 'lwtr_reset_sigsegv', '__libc_start_main'])(
+    'leaves the C symbol %s as it is',
+    (symbol) => {
+      expect(demangle(symbol)).toEqual({ name: symbol, module: '', ocaml: false });
+    },
+  );
 
   it('keeps the module path', () => {
     expect(demangle('camlStdlib__List__iter_123').module).toBe('Stdlib.List');

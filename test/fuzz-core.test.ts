@@ -35,7 +35,12 @@ const mutation = (size: number) =>
 
 const outcomes = { reports: 0, userErrors: 0 };
 
-function survives(exe: Uint8Array, core: Uint8Array, m: { patches: [number, number][]; cut: number | null }, mutate: 'core' | 'executable') {
+function survives(
+  exe: Uint8Array,
+  core: Uint8Array,
+  m: { patches: [number, number][]; cut: number | null },
+  mutate: 'core' | 'executable',
+) {
   const target = mutate === 'core' ? core : exe;
   const mutated = new MutatedReader(target, new Map(m.patches), m.cut ?? target.length);
   const exeReader = mutate === 'executable' ? mutated : new BufferReader(exe, 'exe');
@@ -66,15 +71,24 @@ describe('readers never crash, hang or blow up on corrupt input', () => {
   });
 
   it('mutated cores', () => {
-    fc.assert(fc.property(mutation(4_000_000), (m) => survives(exe, core, m, 'core')), { numRuns: 300 });
+    fc.assert(
+      fc.property(mutation(4_000_000), (m) => survives(exe, core, m, 'core')),
+      { numRuns: 300 },
+    );
   });
 
   it('mutated executables', () => {
-    fc.assert(fc.property(mutation(1_000_000), (m) => survives(exe, core, m, 'executable')), { numRuns: 150 });
+    fc.assert(
+      fc.property(mutation(1_000_000), (m) => survives(exe, core, m, 'executable')),
+      { numRuns: 150 },
+    );
   });
 
   it('mutated deep Lwt overflow cores (stack and frame tables included)', () => {
-    fc.assert(fc.property(mutation(chainCore?.length ?? 1), (m) => survives(chainExe, chainCore, m, 'core')), { numRuns: 40 });
+    fc.assert(
+      fc.property(mutation(chainCore?.length ?? 1), (m) => survives(chainExe, chainCore, m, 'core')),
+      { numRuns: 40 },
+    );
   });
 
   it('reached the analysis in a good share of the cases, so the fuzzing goes deep', () => {

@@ -31,40 +31,69 @@ async function gate(args: string[]) {
 describe('gate', () => {
   it('blocks the upgrade to a Lwt whose Lwt_mutex.unlock regressed, naming the case, in every report', async () => {
     const reports = ['--markdown', at('gate.md'), '--junit', at('gate.xml'), '--html', at('gate.html')];
-    const r = await gate(['--baseline', 'installed', '--candidate-src', regressed, '--candidate', '5.6.1', '--json', ...reports]);
+    const r = await gate([
+      '--baseline',
+      'installed',
+      '--candidate-src',
+      regressed,
+      '--candidate',
+      '5.6.1',
+      '--json',
+      ...reports,
+    ]);
     expect(r.exitCode).toBe(EXIT.failed);
     expect(r.outcome.verdict).toBe('blocked');
     const storm = r.outcome.rows.find((row: { case: string }) => row.case === 'mutex-unlock-storm');
     expect(storm).toMatchObject({ transition: 'regressed', blocking: true });
-    expect(r.outcome.rows.filter((row: { blocking: boolean }) => row.blocking).map((row: { case: string }) => row.case)).toEqual(['mutex-unlock-storm']);
+    expect(
+      r.outcome.rows.filter((row: { blocking: boolean }) => row.blocking).map((row: { case: string }) => row.case),
+    ).toEqual(['mutex-unlock-storm']);
     const markdown = await readFile(at('gate.md'), 'utf8');
     expect(markdown).toMatch(/upgrade blocked/);
-    expect(markdown).toMatch(/\| mutex-unlock-storm \| clean: .* \| cycle × [\d,]+: `Case\.<fun> → Lwt\.callback → .*Lwt\.resolve.*` \| ❌ regressed \|/);
+    expect(markdown).toMatch(
+      /\| mutex-unlock-storm \| clean: .* \| cycle × [\d,]+: `Case\.<fun> → Lwt\.callback → .*Lwt\.resolve.*` \| ❌ regressed \|/,
+    );
     const junit = await readFile(at('gate.xml'), 'utf8');
     expect(junit).toMatch(/<testsuites name="lwt-regress gate" tests="6" failures="1"/);
-    expect(junit).toMatch(/<testcase [^>]*name="mutex-unlock-storm › regressed"[^>]*><failure message="clean on 5\.6\.1, crashes on/);
+    expect(junit).toMatch(
+      /<testcase [^>]*name="mutex-unlock-storm › regressed"[^>]*><failure message="clean on 5\.6\.1, crashes on/,
+    );
   });
 
   it('identical versions pass', async () => {
     const r = await gate(['--baseline', 'installed', '--candidate', 'installed', '--json']);
     expect(r.exitCode).toBe(EXIT.ok);
     expect(r.outcome.verdict).toBe('pass');
-    expect(new Set(r.outcome.rows.map((row: { transition: string }) => row.transition))).toEqual(new Set(['unchanged']));
+    expect(new Set(r.outcome.rows.map((row: { transition: string }) => row.transition))).toEqual(
+      new Set(['unchanged']),
+    );
   });
 
   it('an untestable candidate is reported and does not pass', async () => {
     const broken = await makeSourceTree(at('lwt-broken'), '5.6.1');
     await patchTree(broken, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = not_here;');
-    const r = await gate(['--baseline', 'installed', '--candidate-src', broken, '--case', 'mutex-unlock-storm,wakeup-chain']);
+    const r = await gate([
+      '--baseline',
+      'installed',
+      '--candidate-src',
+      broken,
+      '--case',
+      'mutex-unlock-storm,wakeup-chain',
+    ]);
     expect(r.exitCode).toBe(EXIT.untestable);
     expect(r.stdout).toMatch(/^NOT FULLY TESTED: Lwt 5\.6\.1 → 5\.6\.1 \(dir .*lwt-broken\)/);
-    expect(r.stdout).toMatch(/mutex-unlock-storm: untestable: candidate: Lwt .* does not build: lwt_mutex\.ml: .*Unbound value not_here/);
+    expect(r.stdout).toMatch(
+      /mutex-unlock-storm: untestable: candidate: Lwt .* does not build: lwt_mutex\.ml: .*Unbound value not_here/,
+    );
   });
 
   it.each([
     [['--baseline', 'installed'], /gate needs --baseline and --candidate/],
     [['--baseline', 'installed', '--candidate', 'installed', '--lwt', '5.6.1'], /gate compares two Lwt versions/],
-    [['--baseline', 'installed', '--candidate', '9.9.9', '--opam-root', '/nonexistent'], /Lwt 9\.9\.9 could not be found/],
+    [
+      ['--baseline', 'installed', '--candidate', '9.9.9', '--opam-root', '/nonexistent'],
+      /Lwt 9\.9\.9 could not be found/,
+    ],
   ])('bad input %j', async (args, message) => {
     const r = await gate(args);
     expect(r.exitCode).toBe(EXIT.usage);
@@ -79,15 +108,36 @@ describe('the HTML report in headless Chromium', () => {
     ['run', ['run', '--lwt', 'installed']],
   ])('the %s report renders with no console errors, with its matrix and every cycle drawn', async (name, args) => {
     const html = at(`${name}.html`);
-    const cli = await runCli([...args.map((a) => (a === 'REGRESSED' ? regressed : a)), '--html', html, '--artifacts', at('artifacts'), '--json'], { env, cwd: tmp.path });
+    const cli = await runCli(
+      [
+        ...args.map((a) => (a === 'REGRESSED' ? regressed : a)),
+        '--html',
+        html,
+        '--artifacts',
+        at('artifacts'),
+        '--json',
+      ],
+      { env, cwd: tmp.path },
+    );
     const outcome = JSON.parse(cli.stdout);
-    const results = name === 'gate' ? outcome.rows.flatMap((r: { baseline: unknown; candidate: unknown }) => [r.baseline, r.candidate]) : outcome.results;
+    const results =
+      name === 'gate'
+        ? outcome.rows.flatMap((r: { baseline: unknown; candidate: unknown }) => [r.baseline, r.candidate])
+        : outcome.results;
     const cycles = results.filter((r: { observed: { outcome: string } | null }) => r.observed?.outcome === 'cycle');
     expect(cycles.length).toBeGreaterThan(0);
 
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -98,14 +148,21 @@ describe('the HTML report in headless Chromium', () => {
       page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
       page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
       await page.goto(`file://${html}`);
-      expect(await page.locator('h1').innerText()).toMatch(name === 'gate' ? /upgrade blocked/ : /all cases met their expectations/);
+      expect(await page.locator('h1').textContent()).toMatch(
+        name === 'gate' ? /upgrade blocked/ : /all cases met their expectations/,
+      );
       expect(await page.locator(name === 'gate' ? 'table.gate tr' : 'table.matrix tr').count()).toBe(7);
       expect(await page.locator('section.crash svg').count()).toBe(cycles.length);
       // Each loop draws every frame of its cycle and the repetition count.
       const first = page.locator('section.crash').first();
-      const firstCycle = name === 'gate' ? results.find((r: { status: string; observed: { outcome: string } | null }) => r.status === 'fail') : cycles[0];
+      const firstCycle =
+        name === 'gate'
+          ? results.find((r: { status: string; observed: { outcome: string } | null }) => r.status === 'fail')
+          : cycles[0];
       expect(await first.locator('svg g.frame').count()).toBe(firstCycle.observed.frames.length);
-      expect(await first.locator('svg').innerHTML()).toContain(`× ${firstCycle.observed.depth.toLocaleString('en-US')}`);
+      expect(await first.locator('svg').innerHTML()).toContain(
+        `× ${firstCycle.observed.depth.toLocaleString('en-US')}`,
+      );
       await mkdir(SCREENSHOTS, { recursive: true });
       const shot = join(SCREENSHOTS, `${name}.png`);
       await page.screenshot({ path: shot, fullPage: true });

@@ -1,5 +1,5 @@
-import type { TestProject } from 'vitest/node';
 import { dir as tmpDir } from 'tmp-promise';
+import type { TestProject } from 'vitest/node';
 import type { SuiteRequest } from '../src/probe/suite.js';
 import { buildAndCrash, type CrashFixture, SPECS } from './support/fixtures.js';
 
@@ -22,7 +22,8 @@ export default async function setup(project: TestProject) {
   }
   const dir = await tmpDir({ unsafeCleanup: true, prefix: 'lwt-regress-fixtures-' });
   const crashes: Record<string, CrashFixture> = {};
-  for (const fixture of await Promise.all(SPECS.map((spec) => buildAndCrash(spec, dir.path)))) crashes[fixture.name] = fixture;
+  for (const fixture of await Promise.all(SPECS.map((spec) => buildAndCrash(spec, dir.path))))
+    crashes[fixture.name] = fixture;
   project.provide('crashes', crashes);
   return () => dir.cleanup();
 }

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { runCli } from './support/cli.js';
-import { makeGitRepository, makeOpamRepository, makeSourceTree, patchTree, regressMutexUnlock } from './support/lwt-fixtures.js';
+import {
+  makeGitRepository,
+  makeOpamRepository,
+  makeSourceTree,
+  patchTree,
+  regressMutexUnlock,
+} from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;
@@ -24,7 +30,10 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 async function run(args: string[], extraEnv: Record<string, string> = {}) {
-  const r = await runCli(['run', '--json', '--artifacts', at('artifacts'), ...args], { env: { ...env, ...extraEnv }, cwd: tmp.path });
+  const r = await runCli(['run', '--json', '--artifacts', at('artifacts'), ...args], {
+    env: { ...env, ...extraEnv },
+    cwd: tmp.path,
+  });
   const results: ProbeResult[] = r.stdout.startsWith('{') ? JSON.parse(r.stdout).results : [];
   const byCase = (name: string) => results.find((x) => x.case === name)!;
   return { ...r, results, byCase };
@@ -48,7 +57,9 @@ describe('the installed Lwt (Debian 5.6.1)', () => {
     ]);
     const chain = r.byCase('wakeup-chain').observed!;
     expect(chain.outcome).toBe('cycle');
-    expect(chain.frames).toEqual(expect.arrayContaining(['Lwt.resolve', 'Lwt.run_in_resolution_loop', 'Lwt.iter_callback_list']));
+    expect(chain.frames).toEqual(
+      expect.arrayContaining(['Lwt.resolve', 'Lwt.run_in_resolution_loop', 'Lwt.iter_callback_list']),
+    );
     expect(chain.depth).toBeGreaterThan(1000);
     expect(r.byCase('mutex-unlock-storm').observed!.outcome).toBe('clean');
     expect(r.byCase('wakeup-later-chain').observed!.outcome).toBe('clean');
@@ -62,7 +73,7 @@ describe('the installed Lwt (Debian 5.6.1)', () => {
 });
 
 describe('a real regression: Lwt_mutex.unlock changed back to Lwt.wakeup (the 2.3.0 behaviour)', () => {
-  it('crashes mutex-unlock-storm through Lwt\'s resolution loop, fails the verdict, and keeps the evidence', async () => {
+  it("crashes mutex-unlock-storm through Lwt's resolution loop, fails the verdict, and keeps the evidence", async () => {
     const r = await run(['--lwt-src', regressed, '--lwt', '5.6.1', '--case', 'mutex-unlock-storm,wakeup-later-chain']);
     expect(r.exitCode).toBe(EXIT.failed);
     const storm = r.byCase('mutex-unlock-storm');
@@ -75,8 +86,15 @@ describe('a real regression: Lwt_mutex.unlock changed back to Lwt.wakeup (the 2.
     expect(r.byCase('wakeup-later-chain').status).toBe('pass');
     // Failing runs keep binary, core and log; the kept core analyzes on its own.
     for (const f of ['case', 'core', 'log.txt']) await access(join(storm.artifacts!, f));
-    expect(await readFile(join(storm.artifacts!, 'log.txt'), 'utf8')).toMatch(/reproduce: lwt-regress run --lwt-src .* --lwt 5\.6\.1 --case mutex-unlock-storm/);
-    const analyzed = await runCli(['analyze', join(storm.artifacts!, 'case'), join(storm.artifacts!, 'core'), '--json']);
+    expect(await readFile(join(storm.artifacts!, 'log.txt'), 'utf8')).toMatch(
+      /reproduce: lwt-regress run --lwt-src .* --lwt 5\.6\.1 --case mutex-unlock-storm/,
+    );
+    const analyzed = await runCli([
+      'analyze',
+      join(storm.artifacts!, 'case'),
+      join(storm.artifacts!, 'core'),
+      '--json',
+    ]);
     expect(JSON.parse(analyzed.stdout).verdict).toBe('stack-overflow-with-cycle');
   });
 
@@ -98,7 +116,11 @@ describe('Lwt from opam, for real, against a local file:// repository', () => {
 
   it('fetches with opam source and builds the tree it got', async () => {
     const r = await run(['--lwt', 'opam:5.6.1', '--opam-root', root, '--case', 'mutex-unlock-storm']);
-    expect(r.byCase('mutex-unlock-storm')).toMatchObject({ status: 'fail', lwt: { origin: 'opam', version: '5.6.1' }, observed: { outcome: 'cycle' } });
+    expect(r.byCase('mutex-unlock-storm')).toMatchObject({
+      status: 'fail',
+      lwt: { origin: 'opam', version: '5.6.1' },
+      observed: { outcome: 'cycle' },
+    });
     expect(r.exitCode).toBe(EXIT.failed);
   });
 
@@ -107,8 +129,11 @@ describe('Lwt from opam, for real, against a local file:// repository', () => {
     expect(r.byCase('mutex-unlock-storm')).toMatchObject({ status: 'pass', lwt: { origin: 'installed' } });
   });
 
-  it('--switch builds with the switch\'s toolchain through opam exec, and a missing switch is one line', async () => {
-    const r = await runCli(['run', '--switch', 'fixture', '--opam-root', root, '--lwt', 'installed', '--case', 'wakeup-chain'], { env, cwd: tmp.path });
+  it("--switch builds with the switch's toolchain through opam exec, and a missing switch is one line", async () => {
+    const r = await runCli(
+      ['run', '--switch', 'fixture', '--opam-root', root, '--lwt', 'installed', '--case', 'wakeup-chain'],
+      { env, cwd: tmp.path },
+    );
     expect(r.exitCode).toBe(EXIT.ok);
     expect(r.stderr).toMatch(/OCaml 4\.\d+\.\d+ \(opam switch fixture\)/);
     const missing = await run(['--switch', 'nosuch', '--opam-root', root, '--lwt', 'installed']);
@@ -119,10 +144,16 @@ describe('Lwt from opam, for real, against a local file:// repository', () => {
   it('a version the repository lacks gets one line listing what was tried', async () => {
     const r = await run(['--lwt', 'opam:9.9.9', '--opam-root', root]);
     expect(r.exitCode).toBe(EXIT.usage);
-    expectOneLineError(r, /Lwt opam:9\.9\.9 could not be found: opam \(root .*\): No package matching lwt\.9\.9\.9 found\. \(it knows lwt 5\.6\.1\)/);
+    expectOneLineError(
+      r,
+      /Lwt opam:9\.9\.9 could not be found: opam \(root .*\): No package matching lwt\.9\.9\.9 found\. \(it knows lwt 5\.6\.1\)/,
+    );
     const plain = await run(['--lwt', '9.9.9', '--opam-root', root]);
     expect(plain.exitCode).toBe(EXIT.usage);
-    expectOneLineError(plain, /installed: Lwt 5\.6\.1, not 9\.9\.9; opam .*No package matching lwt\.9\.9\.9.*; git: cannot clone https:\/\/github\.com\/ocsigen\/lwt\.git/);
+    expectOneLineError(
+      plain,
+      /installed: Lwt 5\.6\.1, not 9\.9\.9; opam .*No package matching lwt\.9\.9\.9.*; git: cannot clone https:\/\/github\.com\/ocsigen\/lwt\.git/,
+    );
   });
 });
 
@@ -139,9 +170,15 @@ describe('Lwt from a git repository', () => {
 
   it('builds a tag and a commit', async () => {
     const tag = await run(['--lwt-git', repo, '--lwt', '5.6.1', '--case', 'mutex-unlock-storm']);
-    expect(tag.byCase('mutex-unlock-storm')).toMatchObject({ status: 'pass', lwt: { origin: 'git', commit: commits[0] } });
+    expect(tag.byCase('mutex-unlock-storm')).toMatchObject({
+      status: 'pass',
+      lwt: { origin: 'git', commit: commits[0] },
+    });
     const head = await run(['--lwt-git', repo, '--lwt', commits[1]!, '--case', 'mutex-unlock-storm']);
-    expect(head.byCase('mutex-unlock-storm')).toMatchObject({ status: 'fail', lwt: { origin: 'git', version: '5.6.1', commit: commits[1] } });
+    expect(head.byCase('mutex-unlock-storm')).toMatchObject({
+      status: 'fail',
+      lwt: { origin: 'git', version: '5.6.1', commit: commits[1] },
+    });
   });
 
   it('a missing tag is one clear line', async () => {
@@ -167,14 +204,16 @@ describe('builds', () => {
     expect(warm.results.map((x) => x.status)).toEqual(['pass', 'pass']);
   });
 
-  it('a tree that does not compile is untestable, with the compiler\'s first error, never pass or fail', async () => {
+  it("a tree that does not compile is untestable, with the compiler's first error, never pass or fail", async () => {
     const broken = await makeSourceTree(at('lwt-broken'), '5.6.1');
     await patchTree(broken, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = undefined_value_here;');
     const r = await run(['--lwt-src', broken, '--case', 'mutex-unlock-storm,wakeup-chain']);
     expect(r.exitCode).toBe(EXIT.untestable);
     for (const x of r.results) {
       expect(x.status).toBe('untestable');
-      expect(x.reason).toMatch(/does not build: lwt_mutex\.ml: File "lwt_mutex\.ml", line \d+.*Error: Unbound value undefined_value_here/);
+      expect(x.reason).toMatch(
+        /does not build: lwt_mutex\.ml: File "lwt_mutex\.ml", line \d+.*Error: Unbound value undefined_value_here/,
+      );
     }
   });
 

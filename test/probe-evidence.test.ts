@@ -31,14 +31,24 @@ async function makeCase(name: string, program: string, expect: unknown[]): Promi
   const where = join(tmp.path, 'cases', name);
   await mkdir(where, { recursive: true });
   await writeFile(join(where, 'case.ml'), program);
-  const manifest = parseManifest(name, { description: name, needs: '>=2.0.0', size: { default: 1000000, meaning: 'n' }, expect });
+  const manifest = parseManifest(name, {
+    description: name,
+    needs: '>=2.0.0',
+    size: { default: 1000000, meaning: 'n' },
+    expect,
+  });
   return { manifest, program: join(where, 'case.ml'), stub: join(CASES_DIR, '_stub', 'lwtr_stubs.c') };
 }
 
 async function probeInstalled(testCase: Case, timeoutMs = 60_000, capture: 'auto' | 'gdb' = 'auto') {
   const toolchain = await findToolchain();
   const source = await resolveLwt({ spec: 'installed' }, toolchain);
-  return probe(toolchain, source, await buildLwt(source, toolchain), testCase, { stackKiB: 1024, capture, timeoutMs, artifactsDir: join(tmp.path, 'artifacts') });
+  return probe(toolchain, source, await buildLwt(source, toolchain), testCase, {
+    stackKiB: 1024,
+    capture,
+    timeoutMs,
+    artifactsDir: join(tmp.path, 'artifacts'),
+  });
 }
 
 describe('evidence other than a core', () => {
@@ -72,7 +82,9 @@ describe('evidence other than a core', () => {
   });
 
   it('work left undone is incomplete, not clean', async () => {
-    const c = await makeCase('incomplete', 'let () = print_endline "incomplete: 3 of 4"; exit 3\n', [{ lwt: '*', outcome: 'clean' }]);
+    const c = await makeCase('incomplete', 'let () = print_endline "incomplete: 3 of 4"; exit 3\n', [
+      { lwt: '*', outcome: 'clean' },
+    ]);
     const r = await probeInstalled(c);
     expect(r.observed).toMatchObject({ outcome: 'incomplete', summary: 'incomplete: 3 of 4' });
     expect(r.status).toBe('fail');
@@ -89,6 +101,8 @@ describe('an OCaml 5 compiler', () => {
     const r = await runCli(['run', '--lwt', 'installed'], { env: { PATH: `${bin}:${process.env.PATH}` } });
     expect(r.exitCode).toBe(EXIT.toolchain);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/is OCaml 5\.2\.0: OCaml 5 runs OCaml code on heap-allocated fiber stacks, so ulimit -s does not bound its recursion.*Use an OCaml 4\.x compiler/);
+    expect(r.stderr).toMatch(
+      /is OCaml 5\.2\.0: OCaml 5 runs OCaml code on heap-allocated fiber stacks, so ulimit -s does not bound its recursion.*Use an OCaml 4\.x compiler/,
+    );
   });
 });

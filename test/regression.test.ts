@@ -30,14 +30,20 @@ async function buildOnce(source: LwtSource): Promise<LwtBuildResult> {
 
 for (const source of prepared.sources) {
   for (const testCase of prepared.cases) {
-    const expectation = inRange(source.version, testCase.manifest.needs) ? expectationFor(testCase.manifest, source.version) : undefined;
+    const expectation = inRange(source.version, testCase.manifest.needs)
+      ? expectationFor(testCase.manifest, source.version)
+      : undefined;
     const title = `lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
     it(title, async (ctx) => {
       const result = await probe(prepared.toolchain, source, await buildOnce(source), testCase, selection.settings);
       if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
       // Not applicable and untestable are neither a pass nor a fail: vitest counts them as skipped.
-      if (result.status === 'not-applicable' || result.status === 'untestable') ctx.skip(`${result.status}: ${result.reason}`);
-      expect(result.status, `${result.reason}${result.artifacts ? `\n  kept: ${result.artifacts}` : ''}\n  reproduce: ${result.reproduce}`).toBe('pass');
+      if (result.status === 'not-applicable' || result.status === 'untestable')
+        ctx.skip(`${result.status}: ${result.reason}`);
+      expect(
+        result.status,
+        `${result.reason}${result.artifacts ? `\n  kept: ${result.artifacts}` : ''}\n  reproduce: ${result.reproduce}`,
+      ).toBe('pass');
     });
   }
 }

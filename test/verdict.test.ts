@@ -5,8 +5,22 @@ import { followsCall } from '../src/ocaml/return-address.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { judge, type Observation, sameFunction } from '../src/probe/verdict.js';
 
-const cycle = (frames: string[], definitions = frames): Observation => ({ outcome: 'cycle', summary: `cycle: ${frames.join(' → ')}`, frames, definitions, depth: 100, entry: [] });
-const clean: Observation = { outcome: 'clean', summary: 'clean: done', frames: [], definitions: [], depth: null, entry: [] };
+const cycle = (frames: string[], definitions = frames): Observation => ({
+  outcome: 'cycle',
+  summary: `cycle: ${frames.join(' → ')}`,
+  frames,
+  definitions,
+  depth: 100,
+  entry: [],
+});
+const clean: Observation = {
+  outcome: 'clean',
+  summary: 'clean: done',
+  frames: [],
+  definitions: [],
+  depth: null,
+  entry: [],
+};
 const expectCycle = (frames: string[]): Expectation => ({ lwt: '*', outcome: 'cycle', frames, why: '' });
 const expectClean: Expectation = { lwt: '*', outcome: 'clean', frames: [], why: '' };
 
@@ -15,8 +29,14 @@ describe('judge', () => {
     expect(judge(expectCycle(['Lwt.resolve']), cycle(['Lwt.resolve', 'Lwt.callback']))).toEqual({ met: true });
     expect(judge(expectCycle(['Lwt.resolve']), cycle(['Lwt.Resolution_loop.resolve']))).toEqual({ met: true });
     expect(judge(expectCycle(['Lwt.bind']), cycle(['Lwt.<fun>'], ['Lwt.bind.(fun)']))).toEqual({ met: true });
-    expect(judge(expectCycle(['Lwt.resolve', 'Lwt.run_waiters']), cycle(['Lwt.resolve']))).toMatchObject({ met: false, why: expect.stringMatching(/lacks Lwt\.run_waiters/) });
-    expect(judge(expectCycle(['Lwt.resolve']), clean)).toMatchObject({ met: false, why: expect.stringMatching(/expected a stack overflow with a cycle through Lwt\.resolve, observed clean: done/) });
+    expect(judge(expectCycle(['Lwt.resolve', 'Lwt.run_waiters']), cycle(['Lwt.resolve']))).toMatchObject({
+      met: false,
+      why: expect.stringMatching(/lacks Lwt\.run_waiters/),
+    });
+    expect(judge(expectCycle(['Lwt.resolve']), clean)).toMatchObject({
+      met: false,
+      why: expect.stringMatching(/expected a stack overflow with a cycle through Lwt\.resolve, observed clean: done/),
+    });
   });
 
   it('clean means a clean run, nothing else', () => {
@@ -51,8 +71,20 @@ function result(status: ProbeResult['status'], observed: Observation | null): Pr
 describe('gate transitions', () => {
   it.each([
     ['clean → crash', result('pass', clean), result('fail', cycle(['X.f'])), 'regressed', true],
-    ['clean → crash that the candidate expects', result('pass', clean), result('pass', cycle(['X.f'])), 'regressed', true],
-    ['expectation broken, no crash', result('pass', clean), result('fail', { ...clean, outcome: 'hang', summary: 'hang' }), 'expectation-broken', true],
+    [
+      'clean → crash that the candidate expects',
+      result('pass', clean),
+      result('pass', cycle(['X.f'])),
+      'regressed',
+      true,
+    ],
+    [
+      'expectation broken, no crash',
+      result('pass', clean),
+      result('fail', { ...clean, outcome: 'hang', summary: 'hang' }),
+      'expectation-broken',
+      true,
+    ],
     ['crash → clean', result('pass', cycle(['X.f'])), result('pass', clean), 'fixed', false],
     ['unchanged crash', result('pass', cycle(['X.f'])), result('pass', cycle(['X.f'])), 'unchanged', false],
     ['candidate untestable', result('pass', clean), result('untestable', null), 'untestable', false],

@@ -11,9 +11,13 @@ export function analyzeCommand(args: string[]): number {
     strict: true,
     options: { json: { type: 'boolean' }, mode: { type: 'string' }, 'max-frames': { type: 'string' } },
   });
-  if (positionals.length !== 2) throw usageError(`analyze takes an executable and a core, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
+  if (positionals.length !== 2)
+    throw usageError(
+      `analyze takes an executable and a core, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`,
+    );
   const mode = values.mode;
-  if (mode !== undefined && mode !== 'exact' && mode !== 'scan') throw usageError(`--mode must be exact or scan, not '${mode}'`);
+  if (mode !== undefined && mode !== 'exact' && mode !== 'scan')
+    throw usageError(`--mode must be exact or scan, not '${mode}'`);
   const maxFrames = positiveInteger('--max-frames', values['max-frames']);
   const exe = FileReader.open(positionals[0]!, 'executable');
   const core = FileReader.open(positionals[1]!, 'core');

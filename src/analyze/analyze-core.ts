@@ -13,7 +13,14 @@ import { decodeLocation, type FrameTables, readFrameTables } from '../ocaml/fram
 import { ReturnAddressOracle } from '../ocaml/return-address.js';
 import { METHODS, type StackFrames, walkStack } from '../ocaml/stack-walk.js';
 import { type CycleMatch, findCycle, findCycleTolerant } from './cycle.js';
-import { ANALYSIS_SCHEMA, ANALYSIS_SCHEMA_VERSION, type AnalysisReport, type CycleReport, type FrameInfo, type Verdict } from './report.js';
+import {
+  ANALYSIS_SCHEMA,
+  ANALYSIS_SCHEMA_VERSION,
+  type AnalysisReport,
+  type CycleReport,
+  type FrameInfo,
+  type Verdict,
+} from './report.js';
 
 export interface AnalyzeOptions {
   /** `exact` walks the OCaml frame tables (falling back to scanning where there are none); `scan` only scans. */
@@ -56,8 +63,10 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const image = bindProcess(exe, openCore(core));
   const notes: string[] = [];
   const symbols = SymbolTable.read(executable, exe.sections);
-  if (symbols.source === 'dynsym') notes.push('the executable is stripped: function names come from its dynamic symbol table only');
-  if (symbols.source === 'none') notes.push('the executable has no symbols: frames cannot be named and scanning finds no return addresses');
+  if (symbols.source === 'dynsym')
+    notes.push('the executable is stripped: function names come from its dynamic symbol table only');
+  if (symbols.source === 'none')
+    notes.push('the executable has no symbols: frames cannot be named and scanning finds no return addresses');
 
   const regs = image.core.thread.registers;
   const region = image.memory.stackRegion(regs.rsp);
@@ -72,7 +81,8 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const openMs = lap();
 
   const tables = mode === 'exact' ? loadFrameTables(image, notes) : undefined;
-  if (mode === 'scan') notes.push('scan mode: frames are stack words that look like return addresses, not an exact walk');
+  if (mode === 'scan')
+    notes.push('scan mode: frames are stack words that look like return addresses, not an exact walk');
   const code = exe.segments
     .filter((s) => s.type === PT_LOAD && s.flags & PF_X)
     .map((s) => ({ start: s.vaddr + image.bias, end: s.vaddr + image.bias + s.memsz }));
@@ -90,7 +100,10 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const walkMs = lap();
   const scanned = frames.scanned;
   const walkMode = tables && scanned < frames.pcs.length / 2 ? 'exact' : 'scan';
-  const found = walkMode === 'exact' ? { cycle: findCycle(frames.pcs, 1), noise: [] as number[] } : findCycleTolerant(frames.pcs, frames.slots, 1);
+  const found =
+    walkMode === 'exact'
+      ? { cycle: findCycle(frames.pcs, 1), noise: [] as number[] }
+      : findCycleTolerant(frames.pcs, frames.slots, 1);
   const cycle = found?.cycle;
   const cycleMs = lap();
 
@@ -99,8 +112,14 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const fault = image.core.signal && (signo === SIGSEGV || signo === SIGBUS) ? image.core.signal.address : undefined;
   const faultBelowStack = fault !== undefined && fault < region.start + 4096 && fault + GUARD_GAP >= region.start;
   const rspBelowMapping = regs.rsp < region.start;
-  const overflow = (signo === SIGSEGV || signo === SIGBUS) && (fault !== undefined ? faultBelowStack : rspBelowMapping || regs.rsp - region.start < 4096);
-  const verdict: Verdict = !overflow ? 'not-stack-overflow' : cycle ? 'stack-overflow-with-cycle' : 'stack-overflow-without-cycle';
+  const overflow =
+    (signo === SIGSEGV || signo === SIGBUS) &&
+    (fault !== undefined ? faultBelowStack : rspBelowMapping || regs.rsp - region.start < 4096);
+  const verdict: Verdict = !overflow
+    ? 'not-stack-overflow'
+    : cycle
+      ? 'stack-overflow-with-cycle'
+      : 'stack-overflow-without-cycle';
 
   const total = frames.pcs.length;
   const range = (from: number, to: number) => {
@@ -126,7 +145,12 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
       frameDescriptors: tables?.descriptors.size ?? 0,
     },
     core: { path: core.name, pid: image.core.thread.pid, matchedBy: image.matchedBy },
-    signal: { number: signo, name: signalName(signo), code: image.core.signal?.code ?? null, faultAddress: fault !== undefined ? hex(fault) : null },
+    signal: {
+      number: signo,
+      name: signalName(signo),
+      code: image.core.signal?.code ?? null,
+      faultAddress: fault !== undefined ? hex(fault) : null,
+    },
     registers: { rip: hex(regs.rip), rsp: hex(regs.rsp), rbp: hex(regs.rbp) },
     stack: {
       low: hex(region.start),
@@ -151,13 +175,20 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
     omittedFrames: Math.max(0, total - listed),
     notes,
   };
-  return { report, frames, describeFrame, timings: { open: openMs, frameTables: frameTablesMs, walk: walkMs, cycle: cycleMs, report: lap() } };
+  return {
+    report,
+    frames,
+    describeFrame,
+    timings: { open: openMs, frameTables: frameTablesMs, walk: walkMs, cycle: cycleMs, report: lap() },
+  };
 }
 
 function loadFrameTables(image: ProcessImage, notes: string[]): FrameTables | undefined {
   const address = dataSymbolAddress(image.exe, 'caml_frametable');
   if (address === undefined) {
-    notes.push('no caml_frametable symbol (not an OCaml 4.x native executable, or stripped of it): falling back to scan mode');
+    notes.push(
+      'no caml_frametable symbol (not an OCaml 4.x native executable, or stripped of it): falling back to scan mode',
+    );
     return undefined;
   }
   const tables = readFrameTables(image.memory, address + image.bias);
@@ -168,7 +199,12 @@ function loadFrameTables(image: ProcessImage, notes: string[]): FrameTables | un
   return tables;
 }
 
-function cycleReport(cycle: CycleMatch, noise: number, frames: StackFrames, describeFrame: (i: number) => FrameInfo): CycleReport {
+function cycleReport(
+  cycle: CycleMatch,
+  noise: number,
+  frames: StackFrames,
+  describeFrame: (i: number) => FrameInfo,
+): CycleReport {
   const unitStart = cycle.end - cycle.period;
   const unit: FrameInfo[] = [];
   for (let i = unitStart; i < cycle.end; i++) unit.push(describeFrame(i));
@@ -186,7 +222,13 @@ function cycleReport(cycle: CycleMatch, noise: number, frames: StackFrames, desc
   };
 }
 
-function describe(image: ProcessImage, symbols: SymbolTable, tables: FrameTables | undefined, frames: StackFrames, index: number): FrameInfo {
+function describe(
+  image: ProcessImage,
+  symbols: SymbolTable,
+  tables: FrameTables | undefined,
+  frames: StackFrames,
+  index: number,
+): FrameInfo {
   const pc = frames.pcs[index]!;
   const method = METHODS[frames.methods[index]!]!;
   const slot = frames.slots[index]!;

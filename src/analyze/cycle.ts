@@ -32,7 +32,11 @@ export const DEFAULT_CYCLE_OPTIONS: CycleOptions = { minRepetitions: 4, maxPerio
  * skipped, and so are starts deep inside a region already found, so a deep
  * stack costs one pass per distinct candidate rather than one per multiple.
  */
-export function findCycle(keys: ArrayLike<number>, from: number, options: CycleOptions = DEFAULT_CYCLE_OPTIONS): CycleMatch | undefined {
+export function findCycle(
+  keys: ArrayLike<number>,
+  from: number,
+  options: CycleOptions = DEFAULT_CYCLE_OPTIONS,
+): CycleMatch | undefined {
   const n = keys.length;
   let best: CycleMatch | undefined;
   for (let t = from; t < Math.min(n, from + options.maxSkip + 1); t++) {
@@ -115,7 +119,10 @@ function commonStride(keys: ArrayLike<number>, slots: ArrayLike<number>, from: n
     occurrences.set(keys[i]!, seen);
     at.set(slots[i]!, keys[i]!);
   }
-  const candidates = [...distances].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 32).map(([d]) => d);
+  const candidates = [...distances]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, 32)
+    .map(([d]) => d);
   let best: number | undefined;
   let bestMatches = 2;
   for (const d of candidates) {

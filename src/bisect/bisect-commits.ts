@@ -40,7 +40,8 @@ export interface ProbeLogLine {
 // Maps whatever the probe command does to what `git bisect run` understands:
 // 0 good/old, 1 bad/new, 125 skip. Anything else (a crash, a signal) would
 // abort the bisect, so it becomes a skip. The command comes in as arguments.
-const PROBE_WRAPPER = '"$@"; rc=$?; case $rc in 0|1|125) exit $rc;; esac; echo "lwt-regress: probe exited $rc, skipping this commit" >&2; exit 125';
+const PROBE_WRAPPER =
+  '"$@"; rc=$?; case $rc in 0|1|125) exit $rc;; esac; echo "lwt-regress: probe exited $rc, skipping this commit" >&2; exit 125';
 
 async function git(cwd: string, args: string[], reject = true) {
   return execa('git', args, { cwd, reject, env: { GIT_TERMINAL_PROMPT: '0' } });
@@ -54,19 +55,38 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
   if (!m.ok) throw new UserError(`cannot bisect commits: ${m.why}`, EXIT.usage, 'Check --lwt-git');
   const good = await resolveRef(m.dir, request.good);
   const bad = await resolveRef(m.dir, request.bad);
-  for (const [flag, ref, sha] of [['--good', request.good, good], ['--bad', request.bad, bad]] as const) {
-    if (!sha) throw new UserError(`${flag} ${ref}: ${request.git} has no tag or commit '${ref}'`, EXIT.usage, `List its tags with git -C ${request.git} tag --list`);
+  for (const [flag, ref, sha] of [
+    ['--good', request.good, good],
+    ['--bad', request.bad, bad],
+  ] as const) {
+    if (!sha)
+      throw new UserError(
+        `${flag} ${ref}: ${request.git} has no tag or commit '${ref}'`,
+        EXIT.usage,
+        `List its tags with git -C ${request.git} tag --list`,
+      );
   }
-  if (good === bad) throw new UserError(`--good ${request.good} and --bad ${request.bad} are the same commit`, EXIT.usage, 'Give a commit where the case runs clean and one where it crashes');
+  if (good === bad)
+    throw new UserError(
+      `--good ${request.good} and --bad ${request.bad} are the same commit`,
+      EXIT.usage,
+      'Give a commit where the case runs clean and one where it crashes',
+    );
   const [older, newer] = request.findFix ? [bad!, good!] : [good!, bad!];
   if ((await git(m.dir, ['merge-base', '--is-ancestor', older, newer], false)).exitCode !== 0) {
     throw new UserError(
-      request.findFix ? `with --find-fix, --bad ${request.bad} must be an ancestor of --good ${request.good}` : `--good ${request.good} is not an ancestor of --bad ${request.bad}`,
+      request.findFix
+        ? `with --find-fix, --bad ${request.bad} must be an ancestor of --good ${request.good}`
+        : `--good ${request.good} is not an ancestor of --bad ${request.bad}`,
       EXIT.usage,
-      request.findFix ? 'Swap them, or drop --find-fix' : 'Swap them, or add --find-fix to look for the commit that fixed a crash',
+      request.findFix
+        ? 'Swap them, or drop --find-fix'
+        : 'Swap them, or add --find-fix to look for the commit that fixed a crash',
     );
   }
-  const hint = normalizeVersion(request.findFix ? request.bad : request.good) ?? normalizeVersion(request.findFix ? request.good : request.bad);
+  const hint =
+    normalizeVersion(request.findFix ? request.bad : request.good) ??
+    normalizeVersion(request.findFix ? request.good : request.bad);
 
   const work = await tmpDir({ unsafeCleanup: true, prefix: 'lwt-regress-bisect-' });
   try {
@@ -81,22 +101,48 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     const s = request.settings;
     const probeArgs = [
       ...request.probeCommand,
-      '--case', request.caseName, '--lwt-src', repo, '--log', log,
-      '--stack', String(s.stackKiB), '--capture', s.capture, '--timeout', String(s.timeoutMs / 1000), '--artifacts', s.artifactsDir,
+      '--case',
+      request.caseName,
+      '--lwt-src',
+      repo,
+      '--log',
+      log,
+      '--stack',
+      String(s.stackKiB),
+      '--capture',
+      s.capture,
+      '--timeout',
+      String(s.timeoutMs / 1000),
+      '--artifacts',
+      s.artifactsDir,
       ...(hint ? ['--version-hint', hint] : []),
       ...(request.findFix ? ['--find-fix'] : []),
       ...(request.toolchain.opamSwitch ? ['--switch', request.toolchain.opamSwitch] : []),
       ...(request.toolchain.opamRoot ? ['--opam-root', request.toolchain.opamRoot] : []),
     ];
     const decided = new RegExp(`is the first ${newTerm} commit`).test(marked);
-    const run = decided ? undefined : await execa('git', ['bisect', 'run', 'sh', '-c', PROBE_WRAPPER, 'sh', ...probeArgs], { cwd: repo, reject: false, all: true });
+    const run = decided
+      ? undefined
+      : await execa('git', ['bisect', 'run', 'sh', '-c', PROBE_WRAPPER, 'sh', ...probeArgs], {
+          cwd: repo,
+          reject: false,
+          all: true,
+        });
     const output = `${marked}\n${run?.all ?? ''}`;
     await git(repo, ['bisect', 'reset', '--quiet'], false);
-    const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProbeLogLine);
+    const lines = (await readFile(log, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ProbeLogLine);
 
     const first = new RegExp(`^([0-9a-f]{40}) is the first ${newTerm} commit`, 'm').exec(output)?.[1];
     const ambiguous = /could be any of:\n((?:[0-9a-f]{40}\n?)+)/.exec(output)?.[1]?.trim().split('\n');
-    if (!first && !ambiguous) throw new UserError(`git bisect run did not finish: ${output.split('\n').filter(Boolean).slice(-2).join(' / ')}`, EXIT.failed, 'Run it again with the same arguments; the probes done so far are cached');
+    if (!first && !ambiguous)
+      throw new UserError(
+        `git bisect run did not finish: ${output.split('\n').filter(Boolean).slice(-2).join(' / ')}`,
+        EXIT.failed,
+        'Run it again with the same arguments; the probes done so far are cached',
+      );
 
     const point = async (sha: string): Promise<BisectPoint> => {
       const subject = (await git(m.dir, ['log', '-1', '--format=%s', sha])).stdout.trim();
@@ -105,13 +151,21 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     };
     const firstBad = first ?? ambiguous![ambiguous!.length - 1]!;
     // The last known good commit: among the ones marked good (and the given one), the closest ancestor of the first bad.
-    const goodOnes = [older, ...lines.filter((l) => l.reproduction === (request.findFix ? 'reproduces' : 'clean')).map((l) => l.commit)];
+    const goodOnes = [
+      older,
+      ...lines.filter((l) => l.reproduction === (request.findFix ? 'reproduces' : 'clean')).map((l) => l.commit),
+    ];
     let lastGood = older;
     let distance = Number.POSITIVE_INFINITY;
     for (const c of goodOnes) {
       const r = await git(m.dir, ['rev-list', '--count', `${c}..${firstBad}`], false);
       const d = Number(r.stdout);
-      if (r.exitCode === 0 && d > 0 && d < distance && (await git(m.dir, ['merge-base', '--is-ancestor', c, firstBad], false)).exitCode === 0) {
+      if (
+        r.exitCode === 0 &&
+        d > 0 &&
+        d < distance &&
+        (await git(m.dir, ['merge-base', '--is-ancestor', c, firstBad], false)).exitCode === 0
+      ) {
         distance = d;
         lastGood = c;
       }
@@ -123,16 +177,34 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     const probeEnd = async (sha: string) => {
       const got = await gitSource(request.git, sha);
       if (!got.ok) throw new UserError(`cannot check ${sha.slice(0, 10)}: ${got.why}`, EXIT.usage, 'Check --lwt-git');
-      const source = { origin: 'git' as const, version: got.version ?? hint ?? '0.0.0', label: sha.slice(0, 10), dir: got.dir, commit: sha, reproduce: ['--lwt-git', request.git, '--lwt', sha] };
+      const source = {
+        origin: 'git' as const,
+        version: got.version ?? hint ?? '0.0.0',
+        label: sha.slice(0, 10),
+        dir: got.dir,
+        commit: sha,
+        reproduce: ['--lwt-git', request.git, '--lwt', sha],
+      };
       const r = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase!, request.settings);
       probes++;
       if (!r.reused && r.cached && (!r.cached.lwt || !r.cached.case)) builds++;
       return { r, answer: toAnswer(reproduction(r), request.findFix) };
     };
-    const wrongEnd = (flag: string, ref: string, r: { observed: Observation | null; reason: string }, expected: string) =>
-      new UserError(`${flag} ${ref} does not behave as given: ${r.observed?.summary ?? r.reason}`, EXIT.usage, `Pick a ${flag} commit that ${expected}`);
+    const wrongEnd = (
+      flag: string,
+      ref: string,
+      r: { observed: Observation | null; reason: string },
+      expected: string,
+    ) =>
+      new UserError(
+        `${flag} ${ref} does not behave as given: ${r.observed?.summary ?? r.reason}`,
+        EXIT.usage,
+        `Pick a ${flag} commit that ${expected}`,
+      );
     // The newer end is --bad when looking for a regression, --good when looking for a fix.
-    const [newerFlag, newerRef, olderFlag, olderRef] = request.findFix ? ['--good', request.good, '--bad', request.bad] : ['--bad', request.bad, '--good', request.good];
+    const [newerFlag, newerRef, olderFlag, olderRef] = request.findFix
+      ? ['--good', request.good, '--bad', request.bad]
+      : ['--bad', request.bad, '--good', request.good];
     if (first && !lines.some((l) => l.commit === firstBad)) {
       const end = await probeEnd(firstBad);
       if (end.answer !== 'bad') throw wrongEnd(newerFlag, newerRef, end.r, request.findFix ? 'runs clean' : 'crashes');
@@ -143,8 +215,11 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
       if (end.answer !== 'good') throw wrongEnd(olderFlag, olderRef, end.r, request.findFix ? 'crashes' : 'runs clean');
     }
     const steps: BisectStep[] = [];
-    for (const l of lines) steps.push({ ...(await point(l.commit)), reproduction: l.reproduction, summary: l.summary, reused: l.reused });
-    const untestable = await Promise.all(lines.filter((l) => l.reproduction === 'untestable').map((l) => point(l.commit)));
+    for (const l of lines)
+      steps.push({ ...(await point(l.commit)), reproduction: l.reproduction, summary: l.summary, reused: l.reused });
+    const untestable = await Promise.all(
+      lines.filter((l) => l.reproduction === 'untestable').map((l) => point(l.commit)),
+    );
     return {
       mode: 'commits',
       findFix: request.findFix,
@@ -158,7 +233,18 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
       probes,
       builds,
       observed,
-      reproduce: ['lwt-regress', 'run', '--lwt-git', request.git, '--lwt', firstBad, '--case', request.caseName, '--stack', String(s.stackKiB)].join(' '),
+      reproduce: [
+        'lwt-regress',
+        'run',
+        '--lwt-git',
+        request.git,
+        '--lwt',
+        firstBad,
+        '--case',
+        request.caseName,
+        '--stack',
+        String(s.stackKiB),
+      ].join(' '),
     };
   } finally {
     await work.cleanup();

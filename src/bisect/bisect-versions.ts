@@ -1,10 +1,10 @@
-import { selectCases, loadCases } from '../cases/load-cases.js';
+import { loadCases, selectCases } from '../cases/load-cases.js';
+import { EXIT, UserError } from '../errors.js';
 import { buildLwt } from '../lwt/core-build.js';
 import { resolveLwt } from '../lwt/resolve.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import { findToolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
-import { EXIT, UserError } from '../errors.js';
 import { reproduction, toAnswer } from './answer.js';
 import { type BisectOutcome, type BisectPoint, type BisectStep, isFreshBuild, stepOf } from './outcome.js';
 import { searchFirstBad } from './search.js';
@@ -25,7 +25,11 @@ export interface VersionBisectRequest {
 
 function reproductionText(r: ProbeResult): string {
   const kind = reproduction(r);
-  return kind === 'reproduces' ? `crashes (${r.observed?.summary})` : kind === 'clean' ? 'runs clean' : `cannot be tested (${r.observed?.summary ?? r.reason})`;
+  return kind === 'reproduces'
+    ? `crashes (${r.observed?.summary})`
+    : kind === 'clean'
+      ? 'runs clean'
+      : `cannot be tested (${r.observed?.summary ?? r.reason})`;
 }
 
 /** Bisects released versions: every probe is the full pipeline, with builds and verdicts cached. */
@@ -55,9 +59,15 @@ export async function bisectVersions(request: VersionBisectRequest): Promise<Bis
   // The ends are trusted during the search, as git bisect does; when the answer
   // lands on one of them, probe it, so a wrong --good or --bad cannot make a wrong answer.
   const endIsWrong = (flag: string, i: number, expected: string) =>
-    new UserError(`${flag} ${range[i]!.version} does not behave as given: it ${reproductionText(results.get(i)!)}`, EXIT.usage, `Pick a ${flag} version that ${expected}, or check the case with lwt-regress run ${results.get(i)!.reproduce.replace(/^lwt-regress run /, '')}`);
-  if ((await answerAt(found.firstBad)) !== 'bad') throw endIsWrong('--bad', found.firstBad, request.findFix ? 'runs clean' : 'crashes');
-  if (found.lastGood === 0 && (await answerAt(0)) !== 'good') throw endIsWrong('--good', 0, request.findFix ? 'still crashes' : 'runs clean');
+    new UserError(
+      `${flag} ${range[i]!.version} does not behave as given: it ${reproductionText(results.get(i)!)}`,
+      EXIT.usage,
+      `Pick a ${flag} version that ${expected}, or check the case with lwt-regress run ${results.get(i)!.reproduce.replace(/^lwt-regress run /, '')}`,
+    );
+  if ((await answerAt(found.firstBad)) !== 'bad')
+    throw endIsWrong('--bad', found.firstBad, request.findFix ? 'runs clean' : 'crashes');
+  if (found.lastGood === 0 && (await answerAt(0)) !== 'good')
+    throw endIsWrong('--good', 0, request.findFix ? 'still crashes' : 'runs clean');
   const first = results.get(found.firstBad)!;
   const all = [...results.values()];
   return {

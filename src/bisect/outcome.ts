@@ -38,7 +38,11 @@ export interface BisectOutcome {
   reproduce: string;
 }
 
-export function stepOf(point: BisectPoint, result: ProbeResult & { reused?: boolean }, reproduction: Reproduction): BisectStep {
+export function stepOf(
+  point: BisectPoint,
+  result: ProbeResult & { reused?: boolean },
+  reproduction: Reproduction,
+): BisectStep {
   return {
     ...point,
     reproduction,

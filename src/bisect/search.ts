@@ -15,7 +15,14 @@ export interface SearchStep {
 export type SearchResult =
   | { kind: 'found'; firstBad: number; lastGood: number; untestable: number[]; steps: SearchStep[] }
   /** Every element between the last good and the first bad one was untestable: the change is one of them or the first bad. */
-  | { kind: 'ambiguous'; lastGood: number; firstBad: number; candidates: number[]; untestable: number[]; steps: SearchStep[] };
+  | {
+      kind: 'ambiguous';
+      lastGood: number;
+      firstBad: number;
+      candidates: number[];
+      untestable: number[];
+      steps: SearchStep[];
+    };
 
 /**
  * Finds the first bad element, assuming the list is good up to some point
@@ -34,7 +41,14 @@ export async function searchFirstBad(length: number, probe: (index: number) => P
     const mid = nearestTestable(lo, hi, untestable);
     if (mid === undefined) {
       const candidates = [...Array(hi - lo).keys()].map((k) => lo + 1 + k);
-      return { kind: 'ambiguous', lastGood: lo, firstBad: hi, candidates, untestable: [...untestable].sort((a, b) => a - b), steps };
+      return {
+        kind: 'ambiguous',
+        lastGood: lo,
+        firstBad: hi,
+        candidates,
+        untestable: [...untestable].sort((a, b) => a - b),
+        steps,
+      };
     }
     const answer = await probe(mid);
     steps.push({ index: mid, answer });

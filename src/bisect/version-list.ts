@@ -11,13 +11,22 @@ export interface VersionEntry {
 }
 
 /** The Lwt versions to bisect over, oldest first: given, from the git repository's tags, or from opam. */
-export async function versionList(options: { versions?: string[]; git?: string; opamRoot?: string }): Promise<{ entries: VersionEntry[]; from: string }> {
+export async function versionList(options: {
+  versions?: string[];
+  git?: string;
+  opamRoot?: string;
+}): Promise<{ entries: VersionEntry[]; from: string }> {
   let raw: { spec: string; version: string | undefined }[];
   let from: string;
   if (options.versions && options.versions.length > 0) {
     raw = options.versions.map((spec) => ({ spec, version: normalizeVersion(spec) }));
     const bad = raw.find((r) => !r.version);
-    if (bad) throw new UserError(`--versions: '${bad.spec}' is not a version`, EXIT.usage, 'List versions such as 2.3.0,2.3.1');
+    if (bad)
+      throw new UserError(
+        `--versions: '${bad.spec}' is not a version`,
+        EXIT.usage,
+        'List versions such as 2.3.0,2.3.1',
+      );
     from = '--versions';
   } else if (options.git) {
     raw = (await gitVersionTags(options.git)).map((t) => ({ spec: t.tag, version: t.version }));
@@ -32,7 +41,11 @@ export async function versionList(options: { versions?: string[]; git?: string; 
       from = `the tags of ${UPSTREAM_LWT}`;
       if (raw.length === 0) {
         const why = 'why' in opam ? opam.why : 'opam knows no lwt versions';
-        throw new UserError(`no list of Lwt versions to bisect: ${why}, and ${UPSTREAM_LWT} cannot be reached`, EXIT.usage, 'Give them with --versions a,b,c, or name a repository with --lwt-git or an opam root with --opam-root');
+        throw new UserError(
+          `no list of Lwt versions to bisect: ${why}, and ${UPSTREAM_LWT} cannot be reached`,
+          EXIT.usage,
+          'Give them with --versions a,b,c, or name a repository with --lwt-git or an opam root with --opam-root',
+        );
       }
     }
   }
@@ -45,20 +58,48 @@ export async function versionList(options: { versions?: string[]; git?: string; 
  * The slice of the list from the known-good (or, finding a fix, known-bad)
  * version to the other end, checking that both are in it and in order.
  */
-export function bisectRange(entries: VersionEntry[], from: string, good: string, bad: string, findFix: boolean): VersionEntry[] {
+export function bisectRange(
+  entries: VersionEntry[],
+  from: string,
+  good: string,
+  bad: string,
+  findFix: boolean,
+): VersionEntry[] {
   const find = (flag: string, v: string) => {
     const version = normalizeVersion(v);
     const i = version ? entries.findIndex((e) => e.version === version) : -1;
     if (i < 0) {
-      const near = entries.map((e) => e.version).slice(0, 40).join(', ');
-      throw new UserError(`${flag} ${v} is not among the Lwt versions of ${from}`, EXIT.usage, `Pick one of: ${near}${entries.length > 40 ? ', …' : ''}`);
+      const near = entries
+        .map((e) => e.version)
+        .slice(0, 40)
+        .join(', ');
+      throw new UserError(
+        `${flag} ${v} is not among the Lwt versions of ${from}`,
+        EXIT.usage,
+        `Pick one of: ${near}${entries.length > 40 ? ', …' : ''}`,
+      );
     }
     return i;
   };
   const g = find('--good', good);
   const b = find('--bad', bad);
-  if (g === b) throw new UserError(`--good and --bad are the same version (${entries[g]!.version})`, EXIT.usage, 'Give a version where the case runs clean and one where it crashes');
-  if (!findFix && g > b) throw new UserError(`--good ${good} is newer than --bad ${bad}`, EXIT.usage, 'To find the version that fixed a crash, add --find-fix; otherwise swap them');
-  if (findFix && b > g) throw new UserError(`with --find-fix, --bad ${bad} (still crashing) must be older than --good ${good} (fixed)`, EXIT.usage, 'Swap them, or drop --find-fix to look for a regression');
+  if (g === b)
+    throw new UserError(
+      `--good and --bad are the same version (${entries[g]!.version})`,
+      EXIT.usage,
+      'Give a version where the case runs clean and one where it crashes',
+    );
+  if (!findFix && g > b)
+    throw new UserError(
+      `--good ${good} is newer than --bad ${bad}`,
+      EXIT.usage,
+      'To find the version that fixed a crash, add --find-fix; otherwise swap them',
+    );
+  if (findFix && b > g)
+    throw new UserError(
+      `with --find-fix, --bad ${bad} (still crashing) must be older than --good ${good} (fixed)`,
+      EXIT.usage,
+      'Swap them, or drop --find-fix to look for a regression',
+    );
   return findFix ? entries.slice(b, g + 1) : entries.slice(g, b + 1);
 }

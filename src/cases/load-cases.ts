@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { projectRoot } from '../paths.js';
 import { EXIT, UserError } from '../errors.js';
+import { projectRoot } from '../paths.js';
 import { type CaseManifest, parseManifest } from './manifest.js';
 
 export interface Case {
@@ -25,7 +25,11 @@ export async function loadCases(dir = CASES_DIR): Promise<Case[]> {
     try {
       data = JSON.parse(await readFile(manifestPath, 'utf8'));
     } catch (error) {
-      throw new UserError(`case ${name}: ${manifestPath} cannot be read as JSON: ${(error as Error).message}`, EXIT.usage, 'Fix the manifest');
+      throw new UserError(
+        `case ${name}: ${manifestPath} cannot be read as JSON: ${(error as Error).message}`,
+        EXIT.usage,
+        'Fix the manifest',
+      );
     }
     cases.push({ manifest: parseManifest(name, data), program, stub: join(dir, '_stub', 'lwtr_stubs.c') });
   }
@@ -37,7 +41,12 @@ export function selectCases(all: Case[], names: string[] | undefined): Case[] {
   if (!names || names.length === 0) return all;
   return names.map((name) => {
     const found = all.find((c) => c.manifest.name === name);
-    if (!found) throw new UserError(`unknown case '${name}'`, EXIT.usage, `Known cases: ${all.map((c) => c.manifest.name).join(', ')}`);
+    if (!found)
+      throw new UserError(
+        `unknown case '${name}'`,
+        EXIT.usage,
+        `Known cases: ${all.map((c) => c.manifest.name).join(', ')}`,
+      );
     return found;
   });
 }

@@ -24,7 +24,11 @@ export interface CaseManifest {
 }
 
 function invalid(name: string, what: string): UserError {
-  return new UserError(`case ${name}: its case.json ${what}`, EXIT.usage, `Fix ocaml-cases/${name}/case.json (see ocaml-cases/README.md for the format)`);
+  return new UserError(
+    `case ${name}: its case.json ${what}`,
+    EXIT.usage,
+    `Fix ocaml-cases/${name}/case.json (see ocaml-cases/README.md for the format)`,
+  );
 }
 
 /** Validates a parsed case.json: a bad manifest is the case author's error, reported as such. */
@@ -32,19 +36,33 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
   const m = data as Record<string, unknown>;
   if (typeof m !== 'object' || m === null) throw invalid(name, 'is not a JSON object');
   if (typeof m.description !== 'string') throw invalid(name, 'needs a "description" string');
-  if (typeof m.needs !== 'string' || semver.validRange(m.needs) === null) throw invalid(name, 'needs "needs": a semver range of Lwt versions');
+  if (typeof m.needs !== 'string' || semver.validRange(m.needs) === null)
+    throw invalid(name, 'needs "needs": a semver range of Lwt versions');
   const size = m.size as CaseManifest['size'];
-  if (typeof size !== 'object' || !Number.isSafeInteger(size?.default) || size.default <= 0) throw invalid(name, 'needs "size": { "default": a positive integer, "meaning": text }');
+  if (typeof size !== 'object' || !Number.isSafeInteger(size?.default) || size.default <= 0)
+    throw invalid(name, 'needs "size": { "default": a positive integer, "meaning": text }');
   if (!Array.isArray(m.expect) || m.expect.length === 0) throw invalid(name, 'needs a non-empty "expect" list');
   const expect = m.expect.map((e: Record<string, unknown>, i: number): Expectation => {
-    if (typeof e.lwt !== 'string' || semver.validRange(e.lwt) === null) throw invalid(name, `expect[${i}] needs "lwt": a semver range`);
-    if (e.outcome !== 'cycle' && e.outcome !== 'clean') throw invalid(name, `expect[${i}] needs "outcome": "cycle" or "clean"`);
+    if (typeof e.lwt !== 'string' || semver.validRange(e.lwt) === null)
+      throw invalid(name, `expect[${i}] needs "lwt": a semver range`);
+    if (e.outcome !== 'cycle' && e.outcome !== 'clean')
+      throw invalid(name, `expect[${i}] needs "outcome": "cycle" or "clean"`);
     const frames = e.frames ?? [];
-    if (!Array.isArray(frames) || !frames.every((f) => typeof f === 'string')) throw invalid(name, `expect[${i}] "frames" must be a list of names`);
+    if (!Array.isArray(frames) || !frames.every((f) => typeof f === 'string'))
+      throw invalid(name, `expect[${i}] "frames" must be a list of names`);
     return { lwt: e.lwt, outcome: e.outcome, frames: frames as string[], why: typeof e.why === 'string' ? e.why : '' };
   });
-  const sources = Array.isArray(m.sources) ? (m.sources as unknown[]).filter((s): s is string => typeof s === 'string') : [];
-  return { name, description: m.description, needs: m.needs, size: { default: size.default, meaning: String(size.meaning ?? '') }, expect, sources };
+  const sources = Array.isArray(m.sources)
+    ? (m.sources as unknown[]).filter((s): s is string => typeof s === 'string')
+    : [];
+  return {
+    name,
+    description: m.description,
+    needs: m.needs,
+    size: { default: size.default, meaning: String(size.meaning ?? '') },
+    expect,
+    sources,
+  };
 }
 
 /** The expectation for a version: the first entry whose range holds it. */

@@ -3,7 +3,18 @@ import { type ElfFile, openElf } from '../elf/elf-file.js';
 import { ET_CORE } from '../elf/header.js';
 import { PT_LOAD, type Segment } from '../elf/segments.js';
 import { CorruptInputError, EXIT, UserError } from '../errors.js';
-import { findNote, type FileMapping, NT_AUXV, NT_FILE, NT_PRSTATUS, NT_SIGINFO, parseAuxv, parseFileNote, parseSigInfo, type SignalInfo } from './notes.js';
+import {
+  type FileMapping,
+  findNote,
+  NT_AUXV,
+  NT_FILE,
+  NT_PRSTATUS,
+  NT_SIGINFO,
+  parseAuxv,
+  parseFileNote,
+  parseSigInfo,
+  type SignalInfo,
+} from './notes.js';
 import { parsePrStatus, type ThreadStatus } from './registers.js';
 
 export interface CoreDump {
@@ -20,14 +31,21 @@ export interface CoreDump {
 export function openCore(reader: ByteReader): CoreDump {
   const elf = openElf(reader);
   if (elf.header.type !== ET_CORE) {
-    throw new UserError(`${reader.name} is an ELF ${elf.header.type === 2 || elf.header.type === 3 ? 'executable or library' : `file of type ${elf.header.type}`}, not a core dump`, EXIT.usage, 'Pass the executable first and the core second: lwt-regress analyze <executable> <core>');
+    throw new UserError(
+      `${reader.name} is an ELF ${elf.header.type === 2 || elf.header.type === 3 ? 'executable or library' : `file of type ${elf.header.type}`}, not a core dump`,
+      EXIT.usage,
+      'Pass the executable first and the core second: lwt-regress analyze <executable> <core>',
+    );
   }
   const status = findNote(elf.notes, 'CORE', NT_PRSTATUS);
   if (!status) throw new CorruptInputError(reader.name, 'no NT_PRSTATUS note, so no registers');
   const loads = elf.segments.filter((s) => s.type === PT_LOAD);
   for (const s of loads) {
     if (s.filesz > 0 && s.offset + s.filesz > reader.size) {
-      throw new CorruptInputError(reader.name, `memory at 0x${s.vaddr.toString(16)} should end at file offset ${s.offset + s.filesz} but the file has ${reader.size} bytes`);
+      throw new CorruptInputError(
+        reader.name,
+        `memory at 0x${s.vaddr.toString(16)} should end at file offset ${s.offset + s.filesz} but the file has ${reader.size} bytes`,
+      );
     }
   }
   const siginfo = findNote(elf.notes, 'CORE', NT_SIGINFO);

@@ -48,7 +48,12 @@ export function parseFileNote(desc: View): FileMapping[] {
   for (let i = 0; i < count; i++) {
     const path = desc.cstring(nameAt);
     nameAt += Buffer.byteLength(path, 'latin1') + 1;
-    mappings.push({ start: desc.u64(16 + i * 24), end: desc.u64(24 + i * 24), fileOffset: desc.u64(32 + i * 24) * pageSize, path });
+    mappings.push({
+      start: desc.u64(16 + i * 24),
+      end: desc.u64(24 + i * 24),
+      fileOffset: desc.u64(32 + i * 24) * pageSize,
+      path,
+    });
   }
   return mappings;
 }

@@ -24,15 +24,33 @@ const pageDown = (n: number) => n - (n % PAGE);
 
 export function bindProcess(exe: ElfFile, core: CoreDump): ProcessImage {
   if (exe.header.type === ET_CORE) {
-    throw new UserError(`${exe.reader.name} is a core dump, not an executable`, EXIT.usage, 'Pass the executable first and the core second: lwt-regress analyze <executable> <core>');
+    throw new UserError(
+      `${exe.reader.name} is a core dump, not an executable`,
+      EXIT.usage,
+      'Pass the executable first and the core second: lwt-regress analyze <executable> <core>',
+    );
   }
   const bias = loadBias(exe, core);
-  const coreRegions: MemoryRegion[] = core.loads.map((s) => ({ start: s.vaddr, end: s.vaddr + s.filesz, reader: core.elf.reader, offset: s.offset, origin: 'core', writable: (s.flags & PF_W) !== 0 }));
+  const coreRegions: MemoryRegion[] = core.loads.map((s) => ({
+    start: s.vaddr,
+    end: s.vaddr + s.filesz,
+    reader: core.elf.reader,
+    offset: s.offset,
+    origin: 'core',
+    writable: (s.flags & PF_W) !== 0,
+  }));
   const coreOnly = new AddressSpace(coreRegions);
   const matchedBy = checkBelongs(exe, core, bias, coreOnly);
   const exeRegions: MemoryRegion[] = exe.segments
     .filter((s) => s.type === PT_LOAD && s.filesz > 0)
-    .map((s) => ({ start: s.vaddr + bias, end: s.vaddr + bias + s.filesz, reader: exe.reader, offset: s.offset, origin: 'executable', writable: (s.flags & PF_W) !== 0 }));
+    .map((s) => ({
+      start: s.vaddr + bias,
+      end: s.vaddr + bias + s.filesz,
+      reader: exe.reader,
+      offset: s.offset,
+      origin: 'executable',
+      writable: (s.flags & PF_W) !== 0,
+    }));
   return { exe, core, bias, memory: new AddressSpace([...coreRegions, ...exeRegions]), matchedBy };
 }
 
@@ -79,15 +97,26 @@ function loadBias(exe: ElfFile, core: CoreDump): number {
   const entry = core.auxv.get(AT_ENTRY);
   if (entry !== undefined) {
     const bias = entry - exe.header.entry;
-    if (exe.header.type !== ET_DYN && bias !== 0) throw mismatch(exe, core, `the process started at 0x${entry.toString(16)}, the executable's entry point is 0x${exe.header.entry.toString(16)}`);
-    if (bias % PAGE !== 0) throw mismatch(exe, core, `entry point 0x${entry.toString(16)} in the core does not fit the executable's 0x${exe.header.entry.toString(16)}`);
+    if (exe.header.type !== ET_DYN && bias !== 0)
+      throw mismatch(
+        exe,
+        core,
+        `the process started at 0x${entry.toString(16)}, the executable's entry point is 0x${exe.header.entry.toString(16)}`,
+      );
+    if (bias % PAGE !== 0)
+      throw mismatch(
+        exe,
+        core,
+        `entry point 0x${entry.toString(16)} in the core does not fit the executable's 0x${exe.header.entry.toString(16)}`,
+      );
     return bias;
   }
   if (exe.header.type !== ET_DYN) return 0;
   const first = exe.segments.find((s) => s.type === PT_LOAD);
   const name = exe.reader.name.split('/').pop();
   const mapping = core.files.find((f) => f.fileOffset === 0 && f.path.split('/').pop() === name);
-  if (!first || !mapping) throw mismatch(exe, core, 'the core records neither its entry point nor a mapping of this file');
+  if (!first || !mapping)
+    throw mismatch(exe, core, 'the core records neither its entry point nor a mapping of this file');
   return mapping.start - pageDown(first.vaddr);
 }
 
@@ -95,12 +124,21 @@ function loadBias(exe: ElfFile, core: CoreDump): number {
 function checkBelongs(exe: ElfFile, core: CoreDump, bias: number, coreMemory: AddressSpace): ProcessImage['matchedBy'] {
   const coreId = mainProgramBuildId(core, coreMemory);
   if (exe.buildId && coreId) {
-    if (coreId !== exe.buildId) throw mismatch(exe, core, `build-id ${coreId} in the core, ${exe.buildId} in the executable`);
+    if (coreId !== exe.buildId)
+      throw mismatch(exe, core, `build-id ${coreId} in the core, ${exe.buildId} in the executable`);
     return 'build-id';
   }
   const loads = exe.segments.filter((s) => s.type === PT_LOAD);
-  const mapped = loads.every((s) => core.files.some((f) => f.start === pageDown(s.vaddr + bias) && f.fileOffset === pageDown(s.offset)));
-  if (core.files.length > 0 && !mapped) throw mismatch(exe, core, 'the process\'s file mappings do not match the executable\'s segments');
-  if (core.files.length === 0 && core.auxv.size === 0) throw mismatch(exe, core, 'the core has neither a build-id, file mappings nor an auxiliary vector to check against');
+  const mapped = loads.every((s) =>
+    core.files.some((f) => f.start === pageDown(s.vaddr + bias) && f.fileOffset === pageDown(s.offset)),
+  );
+  if (core.files.length > 0 && !mapped)
+    throw mismatch(exe, core, "the process's file mappings do not match the executable's segments");
+  if (core.files.length === 0 && core.auxv.size === 0)
+    throw mismatch(
+      exe,
+      core,
+      'the core has neither a build-id, file mappings nor an auxiliary vector to check against',
+    );
   return 'mappings';
 }

@@ -28,7 +28,28 @@ export interface ThreadStatus {
   registers: Registers;
 }
 
-const REG_ORDER = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp'] as const;
+const REG_ORDER = [
+  'r15',
+  'r14',
+  'r13',
+  'r12',
+  'rbp',
+  'rbx',
+  'r11',
+  'r10',
+  'r9',
+  'r8',
+  'rax',
+  'rcx',
+  'rdx',
+  'rsi',
+  'rdi',
+  'orig_rax',
+  'rip',
+  'cs',
+  'eflags',
+  'rsp',
+] as const;
 const PR_REG_OFFSET = 112;
 
 export function parsePrStatus(desc: View): ThreadStatus {

@@ -1,7 +1,7 @@
 import type { ByteReader } from './byte-reader.js';
 import { type ElfHeader, readElfHeader } from './header.js';
-import { buildIdOf, parseNotes, type Note } from './notes.js';
-import { readSections, type Section, sectionView, SHT_DYNSYM, SHT_NOTE, SHT_SYMTAB } from './sections.js';
+import { buildIdOf, type Note, parseNotes } from './notes.js';
+import { readSections, type Section, SHT_DYNSYM, SHT_NOTE, SHT_SYMTAB, sectionView } from './sections.js';
 import { PT_NOTE, readSegments, type Segment } from './segments.js';
 import { View } from './view.js';
 
@@ -49,7 +49,8 @@ export function dataSymbolAddress(elf: ElfFile, name: string): number | undefine
       const kind = syms.u8(at + 4) & 0xf;
       if ((kind !== STT_OBJECT && kind !== STT_NOTYPE) || syms.u16(at + 6) === 0) continue;
       const offset = syms.u32(at);
-      if (offset + wanted.length <= strs.length && wanted.equals(strs.bytes.subarray(offset, offset + wanted.length))) return syms.u64(at + 8);
+      if (offset + wanted.length <= strs.length && wanted.equals(strs.bytes.subarray(offset, offset + wanted.length)))
+        return syms.u64(at + 8);
     }
   }
   return undefined;

@@ -18,29 +18,68 @@ export interface ElfHeader {
   shstrndx: number;
 }
 
-const MACHINES: Record<number, string> = { 3: 'x86 (32-bit)', 40: 'ARM', 183: 'AArch64', 243: 'RISC-V', 8: 'MIPS', 20: 'PowerPC', 21: 'PowerPC64', 22: 'S390' };
+const MACHINES: Record<number, string> = {
+  3: 'x86 (32-bit)',
+  40: 'ARM',
+  183: 'AArch64',
+  243: 'RISC-V',
+  8: 'MIPS',
+  20: 'PowerPC',
+  21: 'PowerPC64',
+  22: 'S390',
+};
 
 /** Reads and validates the ELF header: only 64-bit little-endian x86-64 is supported. */
 export function readElfHeader(reader: ByteReader): ElfHeader {
   if (reader.size === 0) {
-    throw new UserError(`${reader.name} is empty`, EXIT.corrupt, 'Check that the file was written completely (a core cut off by a full disk or a core size limit is empty)');
+    throw new UserError(
+      `${reader.name} is empty`,
+      EXIT.corrupt,
+      'Check that the file was written completely (a core cut off by a full disk or a core size limit is empty)',
+    );
   }
   const ident = reader.read(0, Math.min(16, reader.size));
   if (ident.length < 4 || ident[0] !== 0x7f || ident[1] !== 0x45 || ident[2] !== 0x4c || ident[3] !== 0x46) {
-    throw new UserError(`${reader.name} is not an ELF file`, EXIT.unsupportedFormat, 'Pass the OCaml executable and the core file it dumped (check the argument order: executable first, then core)');
+    throw new UserError(
+      `${reader.name} is not an ELF file`,
+      EXIT.unsupportedFormat,
+      'Pass the OCaml executable and the core file it dumped (check the argument order: executable first, then core)',
+    );
   }
-  if (ident.length < 16) throw new UserError(`${reader.name} is truncated: its ELF header is cut short`, EXIT.corrupt, 'Re-capture or re-copy the file');
+  if (ident.length < 16)
+    throw new UserError(
+      `${reader.name} is truncated: its ELF header is cut short`,
+      EXIT.corrupt,
+      'Re-capture or re-copy the file',
+    );
   if (ident[4] !== 2) {
-    throw new UserError(`${reader.name} is a 32-bit ELF file; lwt-regress reads 64-bit x86-64 executables and cores only`, EXIT.unsupportedFormat, 'Build and run the program as a 64-bit x86-64 binary');
+    throw new UserError(
+      `${reader.name} is a 32-bit ELF file; lwt-regress reads 64-bit x86-64 executables and cores only`,
+      EXIT.unsupportedFormat,
+      'Build and run the program as a 64-bit x86-64 binary',
+    );
   }
   if (ident[5] !== 1) {
-    throw new UserError(`${reader.name} is a big-endian ELF file; lwt-regress reads little-endian x86-64 files only`, EXIT.unsupportedFormat, 'Analyze cores from x86-64 machines');
+    throw new UserError(
+      `${reader.name} is a big-endian ELF file; lwt-regress reads little-endian x86-64 files only`,
+      EXIT.unsupportedFormat,
+      'Analyze cores from x86-64 machines',
+    );
   }
-  if (reader.size < 64) throw new UserError(`${reader.name} is truncated: its ELF header is cut short`, EXIT.corrupt, 'Re-capture or re-copy the file');
+  if (reader.size < 64)
+    throw new UserError(
+      `${reader.name} is truncated: its ELF header is cut short`,
+      EXIT.corrupt,
+      'Re-capture or re-copy the file',
+    );
   const v = View.read(reader, 0, 64, 'ELF header');
   const machine = v.u16(18);
   if (machine !== EM_X86_64) {
-    throw new UserError(`${reader.name} is an ELF file for ${MACHINES[machine] ?? `machine ${machine}`}, not x86-64`, EXIT.unsupportedFormat, 'Analyze x86-64 executables and cores (run lwt-regress on the architecture that produced them)');
+    throw new UserError(
+      `${reader.name} is an ELF file for ${MACHINES[machine] ?? `machine ${machine}`}, not x86-64`,
+      EXIT.unsupportedFormat,
+      'Analyze x86-64 executables and cores (run lwt-regress on the architecture that produced them)',
+    );
   }
   return {
     type: v.u16(16),

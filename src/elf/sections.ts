@@ -23,7 +23,8 @@ const MAX_SECTIONS = 1 << 16;
 
 export function readSections(reader: ByteReader, header: ElfHeader): Section[] {
   if (header.shnum === 0 || header.shoff === 0) return [];
-  if (header.shentsize < 64) throw new CorruptInputError(reader.name, `section header entries of ${header.shentsize} bytes`);
+  if (header.shentsize < 64)
+    throw new CorruptInputError(reader.name, `section header entries of ${header.shentsize} bytes`);
   if (header.shnum > MAX_SECTIONS) throw new CorruptInputError(reader.name, `${header.shnum} section headers`);
   const table = View.read(reader, header.shoff, header.shnum * header.shentsize, 'section header table');
   const raw = [];
@@ -41,7 +42,10 @@ export function readSections(reader: ByteReader, header: ElfHeader): Section[] {
     });
   }
   const strtab = raw[header.shstrndx];
-  const names = strtab && strtab.type !== SHT_NOBITS ? View.read(reader, strtab.offset, strtab.size, 'section name table') : undefined;
+  const names =
+    strtab && strtab.type !== SHT_NOBITS
+      ? View.read(reader, strtab.offset, strtab.size, 'section name table')
+      : undefined;
   return raw.map(({ nameOffset, ...s }) => ({ ...s, name: names ? names.cstring(nameOffset) : '' }));
 }
 

@@ -21,7 +21,8 @@ const MAX_SEGMENTS = 1 << 16;
 
 export function readSegments(reader: ByteReader, header: ElfHeader): Segment[] {
   if (header.phnum === 0) return [];
-  if (header.phentsize < 56) throw new CorruptInputError(reader.name, `program header entries of ${header.phentsize} bytes`);
+  if (header.phentsize < 56)
+    throw new CorruptInputError(reader.name, `program header entries of ${header.phentsize} bytes`);
   if (header.phnum > MAX_SEGMENTS) throw new CorruptInputError(reader.name, `${header.phnum} program headers`);
   const table = View.read(reader, header.phoff, header.phnum * header.phentsize, 'program header table');
   const segments: Segment[] = [];

@@ -32,7 +32,8 @@ export class SymbolTable {
     const symtab = sections.find((s) => s.type === SHT_SYMTAB);
     const dynsym = sections.find((s) => s.type === SHT_DYNSYM);
     const chosen = symtab ?? dynsym;
-    if (!chosen) return new SymbolTable(new Float64Array(0), new Float64Array(0), new Uint32Array(0), undefined, 'none');
+    if (!chosen)
+      return new SymbolTable(new Float64Array(0), new Float64Array(0), new Uint32Array(0), undefined, 'none');
     const strtab = sections[chosen.link];
     const strings = strtab ? sectionView(reader, strtab) : undefined;
     const table = sectionView(reader, chosen);
@@ -53,7 +54,13 @@ export class SymbolTable {
       // A symbol without a size reaches to the next one.
       ends[i] = s.size > 0 ? s.start + s.size : (unique[i + 1]?.start ?? s.start + 1);
     });
-    return new SymbolTable(starts, ends, Uint32Array.from(unique, (s) => s.name), strings, symtab ? 'symtab' : 'dynsym');
+    return new SymbolTable(
+      starts,
+      ends,
+      Uint32Array.from(unique, (s) => s.name),
+      strings,
+      symtab ? 'symtab' : 'dynsym',
+    );
   }
 
   /** The function containing a link-time address, if any. */
@@ -67,6 +74,10 @@ export class SymbolTable {
     }
     if (hi < 0 || address >= this.ends[hi]!) return undefined;
     const start = this.starts[hi]!;
-    return { name: this.strings ? this.strings.cstring(this.nameOffsets[hi]!) : '', address: start, offset: address - start };
+    return {
+      name: this.strings ? this.strings.cstring(this.nameOffsets[hi]!) : '',
+      address: start,
+      offset: address - start,
+    };
   }
 }

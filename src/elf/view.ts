@@ -17,8 +17,17 @@ export class View {
   }
 
   static read(reader: ByteReader, offset: number, length: number, what: string): View {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > reader.size) {
-      throw new CorruptInputError(reader.name, `${what} at offset ${offset} (+${length} bytes) lies outside the file of ${reader.size} bytes`);
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > reader.size
+    ) {
+      throw new CorruptInputError(
+        reader.name,
+        `${what} at offset ${offset} (+${length} bytes) lies outside the file of ${reader.size} bytes`,
+      );
     }
     const bytes = reader.read(offset, length);
     if (bytes.length !== length) {
@@ -33,7 +42,10 @@ export class View {
 
   private check(offset: number, size: number): void {
     if (offset < 0 || offset + size > this.bytes.length) {
-      throw new CorruptInputError(this.what, `field at +${offset} (${size} bytes) past the end of ${this.bytes.length} bytes`);
+      throw new CorruptInputError(
+        this.what,
+        `field at +${offset} (${size} bytes) past the end of ${this.bytes.length} bytes`,
+      );
     }
   }
 

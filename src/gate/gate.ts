@@ -31,22 +31,41 @@ export interface GateOutcome {
   verdict: 'pass' | 'blocked' | 'untestable';
 }
 
-export function transitionOf(baseline: ProbeResult, candidate: ProbeResult): Omit<GateRow, 'case' | 'baseline' | 'candidate'> {
+export function transitionOf(
+  baseline: ProbeResult,
+  candidate: ProbeResult,
+): Omit<GateRow, 'case' | 'baseline' | 'candidate'> {
   const before = reproduction(baseline);
   const after = reproduction(candidate);
-  if (candidate.status === 'not-applicable') return { transition: 'not-applicable', blocking: false, why: candidate.reason };
+  if (candidate.status === 'not-applicable')
+    return { transition: 'not-applicable', blocking: false, why: candidate.reason };
   if (after === 'reproduces' && before === 'clean') {
-    return { transition: 'regressed', blocking: true, why: `clean on ${baseline.lwt.label}, crashes on ${candidate.lwt.label}: ${candidate.observed?.summary ?? ''}` };
+    return {
+      transition: 'regressed',
+      blocking: true,
+      why: `clean on ${baseline.lwt.label}, crashes on ${candidate.lwt.label}: ${candidate.observed?.summary ?? ''}`,
+    };
   }
   if (candidate.status === 'fail') return { transition: 'expectation-broken', blocking: true, why: candidate.reason };
-  if (candidate.status === 'untestable') return { transition: 'untestable', blocking: false, why: `candidate: ${candidate.reason}` };
-  if (baseline.status === 'untestable') return { transition: 'untestable', blocking: false, why: `baseline: ${baseline.reason}` };
-  if (before === 'reproduces' && after === 'clean') return { transition: 'fixed', blocking: false, why: `crashed on ${baseline.lwt.label}, clean on ${candidate.lwt.label}` };
+  if (candidate.status === 'untestable')
+    return { transition: 'untestable', blocking: false, why: `candidate: ${candidate.reason}` };
+  if (baseline.status === 'untestable')
+    return { transition: 'untestable', blocking: false, why: `baseline: ${baseline.reason}` };
+  if (before === 'reproduces' && after === 'clean')
+    return {
+      transition: 'fixed',
+      blocking: false,
+      why: `crashed on ${baseline.lwt.label}, clean on ${candidate.lwt.label}`,
+    };
   return { transition: 'unchanged', blocking: false, why: candidate.observed?.summary ?? candidate.reason };
 }
 
 /** Runs every case on both versions and judges the transitions. */
-export async function gate(prepared: PreparedSuite, settings: ProbeSettings, onRow?: (row: GateRow) => void): Promise<GateOutcome> {
+export async function gate(
+  prepared: PreparedSuite,
+  settings: ProbeSettings,
+  onRow?: (row: GateRow) => void,
+): Promise<GateOutcome> {
   const [baseline, candidate] = prepared.sources as [LwtSource, LwtSource];
   const builds = await Promise.all([buildLwt(baseline, prepared.toolchain), buildLwt(candidate, prepared.toolchain)]);
   const rows: GateRow[] = [];
@@ -57,6 +76,10 @@ export async function gate(prepared: PreparedSuite, settings: ProbeSettings, onR
     rows.push(row);
     onRow?.(row);
   }
-  const verdict = rows.some((r) => r.blocking) ? 'blocked' : rows.some((r) => r.transition === 'untestable') ? 'untestable' : 'pass';
+  const verdict = rows.some((r) => r.blocking)
+    ? 'blocked'
+    : rows.some((r) => r.transition === 'untestable')
+      ? 'untestable'
+      : 'pass';
   return { baseline: baseline.label, candidate: candidate.label, rows, verdict };
 }

@@ -20,7 +20,11 @@ export class FileReader implements ByteReader {
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
       closeSync(fd);
-      throw new UserError(`${role} ${path} is not a regular file`, EXIT.unreadable, `Pass the path of the ${role} file itself`);
+      throw new UserError(
+        `${role} ${path} is not a regular file`,
+        EXIT.unreadable,
+        `Pass the path of the ${role} file itself`,
+      );
     }
     return new FileReader(fd, stat.size, path);
   }
@@ -45,7 +49,13 @@ export class FileReader implements ByteReader {
 function unreadable(path: string, role: string, error: unknown): UserError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new UserError(`${role} ${path} does not exist`, EXIT.unreadable, 'Check the path');
-  if (code === 'EACCES' || code === 'EPERM') return new UserError(`${role} ${path} is not readable`, EXIT.unreadable, 'Check its permissions (cores are written mode 0600 by their owner)');
-  if (code === 'EISDIR') return new UserError(`${role} ${path} is a directory`, EXIT.unreadable, `Pass the path of the ${role} file itself`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new UserError(
+      `${role} ${path} is not readable`,
+      EXIT.unreadable,
+      'Check its permissions (cores are written mode 0600 by their owner)',
+    );
+  if (code === 'EISDIR')
+    return new UserError(`${role} ${path} is a directory`, EXIT.unreadable, `Pass the path of the ${role} file itself`);
   return new UserError(`${role} ${path} cannot be read: ${(error as Error).message}`, EXIT.unreadable);
 }

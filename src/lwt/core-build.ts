@@ -26,7 +26,10 @@ const RECIPE = 2;
 /** The findlib Lwt: nothing to build; its identity is its version and its library file. */
 export async function installedBuild(source: LwtSource, toolchain: Toolchain): Promise<LwtBuild> {
   const library = await readFile(join(source.dir, 'lwt.cmxa')).catch(() => Buffer.alloc(0));
-  return { key: digest(['installed', toolchain.ocamlVersion, source.version, digest(library.toString('base64'))]), linkArgs: ['-package', 'lwt', '-linkpkg'] };
+  return {
+    key: digest(['installed', toolchain.ocamlVersion, source.version, digest(library.toString('base64'))]),
+    linkArgs: ['-package', 'lwt', '-linkpkg'],
+  };
 }
 
 interface Tree {
@@ -35,7 +38,6 @@ interface Tree {
   /** Lwt's camlp4 syntax extension (pa_lwt_options.ml, pa_lwt.mli, pa_lwt.ml), for the eras that have it. */
   paLwt: string[];
 }
-
 
 /**
  * Which files make up Lwt's core in this tree, whatever the era:
@@ -56,14 +58,16 @@ async function readTree(root: string): Promise<Tree | undefined> {
     const mllib = await readFile(join(root, 'src', 'lwt.mllib'), 'utf8').catch(() => undefined);
     for (const module of mllib?.split(/\s+/).filter((m) => /^[A-Z]\w*$/.test(m)) ?? []) {
       const base = module[0]!.toLowerCase() + module.slice(1);
-      for (const ext of ['.ml', '.mli']) if (await exists(join(root, 'src', base + ext))) files.set(base + ext, join(root, 'src', base + ext));
+      for (const ext of ['.ml', '.mli'])
+        if (await exists(join(root, 'src', base + ext))) files.set(base + ext, join(root, 'src', base + ext));
     }
   }
   if (!files.has('lwt.ml')) return undefined;
   // pa_lwt moved with the eras: syntax/ (2.0 to 2.5), src/camlp4/ (2.6 to 3.3), its options module into options/ (3.1 to 3.3).
   const paLwt: string[] = [];
   for (const dir of [join(root, 'syntax'), join(root, 'src', 'camlp4'), join(root, 'src', 'camlp4', 'options')]) {
-    for (const name of ['pa_lwt_options.ml', 'pa_lwt.mli', 'pa_lwt.ml']) if (await exists(join(dir, name))) paLwt.push(join(dir, name));
+    for (const name of ['pa_lwt_options.ml', 'pa_lwt.mli', 'pa_lwt.ml'])
+      if (await exists(join(dir, name))) paLwt.push(join(dir, name));
   }
   return { files, paLwt: paLwt.some((p) => p.endsWith('pa_lwt.ml')) ? paLwt : [] };
 }
@@ -78,15 +82,24 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
   const started = performance.now();
   const ms = () => performance.now() - started;
   const tree = await readTree(source.dir);
-  if (!tree) return { ok: false, error: `no Lwt core modules in ${source.dir} (looked for src/core/lwt.ml and src/lwt.mllib)`, log: '', ms: ms(), cached: false };
+  if (!tree)
+    return {
+      ok: false,
+      error: `no Lwt core modules in ${source.dir} (looked for src/core/lwt.ml and src/lwt.mllib)`,
+      log: '',
+      ms: ms(),
+      cached: false,
+    };
   const inputs: [string, string][] = [];
-  for (const [name, from] of [...tree.files, ...tree.paLwt.map((p) => [`pa/${basename(p)}`, p] as const)].sort()) inputs.push([name, digest((await readFile(from)).toString('base64'))]);
+  for (const [name, from] of [...tree.files, ...tree.paLwt.map((p) => [`pa/${basename(p)}`, p] as const)].sort())
+    inputs.push([name, digest((await readFile(from)).toString('base64'))]);
   const key = digest(['source', RECIPE, toolchain.ocamlVersion, inputs]);
   const dir = join(cacheRoot(), 'lwt', key.slice(0, 24));
   const failedMarker = `${dir}.untestable.json`;
   const previous = await readFile(failedMarker, 'utf8').catch(() => undefined);
   // A tree that failed to build fails again: remembered, so bisect and gate do not retry it.
-  if (previous) return { ...(JSON.parse(previous) as { error: string; log: string }), ok: false, ms: ms(), cached: true };
+  if (previous)
+    return { ...(JSON.parse(previous) as { error: string; log: string }), ok: false, ms: ms(), cached: true };
   if (await isComplete(dir)) return { ok: true, build: await sourceBuild(dir, key), cached: true, ms: ms() };
 
   const staging = stagingFor(dir);
@@ -110,7 +123,16 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
 async function sourceBuild(dir: string, key: string): Promise<LwtBuild> {
   const order = (await readFile(join(dir, 'link-order'), 'utf8')).split('\n').filter(Boolean);
   const packages = (await readFile(join(dir, 'packages'), 'utf8')).split(',').filter(Boolean);
-  return { key, linkArgs: ['-I', dir, ...(packages.length ? ['-package', packages.join(',')] : []), '-linkpkg', ...order.map((m) => join(dir, m))] };
+  return {
+    key,
+    linkArgs: [
+      '-I',
+      dir,
+      ...(packages.length ? ['-package', packages.join(',')] : []),
+      '-linkpkg',
+      ...order.map((m) => join(dir, m)),
+    ],
+  };
 }
 
 type Compiled = { ok: true; order: string[]; packages: string[] } | { ok: false; error: string; log: string };
@@ -138,14 +160,18 @@ async function compileCore(dir: string, names: string[], paLwt: string[], toolch
     await mkdir(paDir);
     for (const p of paLwt) await copyFile(p, join(paDir, basename(p)));
     const order = ['pa_lwt_options.ml', 'pa_lwt.mli', 'pa_lwt.ml'].filter((f) => paLwt.some((p) => basename(p) === f));
-    const r = await run(['ocamlc', '-package', 'camlp4.quotations.o,camlp4.extend', '-syntax', 'camlp4o', '-c', ...order], paDir);
+    const r = await run(
+      ['ocamlc', '-package', 'camlp4.quotations.o,camlp4.extend', '-syntax', 'camlp4o', '-c', ...order],
+      paDir,
+    );
     if (r.exitCode !== 0) return { ok: false, error: `pa_lwt: ${firstError(r.all ?? '')}`, log: r.all ?? '' };
     // The bytecode camlp4o: camlp4o.opt cannot load .cmo plugins. Absolute paths: camlp4 resolves them itself.
     const plugins = order.filter((f) => f.endsWith('.ml')).map((f) => join(paDir, f.replace(/\.ml$/, '.cmo')));
     pp = ['-pp', ['camlp4o', ...plugins].join(' ')];
     sorted = await run(['ocamldep', ...pp, '-sort', ...names]);
   }
-  if (sorted.exitCode !== 0) return { ok: false, error: `ocamldep: ${firstError(sorted.all ?? '')}`, log: sorted.all ?? '' };
+  if (sorted.exitCode !== 0)
+    return { ok: false, error: `ocamldep: ${firstError(sorted.all ?? '')}`, log: sorted.all ?? '' };
   const order = (sorted.stdout as string).trim().split(/\s+/).filter(Boolean);
   const log: string[] = [];
   for (const file of order) {
@@ -169,6 +195,7 @@ export function firstError(log: string): string {
 
 /** The Lwt build a source needs: none for the installed findlib package, the core compiled from source otherwise. */
 export async function buildLwt(source: LwtSource, toolchain: Toolchain): Promise<LwtBuildResult> {
-  if (source.origin === 'installed') return { ok: true, build: await installedBuild(source, toolchain), cached: true, ms: 0 };
+  if (source.origin === 'installed')
+    return { ok: true, build: await installedBuild(source, toolchain), cached: true, ms: 0 };
   return buildLwtFromSource(source, toolchain);
 }

@@ -12,7 +12,9 @@ export const UPSTREAM_LWT = 'https://github.com/ocsigen/lwt.git';
 
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' };
 
-export type GitLookup = { ok: true; dir: string; commit: string; version: string | undefined } | { ok: false; why: string };
+export type GitLookup =
+  | { ok: true; dir: string; commit: string; version: string | undefined }
+  | { ok: false; why: string };
 
 function isLocal(url: string): boolean {
   return isAbsolute(url) || url.startsWith('.') || url.startsWith('file://');
@@ -22,7 +24,10 @@ async function git(args: string[]) {
   return execa('git', args, { reject: false, env: GIT_ENV, timeout: 300_000 });
 }
 
-const firstLine = (r: { stderr: unknown; shortMessage?: string }) => String(r.stderr || r.shortMessage || '').split('\n').find((l) => l.trim()) ?? 'failed';
+const firstLine = (r: { stderr: unknown; shortMessage?: string }) =>
+  String(r.stderr || r.shortMessage || '')
+    .split('\n')
+    .find((l) => l.trim()) ?? 'failed';
 
 /** A bare mirror of the repository in the cache; local repositories are re-fetched every time (cheap, and they change). */
 export async function mirror(url: string): Promise<{ ok: true; dir: string } | { ok: false; why: string }> {
@@ -71,14 +76,23 @@ export async function gitSource(url: string, ref: string): Promise<GitLookup> {
   if (!(await isComplete(dir))) {
     const staging = stagingFor(dir);
     await mkdir(staging, { recursive: true });
-    const r = await execa('git', ['--git-dir', m.dir, 'archive', '--format=tar', commit], { reject: false }).pipe('tar', ['-x', '-C', staging], { reject: false });
+    const r = await execa('git', ['--git-dir', m.dir, 'archive', '--format=tar', commit], { reject: false }).pipe(
+      'tar',
+      ['-x', '-C', staging],
+      { reject: false },
+    );
     if (r.exitCode !== 0) {
       await rm(staging, { recursive: true, force: true });
       return { ok: false, why: `cannot extract ${commit} from ${url}: ${firstLine(r)}` };
     }
     await publishDir(staging, dir);
   }
-  return { ok: true, dir, commit, version: normalizeVersion(ref) ?? (await treeVersion(dir)) ?? (await nearestTagVersion(m.dir, commit)) };
+  return {
+    ok: true,
+    dir,
+    commit,
+    version: normalizeVersion(ref) ?? (await treeVersion(dir)) ?? (await nearestTagVersion(m.dir, commit)),
+  };
 }
 
 async function nearestTagVersion(dir: string, commit: string): Promise<string | undefined> {

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { cacheRoot } from '../paths.js';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
+import { cacheRoot } from '../paths.js';
 
 const OPAM_ENV = { OPAMROOTISOK: '1', OPAMYES: '1', OPAMCOLOR: 'never', OPAMNOENVNOTICE: 'true' };
 
@@ -17,7 +17,10 @@ export type OpamLookup = { ok: true; dir: string } | { ok: false; why: string };
 
 /** The versions of lwt the user's opam repositories know, oldest first; undefined when opam cannot say. */
 export async function opamLwtVersions(options: OpamOptions): Promise<{ versions: string[] } | { why: string }> {
-  const r = await execa('opam', ['show', ...rootArgs(options), 'lwt', '--field=all-versions'], { reject: false, env: OPAM_ENV });
+  const r = await execa('opam', ['show', ...rootArgs(options), 'lwt', '--field=all-versions'], {
+    reject: false,
+    env: OPAM_ENV,
+  });
   if ((r as { code?: string }).code === 'ENOENT') return { why: 'opam is not installed' };
   if (r.exitCode !== 0) return { why: firstError(r.stderr as string) };
   return { versions: (r.stdout as string).trim().split(/\s+/).filter(Boolean) };
@@ -28,21 +31,36 @@ export async function opamLwtVersions(options: OpamOptions): Promise<{ versions:
  * offline against local repositories, and needs a switch in that root.
  */
 export async function opamSource(version: string, options: OpamOptions): Promise<OpamLookup> {
-  const dir = join(cacheRoot(), 'sources', `opam-${digest([options.root ?? process.env.OPAMROOT ?? '~/.opam', version]).slice(0, 16)}-${version}`);
+  const dir = join(
+    cacheRoot(),
+    'sources',
+    `opam-${digest([options.root ?? process.env.OPAMROOT ?? '~/.opam', version]).slice(0, 16)}-${version}`,
+  );
   if (await isComplete(dir)) return { ok: true, dir };
   const staging = stagingFor(dir);
-  const r = await execa('opam', ['source', ...rootArgs(options), `lwt.${version}`, '--dir', staging], { reject: false, env: OPAM_ENV });
+  const r = await execa('opam', ['source', ...rootArgs(options), `lwt.${version}`, '--dir', staging], {
+    reject: false,
+    env: OPAM_ENV,
+  });
   if ((r as { code?: string }).code === 'ENOENT') return { ok: false, why: 'opam is not installed' };
   if (r.exitCode !== 0) {
     await rm(staging, { recursive: true, force: true });
     const why = firstError(`${r.stderr}\n${r.stdout}`);
-    return { ok: false, why: /No switch is currently set/.test(why) ? `${why} (e.g. opam switch create${options.root ? ` --root ${options.root}` : ''} lwt-regress --empty)` : why };
+    return {
+      ok: false,
+      why: /No switch is currently set/.test(why)
+        ? `${why} (e.g. opam switch create${options.root ? ` --root ${options.root}` : ''} lwt-regress --empty)`
+        : why,
+    };
   }
   await publishDir(staging, dir);
   return { ok: true, dir };
 }
 
 function firstError(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/Running as root is not recommended/.test(l));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/Running as root is not recommended/.test(l));
   return (lines.find((l) => /\[ERROR\]|error/i.test(l)) ?? lines[0] ?? 'failed').replace(/^\[ERROR\]\s*/, '');
 }

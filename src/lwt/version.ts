@@ -6,7 +6,10 @@ import semver from 'semver';
  * two components (2.1). Returns undefined for anything else (a commit, a branch).
  */
 export function normalizeVersion(text: string): string | undefined {
-  const cleaned = text.trim().replace(/^(?:lwt[-_.]?|v)/i, '').replace('~', '-');
+  const cleaned = text
+    .trim()
+    .replace(/^(?:lwt[-_.]?|v)/i, '')
+    .replace('~', '-');
   if (/^\d+\.\d+$/.test(cleaned)) return `${cleaned}.0`;
   return semver.valid(cleaned) ?? undefined;
 }

@@ -17,10 +17,11 @@ export interface Demangled {
   ocaml: boolean;
 }
 
-const unescape = (s: string) => s.replace(/\$([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+const decodeEscapes = (s: string) =>
+  s.replace(/\$([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 function cleanFunctionName(raw: string): string {
-  const name = unescape(raw);
+  const name = decodeEscapes(raw);
   const anon = /^anon_fn\[(.*)\](?:_\d+)?$/.exec(name);
   if (anon) return `<fun:${anon[1]}>`;
   if (/^fun_\d+$/.test(name)) return '<fun>';
@@ -71,7 +72,8 @@ export function demangle(symbol: string): Demangled {
     // A module's own symbols without a value part: camlFoo (its data block).
     return { name: body, module: body, ocaml: true };
   }
-  const module = modules.map(unescape).join('.');
+  // Module names are identifiers: only the value part carries $xx escapes.
+  const module = modules.join('.');
   if (fn === undefined || fn === '') return { name: module, module, ocaml: true };
   return { name: module ? `${module}.${cleanFunctionName(fn)}` : cleanFunctionName(fn), module, ocaml: true };
 }

@@ -113,7 +113,10 @@ function readModuleTable(memory: AddressSpace, table: number, into: DescriptorTa
   const end = bytes.length;
   let at = table - start;
   if (at + 8 > end) return;
-  const count = Math.min(dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x1_0000_0000, MAX_DESCRIPTORS_PER_MODULE);
+  const count = Math.min(
+    dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x1_0000_0000,
+    MAX_DESCRIPTORS_PER_MODULE,
+  );
   at += 8;
   for (let n = 0; n < count; n++) {
     if (at + 12 > end) return;
@@ -176,5 +179,11 @@ export function decodeLocation(memory: AddressSpace, debugInfo: number): SourceL
     definition = memory.cstring(names + 4);
   }
   if (file === undefined) return undefined;
-  return { file, definition, line: info2 >>> 12, startChar: (info2 >>> 4) & 0xff, endChar: ((info2 & 0xf) << 6) | (info1 >>> 26) };
+  return {
+    file,
+    definition,
+    line: info2 >>> 12,
+    startChar: (info2 >>> 4) & 0xff,
+    endChar: ((info2 & 0xf) << 6) | (info1 >>> 26),
+  };
 }

@@ -12,13 +12,20 @@ export function followsCall(code: Uint8Array): boolean {
   // `code` holds the 7 bytes before the return address.
   const at = (back: number) => code[code.length - back]!;
   if (code.length >= 5 && at(5) === 0xe8) return true;
-  const isCallModrm = (modrm: number, mod: number) => (modrm >> 6) === mod && ((modrm >> 3) & 7) === 2;
+  const isCallModrm = (modrm: number, mod: number) => modrm >> 6 === mod && ((modrm >> 3) & 7) === 2;
   if (code.length >= 2 && at(2) === 0xff && isCallModrm(at(1), 3)) return true;
-  if (code.length >= 2 && at(2) === 0xff && isCallModrm(at(1), 0) && (at(1) & 7) !== 4 && (at(1) & 7) !== 5) return true;
+  if (code.length >= 2 && at(2) === 0xff && isCallModrm(at(1), 0) && (at(1) & 7) !== 4 && (at(1) & 7) !== 5)
+    return true;
   if (code.length >= 3 && at(3) === 0xff && isCallModrm(at(2), 0) && (at(2) & 7) === 4) return true;
   if (code.length >= 3 && at(3) === 0xff && isCallModrm(at(2), 1) && (at(2) & 7) !== 4) return true;
   if (code.length >= 4 && at(4) === 0xff && isCallModrm(at(3), 1) && (at(3) & 7) === 4) return true;
-  if (code.length >= 6 && at(6) === 0xff && (isCallModrm(at(5), 2) || (isCallModrm(at(5), 0) && (at(5) & 7) === 5)) && (at(5) & 7) !== 4) return true;
+  if (
+    code.length >= 6 &&
+    at(6) === 0xff &&
+    (isCallModrm(at(5), 2) || (isCallModrm(at(5), 0) && (at(5) & 7) === 5)) &&
+    (at(5) & 7) !== 4
+  )
+    return true;
   if (code.length >= 7 && at(7) === 0xff && isCallModrm(at(6), 2) && (at(6) & 7) === 4) return true;
   return false;
 }

@@ -73,7 +73,13 @@ class FrameBuffer {
 
   finish(ended: StackFrames['ended']): StackFrames {
     const n = this.length;
-    return { pcs: this.pcs.subarray(0, n), slots: this.slots.subarray(0, n), methods: this.methods.subarray(0, n), scanned: this.scanned, ended };
+    return {
+      pcs: this.pcs.subarray(0, n),
+      slots: this.slots.subarray(0, n),
+      methods: this.methods.subarray(0, n),
+      scanned: this.scanned,
+      ended,
+    };
   }
 }
 
@@ -99,7 +105,7 @@ export function walkStack(input: WalkInput): StackFrames {
     let a = startAt;
     for (; a + 8 <= limit && out.length < maxFrames; a += 8) {
       const word = stack.u64(a)!;
-      if (descriptors && descriptors.has(word) && chainHolds(stack, descriptors, a)) return a;
+      if (descriptors?.has(word) && chainHolds(stack, descriptors, a)) return a;
       if (isReturnAddress(word)) out.push(word, a, SCANNED);
     }
     return a;

@@ -1,9 +1,9 @@
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { Case } from '../cases/load-cases.js';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
+import type { Case } from '../cases/load-cases.js';
 import { firstError, type LwtBuild } from '../lwt/core-build.js';
 import { cacheRoot } from '../paths.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
@@ -23,7 +23,17 @@ export async function caseBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolc
   try {
     await copyFile(testCase.program, join(staging, 'case.ml'));
     await copyFile(testCase.stub, join(staging, 'lwtr_stubs.c'));
-    const [file, args] = toolCommand(toolchain, 'ocamlfind', ['ocamlopt', '-g', '-w', '-a', ...lwt.linkArgs, 'lwtr_stubs.c', 'case.ml', '-o', 'case']);
+    const [file, args] = toolCommand(toolchain, 'ocamlfind', [
+      'ocamlopt',
+      '-g',
+      '-w',
+      '-a',
+      ...lwt.linkArgs,
+      'lwtr_stubs.c',
+      'case.ml',
+      '-o',
+      'case',
+    ]);
     const r = await execa(file, args, { cwd: staging, reject: false, all: true });
     if (r.exitCode !== 0) return { ok: false, error: firstError(r.all ?? ''), log: r.all ?? '' };
     await publishDir(staging, dir);

@@ -27,5 +27,9 @@ export function classifyRun(run: RunResult, timeoutMs: number): Evidence {
   }
   if (run.exitCode === 0 && /^clean:/m.test(run.stdout)) return { kind: 'clean', message: lastLine(run.stdout) };
   if (/^incomplete:/m.test(run.stdout)) return { kind: 'incomplete', message: lastLine(run.stdout) };
-  return { kind: 'failure', exitCode: run.exitCode, message: lastLine(run.stderr) || lastLine(run.stdout) || `exit ${run.exitCode}` };
+  return {
+    kind: 'failure',
+    exitCode: run.exitCode,
+    message: lastLine(run.stderr) || lastLine(run.stdout) || `exit ${run.exitCode}`,
+  };
 }

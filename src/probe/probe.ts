@@ -49,10 +49,24 @@ export interface ProbeResult {
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
 
 /** One probe: (toolchain, Lwt, case) → build → run under limits → analyze → verdict. */
-export async function probe(toolchain: Toolchain, source: LwtSource, lwt: LwtBuildResult, testCase: Case, settings: ProbeSettings): Promise<ProbeResult> {
+export async function probe(
+  toolchain: Toolchain,
+  source: LwtSource,
+  lwt: LwtBuildResult,
+  testCase: Case,
+  settings: ProbeSettings,
+): Promise<ProbeResult> {
   const started = performance.now();
   const name = testCase.manifest.name;
-  const reproduce = ['lwt-regress', 'run', ...source.reproduce, '--case', name, '--stack', String(settings.stackKiB)].join(' ');
+  const reproduce = [
+    'lwt-regress',
+    'run',
+    ...source.reproduce,
+    '--case',
+    name,
+    '--stack',
+    String(settings.stackKiB),
+  ].join(' ');
   const timings = { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 };
   const result = (status: ProbeStatus, reason: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
     lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
@@ -69,7 +83,8 @@ export async function probe(toolchain: Toolchain, source: LwtSource, lwt: LwtBui
     ...extra,
   });
 
-  if (!inRange(source.version, testCase.manifest.needs)) return result('not-applicable', `needs Lwt ${testCase.manifest.needs}`);
+  if (!inRange(source.version, testCase.manifest.needs))
+    return result('not-applicable', `needs Lwt ${testCase.manifest.needs}`);
   const expected = expectationFor(testCase.manifest, source.version);
   if (!expected) return result('not-applicable', `case.json has no expectation for Lwt ${source.version}`);
   timings.buildMs = lwt.ms;
@@ -77,7 +92,8 @@ export async function probe(toolchain: Toolchain, source: LwtSource, lwt: LwtBui
   const buildStarted = performance.now();
   const binary = await caseBinary(testCase, lwt.build, toolchain);
   timings.buildMs += performance.now() - buildStarted;
-  if (!binary.ok) return result('untestable', `the case does not build against Lwt ${source.label}: ${binary.error}`, { expected });
+  if (!binary.ok)
+    return result('untestable', `the case does not build against Lwt ${source.label}: ${binary.error}`, { expected });
   const cached = { lwt: lwt.cached, case: binary.cached };
 
   const work = await tmpDir({ unsafeCleanup: true, prefix: `lwt-regress-${safe(name)}-` });
@@ -115,18 +131,22 @@ export async function probe(toolchain: Toolchain, source: LwtSource, lwt: LwtBui
     if (analysisError) observed.summary += ` (analysis failed: ${analysisError})`;
     const verdict = judge(expected, observed);
     const capture = run.signal ? run.capture.method : null;
-    if (verdict.met) return result('pass', expected.why || `${expected.outcome} as expected`, { expected, observed, cached, capture });
+    if (verdict.met)
+      return result('pass', expected.why || `${expected.outcome} as expected`, { expected, observed, cached, capture });
     const kept = join(settings.artifactsDir, safe(source.label), name);
     await rm(kept, { recursive: true, force: true });
     await mkdir(kept, { recursive: true });
     await copyFile(binary.executable, join(kept, 'case'));
-    if (evidence.kind === 'core') await rename(evidence.core, join(kept, 'core')).catch(() => copyFile(evidence.core, join(kept, 'core')));
+    if (evidence.kind === 'core')
+      await rename(evidence.core, join(kept, 'core')).catch(() => copyFile(evidence.core, join(kept, 'core')));
     const log = [
       `lwt-regress: Lwt ${source.label}, case ${name}, stack ${settings.stackKiB} KiB, capture ${run.capture.method}`,
       `expected: ${expected.outcome}${expected.frames.length ? ` through ${expected.frames.join(', ')}` : ''}${expected.why ? ` (${expected.why})` : ''}`,
       `observed: ${observed.summary}`,
       `reproduce: ${reproduce}`,
-      evidence.kind === 'core' ? `analyze: lwt-regress analyze ${relative('.', join(kept, 'case'))} ${relative('.', join(kept, 'core'))}` : '',
+      evidence.kind === 'core'
+        ? `analyze: lwt-regress analyze ${relative('.', join(kept, 'case'))} ${relative('.', join(kept, 'core'))}`
+        : '',
       '',
       `--- exit ${run.exitCode ?? '-'} signal ${run.signal ?? '-'}${run.timedOut ? ' (timed out)' : ''}`,
       '--- stdout',

@@ -3,7 +3,7 @@ import { buildLwt, type LwtBuildResult } from '../lwt/core-build.js';
 import { resolveLwt } from '../lwt/resolve.js';
 import type { LwtRequest, LwtSource } from '../lwt/source.js';
 import { findToolchain, type Toolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
-import { probe, type ProbeResult, type ProbeSettings } from './probe.js';
+import { type ProbeResult, type ProbeSettings, probe } from './probe.js';
 
 export interface SuiteRequest {
   toolchain: ToolchainRequest;
@@ -28,7 +28,11 @@ export async function prepareSuite(request: SuiteRequest): Promise<PreparedSuite
 }
 
 /** Each Lwt source is built once, then every case is probed against it. */
-export async function runSuite(prepared: PreparedSuite, settings: ProbeSettings, onResult?: (r: ProbeResult) => void): Promise<ProbeResult[]> {
+export async function runSuite(
+  prepared: PreparedSuite,
+  settings: ProbeSettings,
+  onResult?: (r: ProbeResult) => void,
+): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
   for (const source of prepared.sources) {
     const build: LwtBuildResult = await buildLwt(source, prepared.toolchain);

@@ -1,11 +1,19 @@
 import type { AnalysisReport } from '../analyze/report.js';
 import type { Expectation } from '../cases/manifest.js';
-import type { Evidence } from './evidence.js';
 import { thousands } from '../report/thousands.js';
+import type { Evidence } from './evidence.js';
 
 /** What happened, in the terms expectations use. */
 export interface Observation {
-  outcome: 'cycle' | 'overflow-without-cycle' | 'overflow-exception' | 'clean' | 'hang' | 'incomplete' | 'crash' | 'failure';
+  outcome:
+    | 'cycle'
+    | 'overflow-without-cycle'
+    | 'overflow-exception'
+    | 'clean'
+    | 'hang'
+    | 'incomplete'
+    | 'crash'
+    | 'failure';
   /** One line for tables and failure messages. */
   summary: string;
   /** Names in the cycle (or in the overflow backtrace), top to bottom. */
@@ -18,8 +26,12 @@ export interface Observation {
   entry: string[];
 }
 
-
-const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth' | 'entry'> = { frames: [], definitions: [], depth: null, entry: [] };
+const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth' | 'entry'> = {
+  frames: [],
+  definitions: [],
+  depth: null,
+  entry: [],
+};
 
 export function observe(evidence: Evidence, analysis: AnalysisReport | undefined): Observation {
   switch (evidence.kind) {
@@ -28,19 +40,45 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
       if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
         const c = analysis.cycle;
         const frames = c.frames.map((f) => f.name);
-        return { outcome: 'cycle', summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}`, frames, definitions: c.frames.map((f) => f.definition ?? f.name), depth: c.repetitions, entry: analysis.entry.slice(0, 5).map((f) => f.name) };
+        return {
+          outcome: 'cycle',
+          summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}`,
+          frames,
+          definitions: c.frames.map((f) => f.definition ?? f.name),
+          depth: c.repetitions,
+          entry: analysis.entry.slice(0, 5).map((f) => f.name),
+        };
       }
       const top = analysis.top.map((f) => f.name);
       const definitions = analysis.top.map((f) => f.definition ?? f.name);
-      if (analysis.verdict === 'stack-overflow-without-cycle') return { ...nothing, outcome: 'overflow-without-cycle', summary: `stack overflow (${evidence.signal}) without a recurring cycle`, frames: top, definitions };
-      return { ...nothing, outcome: 'crash', summary: `${evidence.signal}, not a stack overflow: ${top.slice(0, 3).join(' ← ')}`, frames: top, definitions };
+      if (analysis.verdict === 'stack-overflow-without-cycle')
+        return {
+          ...nothing,
+          outcome: 'overflow-without-cycle',
+          summary: `stack overflow (${evidence.signal}) without a recurring cycle`,
+          frames: top,
+          definitions,
+        };
+      return {
+        ...nothing,
+        outcome: 'crash',
+        summary: `${evidence.signal}, not a stack overflow: ${top.slice(0, 3).join(' ← ')}`,
+        frames: top,
+        definitions,
+      };
     }
     case 'signal-without-core':
       return { ...nothing, outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}` };
     case 'exception': {
       // "Raised at X", "Called from X", "Raised by primitive operation at X", each with "in file …" after.
       const frames = evidence.backtrace.map((l) => /(?:from|at) (\S+) in file/.exec(l)?.[1] ?? l);
-      return { ...nothing, outcome: 'overflow-exception', summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`, frames, definitions: frames };
+      return {
+        ...nothing,
+        outcome: 'overflow-exception',
+        summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`,
+        frames,
+        definitions: frames,
+      };
     }
     case 'hang':
       return { ...nothing, outcome: 'hang', summary: `no exit within ${evidence.seconds} s` };
@@ -74,11 +112,22 @@ export type Judgement = { met: true } | { met: false; why: string };
  */
 export function judge(expectation: Expectation, observed: Observation): Judgement {
   if (expectation.outcome === 'clean') {
-    return observed.outcome === 'clean' ? { met: true } : { met: false, why: `expected a clean run, observed ${observed.summary}` };
+    return observed.outcome === 'clean'
+      ? { met: true }
+      : { met: false, why: `expected a clean run, observed ${observed.summary}` };
   }
   if (observed.outcome !== 'cycle' && observed.outcome !== 'overflow-exception') {
-    return { met: false, why: `expected a stack overflow with a cycle through ${expectation.frames.join(', ') || 'any frames'}, observed ${observed.summary}` };
+    return {
+      met: false,
+      why: `expected a stack overflow with a cycle through ${expectation.frames.join(', ') || 'any frames'}, observed ${observed.summary}`,
+    };
   }
-  const missing = expectation.frames.filter((f) => !observed.frames.some((o) => sameFunction(f, o)) && !observed.definitions.some((d) => d === f || d.startsWith(`${f}.`)));
-  return missing.length === 0 ? { met: true } : { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
+  const missing = expectation.frames.filter(
+    (f) =>
+      !observed.frames.some((o) => sameFunction(f, o)) &&
+      !observed.definitions.some((d) => d === f || d.startsWith(`${f}.`)),
+  );
+  return missing.length === 0
+    ? { met: true }
+    : { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
 }

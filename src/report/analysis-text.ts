@@ -7,7 +7,6 @@ const VERDICT_TEXT: Record<AnalysisReport['verdict'], string> = {
   'not-stack-overflow': 'Not a stack overflow',
 };
 
-
 function frameLine(f: FrameInfo, withIndex: boolean): string {
   const where = f.file ? `  ${f.file}:${f.line}` : '';
   const raw = f.symbol ? `  ${f.symbol}+0x${(f.offset ?? 0).toString(16)}` : '';
@@ -20,25 +19,39 @@ function frameLine(f: FrameInfo, withIndex: boolean): string {
 export function formatAnalysis(r: AnalysisReport): string {
   const lines: string[] = [];
   const fault = r.signal.faultAddress ? ` at ${r.signal.faultAddress}` : '';
-  lines.push(`${VERDICT_TEXT[r.verdict]}: ${r.signal.name}${fault}, rsp ${r.registers.rsp}${r.stack.rspAtPageBoundary ? ' (on a page boundary)' : ''}${r.stack.rspBelowMapping ? ' (below the stack mapping)' : ''}`);
-  lines.push(`  executable ${r.executable.path}${r.executable.pie ? `, PIE loaded at bias ${r.executable.loadBias}` : ''}; core ${r.core.path} (pid ${r.core.pid}, matched by ${r.core.matchedBy})`);
-  lines.push(`  ${r.walk.mode} walk: ${thousands(r.walk.totalFrames)} frames (${thousands(r.walk.exactFrames)} exact, ${thousands(r.walk.scannedFrames)} scanned), ${thousands(r.stack.usedBytes)} stack bytes, ended: ${r.walk.ended}`);
+  lines.push(
+    `${VERDICT_TEXT[r.verdict]}: ${r.signal.name}${fault}, rsp ${r.registers.rsp}${r.stack.rspAtPageBoundary ? ' (on a page boundary)' : ''}${r.stack.rspBelowMapping ? ' (below the stack mapping)' : ''}`,
+  );
+  lines.push(
+    `  executable ${r.executable.path}${r.executable.pie ? `, PIE loaded at bias ${r.executable.loadBias}` : ''}; core ${r.core.path} (pid ${r.core.pid}, matched by ${r.core.matchedBy})`,
+  );
+  lines.push(
+    `  ${r.walk.mode} walk: ${thousands(r.walk.totalFrames)} frames (${thousands(r.walk.exactFrames)} exact, ${thousands(r.walk.scannedFrames)} scanned), ${thousands(r.stack.usedBytes)} stack bytes, ended: ${r.walk.ended}`,
+  );
   for (const note of r.notes) lines.push(`  note: ${note}`);
   lines.push('');
   if (r.top.length > 0) {
-    lines.push(r.cycle ? `  Top of the stack (${r.top.length} frame${r.top.length === 1 ? '' : 's'} above the cycle):` : `  Frames (first ${r.top.length}):`);
+    lines.push(
+      r.cycle
+        ? `  Top of the stack (${r.top.length} frame${r.top.length === 1 ? '' : 's'} above the cycle):`
+        : `  Frames (first ${r.top.length}):`,
+    );
     for (const f of r.top) lines.push(frameLine(f, true));
   }
   if (r.cycle) {
     const c = r.cycle;
     const bytes = c.bytesPerRepetition !== null ? `, ${thousands(c.bytesPerRepetition)} stack bytes each` : '';
-    const partial = c.partialFrames > 0 ? ` + ${c.partialFrames} frame${c.partialFrames === 1 ? '' : 's'} of a partial one` : '';
+    const partial =
+      c.partialFrames > 0 ? ` + ${c.partialFrames} frame${c.partialFrames === 1 ? '' : 's'} of a partial one` : '';
     const noise = c.noiseFrames > 0 ? `, ${thousands(c.noiseFrames)} noise words ignored` : '';
-    lines.push(`  Recurring cycle of ${c.period} frame${c.period === 1 ? '' : 's'} × ${thousands(c.repetitions)} repetitions${partial} (frames #${c.firstFrame}–#${c.lastFrame}${bytes}${noise}):`);
+    lines.push(
+      `  Recurring cycle of ${c.period} frame${c.period === 1 ? '' : 's'} × ${thousands(c.repetitions)} repetitions${partial} (frames #${c.firstFrame}–#${c.lastFrame}${bytes}${noise}):`,
+    );
     for (const f of c.frames) lines.push(frameLine(f, false));
     lines.push(`  Entered from (${r.entry.length} frame${r.entry.length === 1 ? '' : 's'} below the cycle):`);
     for (const f of r.entry) lines.push(frameLine(f, true));
   }
-  if (r.omittedFrames > 0) lines.push(`  (${thousands(r.omittedFrames)} more frames not listed; --json gives the same summary as data)`);
+  if (r.omittedFrames > 0)
+    lines.push(`  (${thousands(r.omittedFrames)} more frames not listed; --json gives the same summary as data)`);
   return lines.join('\n');
 }

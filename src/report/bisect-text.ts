@@ -9,10 +9,14 @@ export function formatBisect(o: BisectOutcome): string {
   if (o.kind === 'found') {
     lines.push(`${bad}: ${o.firstBad.label}   (${good}: ${o.lastGood.label})`);
   } else {
-    lines.push(`${bad}: one of ${o.candidates.map((c) => c.label).join(', ')} — the ones before ${o.firstBad.label} could not be tested   (${good}: ${o.lastGood.label})`);
+    lines.push(
+      `${bad}: one of ${o.candidates.map((c) => c.label).join(', ')} — the ones before ${o.firstBad.label} could not be tested   (${good}: ${o.lastGood.label})`,
+    );
   }
   if (o.observed) lines.push(`  ${o.findFix ? 'there' : 'it shows'}: ${o.observed.summary}`);
-  lines.push(`  ${o.probes} probe${o.probes === 1 ? '' : 's'}, ${o.builds} with a fresh build${o.untestable.length ? `; untestable: ${o.untestable.map((u) => u.label).join(', ')}` : ''}`);
+  lines.push(
+    `  ${o.probes} probe${o.probes === 1 ? '' : 's'}, ${o.builds} with a fresh build${o.untestable.length ? `; untestable: ${o.untestable.map((u) => u.label).join(', ')}` : ''}`,
+  );
   lines.push(`  reproduce: ${o.reproduce}`);
   return lines.join('\n');
 }

@@ -33,11 +33,20 @@ td small { display: block; color: #424a53; }
 svg text { font-family: ui-monospace, monospace; }
 `;
 
-const STATUS_TEXT: Record<ProbeResult['status'], string> = { pass: 'pass', fail: 'FAIL', 'not-applicable': 'n/a', untestable: 'untestable' };
+const STATUS_TEXT: Record<ProbeResult['status'], string> = {
+  pass: 'pass',
+  fail: 'FAIL',
+  'not-applicable': 'n/a',
+  untestable: 'untestable',
+};
 
 function cell(r: ProbeResult | undefined): string {
   if (!r) return '<td></td>';
-  const seen = r.observed ? (r.observed.outcome === 'cycle' ? `cycle × ${thousands(r.observed.depth ?? 0)}` : r.observed.outcome) : r.reason;
+  const seen = r.observed
+    ? r.observed.outcome === 'cycle'
+      ? `cycle × ${thousands(r.observed.depth ?? 0)}`
+      : r.observed.outcome
+    : r.reason;
   const link = r.observed?.outcome === 'cycle' ? ` <a href="#${anchor(r)}">loop</a>` : '';
   return `<td class="${r.status}" title="${x(r.reason)}"><b>${STATUS_TEXT[r.status]}</b><small>${x(seen)}${link}</small></td>`;
 }
@@ -48,13 +57,17 @@ function matrix(results: ProbeResult[]): string {
   const versions = [...new Set(results.map((r) => r.lwt.label))];
   const cases = [...new Set(results.map((r) => r.case))];
   const head = `<tr><th>case</th>${versions.map((v) => `<th>Lwt ${x(v)}</th>`).join('')}</tr>`;
-  const rows = cases.map((c) => `<tr><th>${x(c)}</th>${versions.map((v) => cell(results.find((r) => r.case === c && r.lwt.label === v))).join('')}</tr>`);
+  const rows = cases.map(
+    (c) =>
+      `<tr><th>${x(c)}</th>${versions.map((v) => cell(results.find((r) => r.case === c && r.lwt.label === v))).join('')}</tr>`,
+  );
   return `<table class="matrix">${head}${rows.join('')}</table>`;
 }
 
 function gateTable(g: GateOutcome): string {
   const rows = g.rows.map(
-    (r) => `<tr><th>${x(r.case)}</th>${cell(r.baseline)}${cell(r.candidate)}<td class="${r.blocking ? 'fail' : r.transition === 'untestable' ? 'untestable' : 'pass'}"><b>${x(r.transition)}</b><small>${x(r.why)}</small></td></tr>`,
+    (r) =>
+      `<tr><th>${x(r.case)}</th>${cell(r.baseline)}${cell(r.candidate)}<td class="${r.blocking ? 'fail' : r.transition === 'untestable' ? 'untestable' : 'pass'}"><b>${x(r.transition)}</b><small>${x(r.why)}</small></td></tr>`,
   );
   return `<table class="gate"><tr><th>case</th><th>baseline Lwt ${x(g.baseline)}</th><th>candidate Lwt ${x(g.candidate)}</th><th>transition</th></tr>${rows.join('')}</table>`;
 }
@@ -81,7 +94,9 @@ function cycleSvg(frames: string[], repetitions: number): string {
   });
   const edges: string[] = [];
   if (n === 1) {
-    edges.push(`<path d="M ${cx + 40} ${cy - 26} C ${cx + 120} ${cy + 40}, ${cx - 120} ${cy + 40}, ${cx - 40} ${cy - 26}" fill="none" stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"/>`);
+    edges.push(
+      `<path d="M ${cx + 40} ${cy - 26} C ${cx + 120} ${cy + 40}, ${cx - 120} ${cy + 40}, ${cx - 40} ${cy - 26}" fill="none" stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"/>`,
+    );
   } else {
     for (let i = 0; i < n; i++) {
       // Caller to callee: frame i+1 calls frame i; the top frame calls the bottom one of the next repetition.
@@ -91,7 +106,9 @@ function cycleSvg(frames: string[], repetitions: number): string {
       const sy = from.py + (to.py - from.py) * 0.22;
       const ex = from.px + (to.px - from.px) * 0.78;
       const ey = from.py + (to.py - from.py) * 0.78;
-      edges.push(`<line x1="${sx.toFixed(1)}" y1="${sy.toFixed(1)}" x2="${ex.toFixed(1)}" y2="${ey.toFixed(1)}" stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"/>`);
+      edges.push(
+        `<line x1="${sx.toFixed(1)}" y1="${sy.toFixed(1)}" x2="${ex.toFixed(1)}" y2="${ey.toFixed(1)}" stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"/>`,
+      );
     }
   }
   const centreY = n === 1 ? cy + 45 : cy;
@@ -106,7 +123,9 @@ ${nodes.join('\n')}
 
 function crashSection(r: ProbeResult): string {
   const o = r.observed!;
-  const entry = o.entry.length ? `<p>Entered from:</p><ol class="entry">${o.entry.map((e) => `<li>${x(e)}</li>`).join('')}</ol>` : '';
+  const entry = o.entry.length
+    ? `<p>Entered from:</p><ol class="entry">${o.entry.map((e) => `<li>${x(e)}</li>`).join('')}</ol>`
+    : '';
   return `<section class="crash" id="${anchor(r)}"><h3>${x(r.case)} on Lwt ${x(r.lwt.label)}: cycle of ${o.frames.length} frame${o.frames.length === 1 ? '' : 's'} × ${thousands(o.depth ?? 0)}</h3>
 <p class="${r.status === 'fail' ? 'blocked' : 'ok'}">${r.status === 'fail' ? `Not expected: Lwt ${x(r.lwt.version)} should run ${x(r.expected?.outcome ?? '?')} here (${x(r.expected?.why ?? '')})` : `As expected: ${x(r.expected?.why ?? r.reason)}`}</p>
 ${cycleSvg(o.frames, o.depth ?? 0)}
@@ -119,14 +138,20 @@ export function htmlReport(input: HtmlReportInput): string {
   const failed = results.filter((r) => r.status === 'fail').length;
   const untestable = results.filter((r) => r.status === 'untestable').length;
   const verdict = input.gate
-    ? { blocked: ['blocked', 'upgrade blocked'], untestable: ['warn', 'not fully tested'], pass: ['ok', 'upgrade passes'] }[input.gate.verdict]
+    ? {
+        blocked: ['blocked', 'upgrade blocked'],
+        untestable: ['warn', 'not fully tested'],
+        pass: ['ok', 'upgrade passes'],
+      }[input.gate.verdict]
     : failed
       ? ['blocked', `${failed} failed`]
       : untestable
         ? ['warn', `nothing failed, ${untestable} untestable`]
         : ['ok', 'all cases met their expectations'];
   // Unexpected crashes first: they are what a reader came for.
-  const crashes = results.filter((r) => r.observed?.outcome === 'cycle').sort((a, b) => Number(b.status === 'fail') - Number(a.status === 'fail'));
+  const crashes = results
+    .filter((r) => r.observed?.outcome === 'cycle')
+    .sort((a, b) => Number(b.status === 'fail') - Number(a.status === 'fail'));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${x(input.title)}</title><style>${STYLE}</style></head>
 <body>

@@ -15,7 +15,11 @@ function junit(name: string, cases: JUnitCase[]): string {
   const suites = [...new Set(cases.map((c) => c.suite))].map((suite) => {
     const mine = cases.filter((c) => c.suite === suite);
     const body = mine.map((c) => {
-      const inner = c.failure ? `<failure message="${escapeXml(c.failure)}">${escapeXml(c.failure)}</failure>` : c.skipped ? `<skipped message="${escapeXml(c.skipped)}"/>` : '';
+      const inner = c.failure
+        ? `<failure message="${escapeXml(c.failure)}">${escapeXml(c.failure)}</failure>`
+        : c.skipped
+          ? `<skipped message="${escapeXml(c.skipped)}"/>`
+          : '';
       return `    <testcase classname="${escapeXml(suite)}" name="${escapeXml(c.name)}" time="${c.seconds.toFixed(3)}">${inner}</testcase>`;
     });
     const failures = mine.filter((c) => c.failure).length;
@@ -39,7 +43,10 @@ function probeCase(suite: string, r: ProbeResult): JUnitCase {
 }
 
 export function runJUnit(results: ProbeResult[]): string {
-  return junit('lwt-regress run', results.map((r) => probeCase(`lwt ${r.lwt.label}`, r)));
+  return junit(
+    'lwt-regress run',
+    results.map((r) => probeCase(`lwt ${r.lwt.label}`, r)),
+  );
 }
 
 export function gateJUnit(g: GateOutcome): string {

@@ -3,7 +3,12 @@ import { thousands } from './thousands.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-const STATUS: Record<ProbeResult['status'], string> = { pass: 'pass', fail: 'FAIL', 'not-applicable': 'n/a', untestable: 'untestable' };
+const STATUS: Record<ProbeResult['status'], string> = {
+  pass: 'pass',
+  fail: 'FAIL',
+  'not-applicable': 'n/a',
+  untestable: 'untestable',
+};
 
 /** The version × case table printed at the end of a run. */
 export function formatMatrix(results: ProbeResult[]): string {
@@ -19,8 +24,16 @@ export function formatMatrix(results: ProbeResult[]): string {
   ]);
   const header = ['lwt', 'case', 'verdict', 'expected', 'observed', 'depth', 'cycle / reason', 'time'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 6 ? 0 : r[i]!.length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const counts = (['pass', 'fail', 'untestable', 'not-applicable'] as const).map((s) => `${results.filter((r) => r.status === s).length} ${STATUS[s]}`).join(', ');
-  const failures = results.filter((r) => r.artifacts).map((r) => `  kept for inspection: ${r.artifacts}  (reproduce: ${r.reproduce})`);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const counts = (['pass', 'fail', 'untestable', 'not-applicable'] as const)
+    .map((s) => `${results.filter((r) => r.status === s).length} ${STATUS[s]}`)
+    .join(', ');
+  const failures = results
+    .filter((r) => r.artifacts)
+    .map((r) => `  kept for inspection: ${r.artifacts}  (reproduce: ${r.reproduce})`);
   return [line(header), ...rows.map(line), '', `${results.length} probes: ${counts}`, ...failures].join('\n');
 }

@@ -3,7 +3,10 @@ import { hostname } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 
 export type CoreDestination =
-  | { kind: 'file'; /** Where the core of a process lands. */ pathFor(pid: number, executable: string, cwd: string): string }
+  | {
+      kind: 'file' /** Where the core of a process lands. */;
+      pathFor(pid: number, executable: string, cwd: string): string;
+    }
   | { kind: 'unusable'; why: string };
 
 /**
@@ -20,15 +23,31 @@ export async function kernelCoreDestination(): Promise<CoreDestination> {
   } catch {
     return { kind: 'unusable', why: '/proc/sys/kernel/core_pattern cannot be read' };
   }
-  if (pattern.startsWith('|')) return { kind: 'unusable', why: `cores are piped to ${pattern.slice(1).split(' ')[0]} (core_pattern '${pattern}')` };
+  if (pattern.startsWith('|'))
+    return {
+      kind: 'unusable',
+      why: `cores are piped to ${pattern.slice(1).split(' ')[0]} (core_pattern '${pattern}')`,
+    };
   const unknown = pattern.match(/%[^pPeEh%]/g);
-  if (unknown) return { kind: 'unusable', why: `core_pattern '${pattern}' uses ${unknown.join(', ')}, which lwt-regress cannot predict` };
+  if (unknown)
+    return {
+      kind: 'unusable',
+      why: `core_pattern '${pattern}' uses ${unknown.join(', ')}, which lwt-regress cannot predict`,
+    };
   return {
     kind: 'file',
     pathFor(pid, executable, cwd) {
       const name = basename(executable);
       let path = pattern.replace(/%[pPeEh%]/g, (spec) =>
-        spec === '%p' || spec === '%P' ? String(pid) : spec === '%e' ? name.slice(0, 15) : spec === '%E' ? executable.replaceAll('/', '!') : spec === '%h' ? hostname() : '%',
+        spec === '%p' || spec === '%P'
+          ? String(pid)
+          : spec === '%e'
+            ? name.slice(0, 15)
+            : spec === '%E'
+              ? executable.replaceAll('/', '!')
+              : spec === '%h'
+                ? hostname()
+                : '%',
       );
       if (usesPid && !/%[pP]/.test(pattern)) path += `.${pid}`;
       return isAbsolute(path) ? path : join(cwd, path);

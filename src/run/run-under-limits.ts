@@ -40,7 +40,13 @@ const LIMITS_SCRIPT = 'ulimit -s "$0" && ulimit -c unlimited && exec "$@"';
  * alone would leave a hung program running.
  */
 async function runGroup(args: string[], cwd: string, timeoutMs: number, env: Record<string, string> | undefined) {
-  const child = execa('sh', ['-c', LIMITS_SCRIPT, ...args], { cwd, env, reject: false, stdin: 'ignore', detached: true });
+  const child = execa('sh', ['-c', LIMITS_SCRIPT, ...args], {
+    cwd,
+    env,
+    reject: false,
+    stdin: 'ignore',
+    detached: true,
+  });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -62,14 +68,26 @@ async function runGroup(args: string[], cwd: string, timeoutMs: number, env: Rec
 export async function runUnderLimits(request: RunRequest): Promise<RunResult> {
   const destination = request.capture === 'gdb' ? undefined : await kernelCoreDestination();
   if (request.capture === 'kernel' && destination?.kind === 'unusable') {
-    throw new UserError(`the kernel will not write a core file here: ${destination.why}`, EXIT.toolchain, 'Use --capture gdb (or --capture auto), or set /proc/sys/kernel/core_pattern to core');
+    throw new UserError(
+      `the kernel will not write a core file here: ${destination.why}`,
+      EXIT.toolchain,
+      'Use --capture gdb (or --capture auto), or set /proc/sys/kernel/core_pattern to core',
+    );
   }
   if (destination?.kind === 'file') return runWithKernelCore(request, destination.pathFor);
   return runUnderGdb(request, destination?.kind === 'unusable' ? destination.why : undefined);
 }
 
-async function runWithKernelCore(request: RunRequest, pathFor: (pid: number, exe: string, cwd: string) => string): Promise<RunResult> {
-  const { result, pid, timedOut } = await runGroup([String(request.stackKiB), request.executable, ...request.args], request.cwd, request.timeoutMs, request.env);
+async function runWithKernelCore(
+  request: RunRequest,
+  pathFor: (pid: number, exe: string, cwd: string) => string,
+): Promise<RunResult> {
+  const { result, pid, timedOut } = await runGroup(
+    [String(request.stackKiB), request.executable, ...request.args],
+    request.cwd,
+    request.timeoutMs,
+    request.env,
+  );
   let core: string | undefined;
   if (result.signal && !timedOut && pid !== undefined) {
     const written = pathFor(pid, request.executable, request.cwd);
@@ -85,16 +103,43 @@ async function runWithKernelCore(request: RunRequest, pathFor: (pid: number, exe
     stdout: result.stdout as string,
     stderr: result.stderr as string,
     core,
-    capture: { method: 'kernel', ...(result.signal && !core && !timedOut ? { note: 'the process died of a signal but the kernel wrote no core file' } : {}) },
+    capture: {
+      method: 'kernel',
+      ...(result.signal && !core && !timedOut
+        ? { note: 'the process died of a signal but the kernel wrote no core file' }
+        : {}),
+    },
   };
 }
 
 async function runUnderGdb(request: RunRequest, why: string | undefined): Promise<RunResult> {
   const core = join(request.cwd, 'core');
-  const gdbArgs = ['-batch', '-nx', '-ex', 'run', '-ex', `generate-core-file ${core}`, '--args', request.executable, ...request.args];
-  const { result, timedOut } = await runGroup([String(request.stackKiB), 'gdb', ...gdbArgs], request.cwd, request.timeoutMs, request.env);
-  if ((result as { code?: string }).code === 'ENOENT' || /gdb: (not found|No such file)/.test(result.stderr as string)) {
-    throw new UserError('gdb is needed to capture cores here but is not installed', EXIT.toolchain, 'Install gdb (apt-get install gdb) or make the kernel write core files (core_pattern core)');
+  const gdbArgs = [
+    '-batch',
+    '-nx',
+    '-ex',
+    'run',
+    '-ex',
+    `generate-core-file ${core}`,
+    '--args',
+    request.executable,
+    ...request.args,
+  ];
+  const { result, timedOut } = await runGroup(
+    [String(request.stackKiB), 'gdb', ...gdbArgs],
+    request.cwd,
+    request.timeoutMs,
+    request.env,
+  );
+  if (
+    (result as { code?: string }).code === 'ENOENT' ||
+    /gdb: (not found|No such file)/.test(result.stderr as string)
+  ) {
+    throw new UserError(
+      'gdb is needed to capture cores here but is not installed',
+      EXIT.toolchain,
+      'Install gdb (apt-get install gdb) or make the kernel write core files (core_pattern core)',
+    );
   }
   const out = `${result.stdout}\n${result.stderr}`;
   const signal = /Program (?:received|terminated with) signal (SIG[A-Z]+)/.exec(out)?.[1];

@@ -29,7 +29,14 @@ export async function buildProgram(request: BuildRequest): Promise<BuildResult> 
     local.push(basename(source));
   }
   const packageArgs = request.packages.length > 0 ? ['-package', request.packages.join(','), '-linkpkg'] : [];
-  const [file, args] = toolCommand(request.toolchain, 'ocamlfind', ['ocamlopt', '-g', ...packageArgs, ...local, '-o', request.output]);
+  const [file, args] = toolCommand(request.toolchain, 'ocamlfind', [
+    'ocamlopt',
+    '-g',
+    ...packageArgs,
+    ...local,
+    '-o',
+    request.output,
+  ]);
   const result = await execa(file, args, {
     cwd: request.workDir,
     reject: false,

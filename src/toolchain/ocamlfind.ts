@@ -15,7 +15,8 @@ export interface ToolchainRequest {
   opamRoot?: string;
 }
 
-const INSTALL_HINT = 'Install OCaml and findlib (Debian/Ubuntu: apt-get install ocaml-nox ocaml-findlib, or run ./setup), or name an opam switch with --switch';
+const INSTALL_HINT =
+  'Install OCaml and findlib (Debian/Ubuntu: apt-get install ocaml-nox ocaml-findlib, or run ./setup), or name an opam switch with --switch';
 
 /** A command and its arguments, run through the toolchain's prefix (never through a shell). */
 export function toolCommand(toolchain: Pick<Toolchain, 'prefix'>, command: string, args: string[]): [string, string[]] {
@@ -27,19 +28,36 @@ export function toolCommand(toolchain: Pick<Toolchain, 'prefix'>, command: strin
 export async function findToolchain(request: ToolchainRequest = {}): Promise<Toolchain> {
   // Through env(1), so that opam's warning about running as root does not become the error we report.
   const prefix = request.opamSwitch
-    ? ['env', 'OPAMROOTISOK=1', 'opam', 'exec', ...(request.opamRoot ? ['--root', request.opamRoot] : []), '--switch', request.opamSwitch, '--']
+    ? [
+        'env',
+        'OPAMROOTISOK=1',
+        'opam',
+        'exec',
+        ...(request.opamRoot ? ['--root', request.opamRoot] : []),
+        '--switch',
+        request.opamSwitch,
+        '--',
+      ]
     : [];
   const where = request.opamSwitch ? `opam switch ${request.opamSwitch}` : 'ocamlfind on PATH';
   const [file, args] = toolCommand({ prefix }, 'ocamlfind', ['ocamlopt', '-version']);
   const result = await execa(file, args, { reject: false });
   if (result.exitCode !== 0) {
-    const missing = (result as { code?: string }).code === 'ENOENT' || (request.opamSwitch !== undefined && result.exitCode === 127);
-    if (missing && request.opamSwitch) throw new UserError('opam is not installed, so --switch cannot be used', EXIT.toolchain, 'Install opam (apt-get install opam) or drop --switch to use the compiler on PATH');
+    const missing =
+      (result as { code?: string }).code === 'ENOENT' || (request.opamSwitch !== undefined && result.exitCode === 127);
+    if (missing && request.opamSwitch)
+      throw new UserError(
+        'opam is not installed, so --switch cannot be used',
+        EXIT.toolchain,
+        'Install opam (apt-get install opam) or drop --switch to use the compiler on PATH',
+      );
     const detail = String(result.stderr || result.shortMessage).split('\n')[0];
     throw new UserError(
       missing ? 'ocamlfind is not installed (not found on PATH)' : `${where} cannot run ocamlfind ocamlopt: ${detail}`,
       EXIT.toolchain,
-      request.opamSwitch ? `Check the switch exists (opam switch list) and has ocamlfind installed (opam install --switch ${request.opamSwitch} ocamlfind)` : INSTALL_HINT,
+      request.opamSwitch
+        ? `Check the switch exists (opam switch list) and has ocamlfind installed (opam install --switch ${request.opamSwitch} ocamlfind)`
+        : INSTALL_HINT,
     );
   }
   const toolchain = { ocamlVersion: result.stdout.trim(), description: where, prefix };

@@ -34,7 +34,12 @@ export async function patchTree(tree: string, file: string, from: string, to: st
 
 /** The historic Lwt 2.3.0 behaviour: Lwt_mutex.unlock wakes the next waiter with Lwt.wakeup. */
 export async function regressMutexUnlock(tree: string): Promise<void> {
-  await patchTree(tree, 'lwt_mutex.ml', 'Lwt.wakeup_later (Lwt_sequence.take_l m.waiters) ()', 'Lwt.wakeup (Lwt_sequence.take_l m.waiters) ()');
+  await patchTree(
+    tree,
+    'lwt_mutex.ml',
+    'Lwt.wakeup_later (Lwt_sequence.take_l m.waiters) ()',
+    'Lwt.wakeup (Lwt_sequence.take_l m.waiters) ()',
+  );
 }
 
 const OPAM_ENV = { OPAMROOTISOK: '1', OPAMYES: '1', OPAMCOLOR: 'never' };
@@ -44,30 +49,47 @@ const OPAM_ENV = { OPAMROOTISOK: '1', OPAMYES: '1', OPAMCOLOR: 'never' };
  * made here, with its checksum), an opam root initialised against it, and an
  * empty switch, which `opam source` needs.
  */
-export async function makeOpamRepository(dir: string, packages: { version: string; tree: string }[]): Promise<{ root: string; repo: string }> {
+export async function makeOpamRepository(
+  dir: string,
+  packages: { version: string; tree: string }[],
+): Promise<{ root: string; repo: string }> {
   const repo = join(dir, 'repo');
   await mkdir(repo, { recursive: true });
   await writeFile(join(repo, 'repo'), 'opam-version: "2.0"\n');
   for (const { version, tree } of packages) {
     const tarball = join(dir, `lwt-${version}.tar.gz`);
     await execa('tar', ['-czf', tarball, '-C', tree, '.']);
-    const sha256 = createHash('sha256').update(await readFile(tarball)).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(await readFile(tarball))
+      .digest('hex');
     const pkg = join(repo, 'packages', 'lwt', `lwt.${version}`);
     await mkdir(pkg, { recursive: true });
-    await writeFile(join(pkg, 'opam'), `opam-version: "2.0"\nsynopsis: "Lwt fixture made by lwt-regress's tests"\nurl {\n  src: "file://${tarball}"\n  checksum: "sha256=${sha256}"\n}\n`);
+    await writeFile(
+      join(pkg, 'opam'),
+      `opam-version: "2.0"\nsynopsis: "Lwt fixture made by lwt-regress's tests"\nurl {\n  src: "file://${tarball}"\n  checksum: "sha256=${sha256}"\n}\n`,
+    );
   }
   const root = join(dir, 'root');
-  await execa('opam', ['init', '--bare', '--no-setup', '--disable-sandboxing', '--root', root, 'fixture', repo], { env: OPAM_ENV });
+  await execa('opam', ['init', '--bare', '--no-setup', '--disable-sandboxing', '--root', root, 'fixture', repo], {
+    env: OPAM_ENV,
+  });
   await execa('opam', ['switch', 'create', '--root', root, 'fixture', '--empty'], { env: OPAM_ENV });
   return { root, repo };
 }
 
 async function git(cwd: string, args: string[]) {
-  return (await execa('git', ['-c', 'user.name=lwt-regress tests', '-c', 'user.email=tests@lwt-regress.invalid', ...args], { cwd })).stdout.trim();
+  return (
+    await execa('git', ['-c', 'user.name=lwt-regress tests', '-c', 'user.email=tests@lwt-regress.invalid', ...args], {
+      cwd,
+    })
+  ).stdout.trim();
 }
 
 /** A git repository whose history is the given trees, one commit each, with optional tags; returns the commits. */
-export async function makeGitRepository(dir: string, commits: { message: string; apply: (tree: string) => Promise<void>; tag?: string }[]): Promise<string[]> {
+export async function makeGitRepository(
+  dir: string,
+  commits: { message: string; apply: (tree: string) => Promise<void>; tag?: string }[],
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   await git(dir, ['init', '--quiet', '--initial-branch=main']);
   const shas: string[] = [];
@@ -82,7 +104,12 @@ export async function makeGitRepository(dir: string, commits: { message: string;
 }
 
 /** The fixture series bisect is tested and measured on: 32 versions, the regression entering at f20, f15 not building (the first midpoint). */
-export const SERIES = { count: 32, regressesAt: 20, broken: 15, label: (i: number) => `5.6.1-f${String(i).padStart(2, '0')}` };
+export const SERIES = {
+  count: 32,
+  regressesAt: 20,
+  broken: 15,
+  label: (i: number) => `5.6.1-f${String(i).padStart(2, '0')}`,
+};
 
 export async function makeVersionSeries(dir: string): Promise<{ root: string; versions: string[] }> {
   const packages = [];
@@ -90,7 +117,8 @@ export async function makeVersionSeries(dir: string): Promise<{ root: string; ve
     const version = SERIES.label(i);
     const tree = await makeSourceTree(join(dir, 'series', version), version);
     if (i >= SERIES.regressesAt) await regressMutexUnlock(tree);
-    if (i === SERIES.broken) await patchTree(tree, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = this_does_not_compile;');
+    if (i === SERIES.broken)
+      await patchTree(tree, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = this_does_not_compile;');
     packages.push({ version, tree });
   }
   const { root } = await makeOpamRepository(join(dir, 'opam'), packages);
@@ -108,15 +136,27 @@ export async function makeCommitHistory(repo: string): Promise<string[]> {
   return makeGitRepository(repo, [
     { message: 'release 5.6.1', tag: 'v-good', apply: async (t) => void (await makeSourceTree(t, '5.6.1')) },
     { message: 'touch 1', apply: touch(1) },
-    { message: 'break the build', apply: (t) => patchTree(t, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = broken_on_purpose;') },
-    { message: 'fix the build', apply: (t) => patchTree(t, 'lwt_mutex.ml', 'let unlock m = broken_on_purpose;', 'let unlock m =') },
+    {
+      message: 'break the build',
+      apply: (t) => patchTree(t, 'lwt_mutex.ml', 'let unlock m =', 'let unlock m = broken_on_purpose;'),
+    },
+    {
+      message: 'fix the build',
+      apply: (t) => patchTree(t, 'lwt_mutex.ml', 'let unlock m = broken_on_purpose;', 'let unlock m ='),
+    },
     { message: 'Lwt_mutex.unlock: wake the next waiter at once', apply: regressMutexUnlock },
     { message: 'touch 2', apply: touch(2) },
     { message: 'touch 3', tag: 'v-bad', apply: touch(3) },
     {
       message: 'Lwt_mutex.unlock: back to wakeup_later',
       tag: 'v-fixed',
-      apply: (t) => patchTree(t, 'lwt_mutex.ml', 'Lwt.wakeup (Lwt_sequence.take_l m.waiters) ()', 'Lwt.wakeup_later (Lwt_sequence.take_l m.waiters) ()'),
+      apply: (t) =>
+        patchTree(
+          t,
+          'lwt_mutex.ml',
+          'Lwt.wakeup (Lwt_sequence.take_l m.waiters) ()',
+          'Lwt.wakeup_later (Lwt_sequence.take_l m.waiters) ()',
+        ),
     },
   ]);
 }

@@ -13,7 +13,9 @@ import { startVitest } from 'vitest/node';
 import { EXIT, UserError } from '../src/errors.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { prepareSuite } from '../src/probe/suite.js';
+import { findProjectFile } from '../src/project/project-file.js';
 import { formatMatrix } from '../src/report/matrix-text.js';
+import { installInterruptHandlers } from '../src/run/interrupt.js';
 import { parse } from './args.js';
 import { SELECTION_HELP, SELECTION_OPTIONS, toSuiteRequest } from './selection.js';
 
@@ -49,6 +51,7 @@ class Tally implements Reporter {
 }
 
 async function main(): Promise<number> {
+  installInterruptHandlers();
   const { values } = parse({
     args: process.argv.slice(2),
     strict: true,
@@ -65,7 +68,7 @@ async function main(): Promise<number> {
   }
   const { filter, junit, help: _help, ...selectionValues } = values;
   const selected = Object.values(selectionValues).some((v) => v !== undefined);
-  const selection = selected ? toSuiteRequest(selectionValues) : undefined;
+  const selection = selected ? toSuiteRequest(selectionValues, await findProjectFile(process.cwd())) : undefined;
   if (selection) {
     // Unknown versions or cases, a missing toolchain: one clear line now, not a failing test later.
     const prepared = await prepareSuite(selection);

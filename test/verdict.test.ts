@@ -64,6 +64,7 @@ function result(status: ProbeResult['status'], observed: Observation | null): Pr
     cached: null,
     capture: null,
     artifacts: null,
+    notes: [],
     reproduce: 'lwt-regress run',
   };
 }

@@ -1,23 +1,18 @@
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { dir as tmpDir } from 'tmp-promise';
-import { analyzeCore } from '../analyze/analyze-core.js';
-import type { AnalysisReport } from '../analyze/report.js';
-import type { Case } from '../cases/load-cases.js';
+import { join } from 'node:path';
+import type { Case, InvalidCase } from '../cases/load-cases.js';
 import { type Expectation, expectationFor } from '../cases/manifest.js';
-import { UserError } from '../errors.js';
-import { FileReader } from '../io/file-reader.js';
 import type { LwtBuildResult } from '../lwt/core-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
-import { formatAnalysis } from '../report/analysis-text.js';
-import { type CaptureMethod, runUnderLimits } from '../run/run-under-limits.js';
+import { shellWords } from '../report/shell-words.js';
+import type { CaptureMethod } from '../run/run-under-limits.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { caseBinary } from './case-binary.js';
-import { classifyRun } from './evidence.js';
-import { judge, type Observation, observe } from './verdict.js';
+import { judgeRun } from './judge-run.js';
+import type { Observation } from './verdict.js';
 
-export type ProbeStatus = 'pass' | 'fail' | 'not-applicable' | 'untestable';
+/** `invalid`: the case's manifest cannot be used, so nothing was probed. */
+export type ProbeStatus = 'pass' | 'fail' | 'not-applicable' | 'untestable' | 'invalid';
 
 export interface ProbeSettings {
   stackKiB: number;
@@ -40,13 +35,46 @@ export interface ProbeResult {
   capture: 'kernel' | 'gdb' | null;
   /** Whether the Lwt build and the case binary came from the cache (null when nothing was built). */
   cached: { lwt: boolean; case: boolean } | null;
-  /** Kept binary, core and log of a run that did not meet its expectation. */
+  /** Kept binary, core and log of a run that did not pass. */
   artifacts: string | null;
+  /** What a reader should know besides the verdict: output cut, processes left behind, evidence not kept. */
+  notes: string[];
   /** The command that runs this probe again. */
   reproduce: string;
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
+
+/** The command that runs this probe again, ready to paste into a shell. */
+export function reproduceCommand(source: LwtSource, caseName: string, settings: ProbeSettings): string {
+  return shellWords([
+    'lwt-regress',
+    'run',
+    ...source.reproduce,
+    '--case',
+    caseName,
+    '--stack',
+    String(settings.stackKiB),
+  ]);
+}
+
+/** The result standing for a case whose manifest is broken, on this Lwt: nothing ran. */
+export function invalidResult(source: LwtSource, invalid: InvalidCase): ProbeResult {
+  return {
+    lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
+    case: invalid.name,
+    status: 'invalid',
+    expected: null,
+    observed: null,
+    reason: `invalid case: ${invalid.why} (${invalid.dir}/case.json)`,
+    timings: { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 },
+    capture: null,
+    cached: null,
+    artifacts: null,
+    notes: [],
+    reproduce: '',
+  };
+}
 
 /** One probe: (toolchain, Lwt, case) → build → run under limits → analyze → verdict. */
 export async function probe(
@@ -58,15 +86,7 @@ export async function probe(
 ): Promise<ProbeResult> {
   const started = performance.now();
   const name = testCase.manifest.name;
-  const reproduce = [
-    'lwt-regress',
-    'run',
-    ...source.reproduce,
-    '--case',
-    name,
-    '--stack',
-    String(settings.stackKiB),
-  ].join(' ');
+  const reproduce = reproduceCommand(source, name, settings);
   const timings = { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 };
   const result = (status: ProbeStatus, reason: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
     lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
@@ -79,6 +99,7 @@ export async function probe(
     cached: null,
     capture: null,
     artifacts: null,
+    notes: [],
     reproduce,
     ...extra,
   });
@@ -96,68 +117,20 @@ export async function probe(
     return result('untestable', `the case does not build against Lwt ${source.label}: ${binary.error}`, { expected });
   const cached = { lwt: lwt.cached, case: binary.cached };
 
-  const work = await tmpDir({ unsafeCleanup: true, prefix: `lwt-regress-${safe(name)}-` });
-  try {
-    const runStarted = performance.now();
-    const run = await runUnderLimits({
-      executable: binary.executable,
-      args: [String(testCase.manifest.size.default)],
-      cwd: work.path,
-      stackKiB: settings.stackKiB,
-      timeoutMs: settings.timeoutMs,
-      capture: settings.capture,
-      env: { OCAMLRUNPARAM: 'b' },
-    });
-    timings.runMs = performance.now() - runStarted;
-    const evidence = classifyRun(run, settings.timeoutMs);
-    let analysis: AnalysisReport | undefined;
-    let analysisError: string | undefined;
-    if (evidence.kind === 'core') {
-      const analyzeStarted = performance.now();
-      const exe = FileReader.open(binary.executable, 'executable');
-      const core = FileReader.open(evidence.core, 'core');
-      try {
-        analysis = analyzeCore(exe, core).report;
-      } catch (error) {
-        if (!(error instanceof UserError)) throw error;
-        analysisError = error.describe();
-      } finally {
-        exe.close();
-        core.close();
-      }
-      timings.analyzeMs = performance.now() - analyzeStarted;
-    }
-    const observed = observe(evidence, analysis);
-    if (analysisError) observed.summary += ` (analysis failed: ${analysisError})`;
-    const verdict = judge(expected, observed);
-    const capture = run.signal ? run.capture.method : null;
-    if (verdict.met)
-      return result('pass', expected.why || `${expected.outcome} as expected`, { expected, observed, cached, capture });
-    const kept = join(settings.artifactsDir, safe(source.label), name);
-    await rm(kept, { recursive: true, force: true });
-    await mkdir(kept, { recursive: true });
-    await copyFile(binary.executable, join(kept, 'case'));
-    if (evidence.kind === 'core')
-      await rename(evidence.core, join(kept, 'core')).catch(() => copyFile(evidence.core, join(kept, 'core')));
-    const log = [
-      `lwt-regress: Lwt ${source.label}, case ${name}, stack ${settings.stackKiB} KiB, capture ${run.capture.method}`,
-      `expected: ${expected.outcome}${expected.frames.length ? ` through ${expected.frames.join(', ')}` : ''}${expected.why ? ` (${expected.why})` : ''}`,
-      `observed: ${observed.summary}`,
-      `reproduce: ${reproduce}`,
-      evidence.kind === 'core'
-        ? `analyze: lwt-regress analyze ${relative('.', join(kept, 'case'))} ${relative('.', join(kept, 'core'))}`
-        : '',
-      '',
-      `--- exit ${run.exitCode ?? '-'} signal ${run.signal ?? '-'}${run.timedOut ? ' (timed out)' : ''}`,
-      '--- stdout',
-      run.stdout,
-      '--- stderr',
-      run.stderr,
-      ...(analysis ? ['--- analysis', formatAnalysis(analysis)] : []),
-    ].join('\n');
-    await writeFile(join(kept, 'log.txt'), log);
-    return result('fail', verdict.why, { expected, observed, cached, capture, artifacts: kept });
-  } finally {
-    await work.cleanup();
-  }
+  const judged = await judgeRun({
+    executable: binary.executable,
+    args: [String(testCase.manifest.size.default)],
+    expected,
+    stackKiB: settings.stackKiB,
+    capture: settings.capture,
+    timeoutMs: settings.timeoutMs,
+    keepIn: join(settings.artifactsDir, safe(source.label), name),
+    header: `lwt-regress: Lwt ${source.label}, case ${name}`,
+    reproduce,
+  });
+  timings.runMs = judged.runMs;
+  timings.analyzeMs = judged.analyzeMs;
+  const { observed, capture, notes, artifacts } = judged;
+  const reason = judged.status === 'pass' ? expected.why || `${expected.outcome} as expected` : judged.reason;
+  return result(judged.status, reason, { expected, observed, cached, capture, notes, artifacts });
 }

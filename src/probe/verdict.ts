@@ -1,3 +1,4 @@
+import { backtraceCycle, backtraceFrames } from '../analyze/backtrace-cycle.js';
 import type { AnalysisReport } from '../analyze/report.js';
 import type { Expectation } from '../cases/manifest.js';
 import { thousands } from '../report/thousands.js';
@@ -13,7 +14,11 @@ export interface Observation {
     | 'hang'
     | 'incomplete'
     | 'crash'
-    | 'failure';
+    | 'failure'
+    /** It died of a signal, but its core was lost or unreadable: whether it overflowed cannot be told. */
+    | 'no-evidence'
+    /** The program could not be started: nothing about the case was observed. */
+    | 'not-started';
   /** One line for tables and failure messages. */
   summary: string;
   /** Names in the cycle (or in the overflow backtrace), top to bottom. */
@@ -22,6 +27,8 @@ export interface Observation {
   definitions: string[];
   /** Repetitions of the cycle. */
   depth: number | null;
+  /** The depth is a lower bound: it was read from a printed backtrace, which keeps only the top frames. */
+  depthIsLowerBound?: boolean;
   /** The frames below the cycle, where the recursion was entered (at most 5). */
   entry: string[];
 }
@@ -33,10 +40,18 @@ const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth' | 'entry'> =
   entry: [],
 };
 
-export function observe(evidence: Evidence, analysis: AnalysisReport | undefined): Observation {
+/** `analysisError`: why the core could not be analysed (cut short by a full disk, say). */
+export function observe(evidence: Evidence, analysis: AnalysisReport | undefined, analysisError?: string): Observation {
   switch (evidence.kind) {
     case 'core': {
-      if (!analysis) return { ...nothing, outcome: 'crash', summary: `${evidence.signal} (core not analyzed)` };
+      if (!analysis) {
+        const why = analysisError ?? 'the core was not analysed';
+        return {
+          ...nothing,
+          outcome: 'no-evidence',
+          summary: `${evidence.signal}, but its core cannot be read: ${why}`,
+        };
+      }
       if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
         const c = analysis.cycle;
         const frames = c.frames.map((f) => f.name);
@@ -68,10 +83,27 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
       };
     }
     case 'signal-without-core':
-      return { ...nothing, outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}` };
+      return { ...nothing, outcome: 'no-evidence', summary: `${evidence.signal} but no core: ${evidence.why}` };
+    case 'not-started':
+      return { ...nothing, outcome: 'not-started', summary: `the program could not be started: ${evidence.why}` };
     case 'exception': {
-      // "Raised at X", "Called from X", "Raised by primitive operation at X", each with "in file …" after.
-      const frames = evidence.backtrace.map((l) => /(?:from|at) (\S+) in file/.exec(l)?.[1] ?? l);
+      const printed = backtraceFrames(evidence.backtrace);
+      const cycle = backtraceCycle(printed);
+      if (cycle) {
+        return {
+          ...nothing,
+          outcome: 'overflow-exception',
+          summary:
+            `uncaught ${evidence.exception}: cycle of ${cycle.frames.length} × at least ${thousands(cycle.repetitions)} ` +
+            `(from the printed backtrace): ${cycle.frames.join(' → ')}`,
+          frames: cycle.frames,
+          definitions: cycle.frames,
+          depth: cycle.repetitions,
+          depthIsLowerBound: true,
+          entry: cycle.entry.slice(0, 5),
+        };
+      }
+      const frames = printed.map((f) => f.name);
       return {
         ...nothing,
         outcome: 'overflow-exception',
@@ -103,6 +135,19 @@ export function sameFunction(expected: string, observed: string): boolean {
 }
 
 export type Judgement = { met: true } | { met: false; why: string };
+
+/**
+ * Why this observation cannot be judged at all, if it cannot: a verdict is
+ * `fail` only when the case's own behaviour contradicts its expectation, and
+ * a program that never started, or a crash whose core was lost (a full disk,
+ * a core_pattern pipe), says nothing about whether it overflowed. A death by
+ * signal still contradicts a `clean` expectation, core or no core.
+ */
+export function undecidable(expectation: Expectation, observed: Observation): string | undefined {
+  if (observed.outcome === 'not-started') return observed.summary;
+  if (observed.outcome === 'no-evidence' && expectation.outcome === 'cycle') return observed.summary;
+  return undefined;
+}
 
 /**
  * Did the run do what the manifest expects for this version? A `cycle` needs

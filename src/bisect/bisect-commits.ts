@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
-import { loadCases, selectCases } from '../cases/load-cases.js';
+import { loadCases, singleCase } from '../cases/load-cases.js';
 import { EXIT, UserError } from '../errors.js';
 import { buildLwt } from '../lwt/core-build.js';
 import { gitSource, mirror, resolveRef } from '../lwt/git.js';
@@ -10,12 +10,15 @@ import { normalizeVersion } from '../lwt/version.js';
 import type { ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import type { Observation } from '../probe/verdict.js';
+import { trackDir, untrackDir } from '../run/interrupt.js';
 import { findToolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
 import { type Reproduction, reproduction, toAnswer } from './answer.js';
 import type { BisectOutcome, BisectPoint, BisectStep } from './outcome.js';
 
 export interface CommitBisectRequest {
   caseName: string;
+  /** Directories of cases; the built-in ones when not given. */
+  caseDirs?: string[];
   git: string;
   good: string;
   bad: string;
@@ -49,12 +52,13 @@ async function git(cwd: string, args: string[], reject = true) {
 
 /** Bisects the commits between two refs by driving `git bisect run` with our probe. */
 export async function bisectCommits(request: CommitBisectRequest): Promise<BisectOutcome> {
-  const [testCase] = selectCases(await loadCases(), [request.caseName]);
+  const testCase = singleCase(await loadCases(request.caseDirs), request.caseName);
   const toolchain = await findToolchain(request.toolchain);
-  const m = await mirror(request.git);
-  if (!m.ok) throw new UserError(`cannot bisect commits: ${m.why}`, EXIT.usage, 'Check --lwt-git');
-  const good = await resolveRef(m.dir, request.good);
-  const bad = await resolveRef(m.dir, request.bad);
+  const got = await mirror(request.git);
+  if (!got.ok) throw new UserError(`cannot bisect commits: ${got.why}`, EXIT.usage, 'Check --lwt-git');
+  const m = got.mirror;
+  const good = await resolveRef(m, request.good);
+  const bad = await resolveRef(m, request.bad);
   for (const [flag, ref, sha] of [
     ['--good', request.good, good],
     ['--bad', request.bad, bad],
@@ -89,6 +93,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     normalizeVersion(request.findFix ? request.good : request.bad);
 
   const work = await tmpDir({ unsafeCleanup: true, prefix: 'lwt-regress-bisect-' });
+  trackDir(work.path);
   try {
     const repo = join(work.path, 'repo');
     const log = join(work.path, 'probes.jsonl');
@@ -101,6 +106,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     const s = request.settings;
     const probeArgs = [
       ...request.probeCommand,
+      ...(request.caseDirs ?? []).flatMap((d) => ['--cases', d]),
       '--case',
       request.caseName,
       '--lwt-src',
@@ -185,7 +191,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
         commit: sha,
         reproduce: ['--lwt-git', request.git, '--lwt', sha],
       };
-      const r = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase!, request.settings);
+      const r = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase, request.settings);
       probes++;
       if (!r.reused && r.cached && (!r.cached.lwt || !r.cached.case)) builds++;
       return { r, answer: toAnswer(reproduction(r), request.findFix) };
@@ -248,5 +254,6 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     };
   } finally {
     await work.cleanup();
+    untrackDir(work.path);
   }
 }

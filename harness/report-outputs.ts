@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { GateOutcome } from '../src/gate/gate.js';
+import { ensureWritableFile } from '../src/io/writable.js';
 import type { ProbeResult, ProbeSettings } from '../src/probe/probe.js';
 import { htmlReport } from '../src/report/html.js';
 import { gateJUnit, runJUnit } from '../src/report/junit.js';
@@ -22,6 +23,14 @@ export interface ReportValues {
   markdown?: string;
   html?: string;
   junit?: string;
+}
+
+/** Report files are checked before any work: a directory, a read-only place or a path below a file is one line now. */
+export async function checkReportPaths(values: ReportValues): Promise<void> {
+  for (const flag of Object.keys(REPORT_OPTIONS) as (keyof ReportValues)[]) {
+    const path = values[flag];
+    if (path !== undefined && path !== process.env.GITHUB_STEP_SUMMARY) await ensureWritableFile(path, `--${flag}`);
+  }
 }
 
 async function write(path: string, text: string, append = false): Promise<void> {

@@ -1,11 +1,14 @@
 import { resolve } from 'node:path';
+import { CASES_DIR } from '../src/cases/load-cases.js';
 import type { SuiteRequest } from '../src/probe/suite.js';
+import type { ProjectFile } from '../src/project/project-file.js';
 import { positiveInteger, usageError } from './args.js';
 
 /** The options that choose what to probe, shared by `lwt-regress run` and `npm test`. */
 export const SELECTION_OPTIONS = {
   lwt: { type: 'string', multiple: true },
   case: { type: 'string', multiple: true },
+  cases: { type: 'string', multiple: true },
   stack: { type: 'string' },
   switch: { type: 'string' },
   'opam-root': { type: 'string' },
@@ -19,7 +22,9 @@ export const SELECTION_OPTIONS = {
 export const SELECTION_HELP = `  --lwt V[,V...]        Lwt versions: 'installed' (default), a version (tried as the installed Lwt,
                         then opam, then the upstream git repository), 'opam:V' (opam only),
                         or with --lwt-git any tag or commit
-  --case NAME[,NAME...] cases from ocaml-cases/ (default: all)
+  --case NAME[,NAME...] only these cases (default: all)
+  --cases DIR[,DIR...]  take the cases from these directories (one directory per case) instead
+                        of the built-in ones in ocaml-cases/
   --stack KIB           stack limit for the runs, in KiB (default 1024)
   --switch NAME         build with this opam switch's compiler (default: ocamlfind on PATH)
   --opam-root DIR       the opam root to fetch Lwt sources from (default: opam's own)
@@ -30,9 +35,12 @@ export const SELECTION_HELP = `  --lwt V[,V...]        Lwt versions: 'installed'
   --timeout SECONDS     a run that lasts longer is a hang (default 60)
   --artifacts DIR       where failing runs keep binary, core and log (default ./artifacts)`;
 
+const MAX_TIMEOUT_S = 24 * 3600;
+
 export interface SelectionValues {
   lwt?: string[];
   case?: string[];
+  cases?: string[];
   stack?: string;
   switch?: string;
   'opam-root'?: string;
@@ -49,15 +57,24 @@ const list = (values: string[] | undefined) =>
     .map((v) => v.trim())
     .filter(Boolean);
 
-export function toSuiteRequest(values: SelectionValues): SuiteRequest {
+/**
+ * The suite the flags ask for, with the project file's settings where no
+ * flag is given. Cases: the directories of --cases, else of the project
+ * file; the built-in ones too when the project says `"builtin": true`, or
+ * when no case directory is named at all.
+ */
+export function toSuiteRequest(values: SelectionValues, project?: ProjectFile): SuiteRequest {
   const capture = values.capture ?? 'auto';
   if (capture !== 'kernel' && capture !== 'gdb' && capture !== 'auto')
     throw usageError(`--capture must be kernel, gdb or auto, not '${capture}'`);
-  const stackKiB = positiveInteger('--stack', values.stack) ?? 1024;
+  const stackKiB = positiveInteger('--stack', values.stack) ?? project?.stack ?? 1024;
   if (stackKiB < 64)
     throw usageError(`--stack ${stackKiB} is too small for any program to start; use at least 64 (KiB)`);
-  const timeout = positiveInteger('--timeout', values.timeout) ?? 60;
-  const versions = list(values.lwt) ?? [];
+  const timeout = positiveInteger('--timeout', values.timeout) ?? project?.timeout ?? 60;
+  // Node's timers hold at most 2^31-1 ms; a day is far beyond any case and well inside that.
+  if (timeout > MAX_TIMEOUT_S)
+    throw usageError(`--timeout ${timeout} is more than a day; use at most ${MAX_TIMEOUT_S} (seconds)`);
+  const versions = list(values.lwt) ?? (values['lwt-git'] || values['lwt-src'] ? undefined : project?.lwt) ?? [];
   const specs = versions.length > 0 ? versions : [values['lwt-src'] ? 'source' : 'installed'];
   if (values['lwt-git'] && values['lwt-src'])
     throw usageError('--lwt-git and --lwt-src name two different sources; give one');
@@ -67,6 +84,13 @@ export function toSuiteRequest(values: SelectionValues): SuiteRequest {
     toolchain: { opamSwitch: values.switch, opamRoot: values['opam-root'] },
     lwt: specs.map((spec) => ({ spec, git: values['lwt-git'], src: values['lwt-src'], opamRoot: values['opam-root'] })),
     cases: list(values.case),
+    caseDirs: caseDirectories(values, project),
     settings: { stackKiB, capture, timeoutMs: timeout * 1000, artifactsDir: resolve(values.artifacts ?? 'artifacts') },
   };
+}
+
+function caseDirectories(values: SelectionValues, project: ProjectFile | undefined): string[] {
+  const named = list(values.cases)?.map((d) => resolve(d)) ?? project?.cases ?? [];
+  const builtin = project?.builtin ?? named.length === 0;
+  return [...named, ...(builtin ? [CASES_DIR] : [])];
 }

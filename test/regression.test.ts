@@ -10,7 +10,7 @@ import { expectationFor } from '../src/cases/manifest.js';
 import { buildLwt, type LwtBuildResult } from '../src/lwt/core-build.js';
 import type { LwtSource } from '../src/lwt/source.js';
 import { inRange } from '../src/lwt/version.js';
-import { probe } from '../src/probe/probe.js';
+import { invalidResult, probe } from '../src/probe/probe.js';
 import { prepareSuite } from '../src/probe/suite.js';
 import { defaultSelection } from './support/selection.js';
 
@@ -29,6 +29,14 @@ async function buildOnce(source: LwtSource): Promise<LwtBuildResult> {
 }
 
 for (const source of prepared.sources) {
+  // A case whose manifest is broken is a failing test, with the reason: a suite must not silently shrink.
+  for (const invalid of prepared.invalid) {
+    it(`lwt ${source.label} › ${invalid.name} › invalid case`, async () => {
+      const result = invalidResult(source, invalid);
+      if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
+      expect.fail(result.reason);
+    });
+  }
   for (const testCase of prepared.cases) {
     const expectation = inRange(source.version, testCase.manifest.needs)
       ? expectationFor(testCase.manifest, source.version)

@@ -42,7 +42,8 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
   if (typeof size !== 'object' || !Number.isSafeInteger(size?.default) || size.default <= 0)
     throw invalid(name, 'needs "size": { "default": a positive integer, "meaning": text }');
   if (!Array.isArray(m.expect) || m.expect.length === 0) throw invalid(name, 'needs a non-empty "expect" list');
-  const expect = m.expect.map((e: Record<string, unknown>, i: number): Expectation => {
+  const expect = m.expect.map((e: Record<string, unknown> | null, i: number): Expectation => {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw invalid(name, `expect[${i}] must be an object`);
     if (typeof e.lwt !== 'string' || semver.validRange(e.lwt) === null)
       throw invalid(name, `expect[${i}] needs "lwt": a semver range`);
     if (e.outcome !== 'cycle' && e.outcome !== 'clean')

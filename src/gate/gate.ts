@@ -2,6 +2,7 @@ import { reproduction } from '../bisect/answer.js';
 import { buildLwt } from '../lwt/core-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
+import { invalidResult } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import type { PreparedSuite } from '../probe/suite.js';
 
@@ -11,9 +12,17 @@ import type { PreparedSuite } from '../probe/suite.js';
  * - expectation-broken: the candidate does not do what the case expects of its version (blocks);
  * - fixed: crashed on the baseline, clean on the candidate;
  * - unchanged; not-applicable (the candidate lacks the API);
- * - untestable: either side could not be tested (reported, and the gate does not pass silently).
+ * - untestable: either side could not be tested (reported, and the gate does not pass silently);
+ * - invalid: the case's manifest is broken, so neither side was probed.
  */
-export type Transition = 'regressed' | 'expectation-broken' | 'fixed' | 'unchanged' | 'not-applicable' | 'untestable';
+export type Transition =
+  | 'invalid'
+  | 'regressed'
+  | 'expectation-broken'
+  | 'fixed'
+  | 'unchanged'
+  | 'not-applicable'
+  | 'untestable';
 
 export interface GateRow {
   case: string;
@@ -28,7 +37,7 @@ export interface GateOutcome {
   baseline: string;
   candidate: string;
   rows: GateRow[];
-  verdict: 'pass' | 'blocked' | 'untestable';
+  verdict: 'pass' | 'blocked' | 'invalid' | 'untestable';
 }
 
 export function transitionOf(
@@ -69,6 +78,18 @@ export async function gate(
   const [baseline, candidate] = prepared.sources as [LwtSource, LwtSource];
   const builds = await Promise.all([buildLwt(baseline, prepared.toolchain), buildLwt(candidate, prepared.toolchain)]);
   const rows: GateRow[] = [];
+  for (const invalid of prepared.invalid) {
+    const [before, after] = [invalidResult(baseline, invalid), invalidResult(candidate, invalid)];
+    const row = {
+      case: invalid.name,
+      baseline: before,
+      candidate: after,
+      transition: 'invalid' as const,
+      blocking: false,
+    };
+    rows.push({ ...row, why: after.reason });
+    onRow?.({ ...row, why: after.reason });
+  }
   for (const testCase of prepared.cases) {
     const before = await cachedProbe(prepared.toolchain, baseline, builds[0]!, testCase, settings);
     const after = await cachedProbe(prepared.toolchain, candidate, builds[1]!, testCase, settings);
@@ -76,10 +97,13 @@ export async function gate(
     rows.push(row);
     onRow?.(row);
   }
-  const verdict = rows.some((r) => r.blocking)
-    ? 'blocked'
-    : rows.some((r) => r.transition === 'untestable')
-      ? 'untestable'
-      : 'pass';
-  return { baseline: baseline.label, candidate: candidate.label, rows, verdict };
+  return { baseline: baseline.label, candidate: candidate.label, rows, verdict: gateVerdict(rows) };
+}
+
+/** The gate's decision, most serious first: a blocking transition, a broken case, something untestable. */
+export function gateVerdict(rows: GateRow[]): GateOutcome['verdict'] {
+  if (rows.some((r) => r.blocking)) return 'blocked';
+  if (rows.some((r) => r.transition === 'invalid')) return 'invalid';
+  if (rows.some((r) => r.transition === 'untestable')) return 'untestable';
+  return 'pass';
 }

@@ -1,6 +1,7 @@
 import type { GateOutcome } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
 import { escapeXml as x } from './escape.js';
+import { STATUS } from './status.js';
 import { thousands } from './thousands.js';
 
 /**
@@ -25,20 +26,13 @@ table { border-collapse: collapse; margin-bottom: 2rem; }
 th, td { border: 1px solid #d0d7de; padding: .4rem .6rem; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
 td small { display: block; color: #424a53; }
-.pass { background: #dafbe1; } .fail { background: #ffd8d3; } .untestable { background: #fff1c2; } .not-applicable { background: #eef0f2; color: #57606a; }
+.pass { background: #dafbe1; } .fail { background: #ffd8d3; } .untestable { background: #fff1c2; } .not-applicable { background: #eef0f2; color: #57606a; } .invalid { background: #ffd8d3; }
 .blocked { color: #b42318; } .ok { color: #1a7f37; } .warn { color: #9a6700; }
 .crash { border: 1px solid #d0d7de; border-radius: 8px; padding: 1rem 1.25rem; margin-bottom: 1.5rem; max-width: 760px; }
 .crash h3 { margin-top: 0; }
 .entry { font-family: ui-monospace, monospace; font-size: 12px; }
 svg text { font-family: ui-monospace, monospace; }
 `;
-
-const STATUS_TEXT: Record<ProbeResult['status'], string> = {
-  pass: 'pass',
-  fail: 'FAIL',
-  'not-applicable': 'n/a',
-  untestable: 'untestable',
-};
 
 function cell(r: ProbeResult | undefined): string {
   if (!r) return '<td></td>';
@@ -48,7 +42,7 @@ function cell(r: ProbeResult | undefined): string {
       : r.observed.outcome
     : r.reason;
   const link = r.observed?.outcome === 'cycle' ? ` <a href="#${anchor(r)}">loop</a>` : '';
-  return `<td class="${r.status}" title="${x(r.reason)}"><b>${STATUS_TEXT[r.status]}</b><small>${x(seen)}${link}</small></td>`;
+  return `<td class="${STATUS[r.status].css}" title="${x(r.reason)}"><b>${STATUS[r.status].word}</b><small>${x(seen)}${link}</small></td>`;
 }
 
 const anchor = (r: ProbeResult) => `crash-${r.case}-${r.lwt.label}`.replace(/[^A-Za-z0-9_-]+/g, '-');
@@ -136,18 +130,22 @@ ${entry}
 export function htmlReport(input: HtmlReportInput): string {
   const results = input.gate ? input.gate.rows.flatMap((r) => [r.baseline, r.candidate]) : input.results;
   const failed = results.filter((r) => r.status === 'fail').length;
+  const invalid = new Set(results.filter((r) => r.status === 'invalid').map((r) => r.case)).size;
   const untestable = results.filter((r) => r.status === 'untestable').length;
   const verdict = input.gate
     ? {
         blocked: ['blocked', 'upgrade blocked'],
+        invalid: ['blocked', 'a case is invalid'],
         untestable: ['warn', 'not fully tested'],
         pass: ['ok', 'upgrade passes'],
       }[input.gate.verdict]
     : failed
       ? ['blocked', `${failed} failed`]
-      : untestable
-        ? ['warn', `nothing failed, ${untestable} untestable`]
-        : ['ok', 'all cases met their expectations'];
+      : invalid
+        ? ['blocked', `${invalid} invalid case${invalid === 1 ? '' : 's'}`]
+        : untestable
+          ? ['warn', `nothing failed, ${untestable} untestable`]
+          : ['ok', 'all cases met their expectations'];
   // Unexpected crashes first: they are what a reader came for.
   const crashes = results
     .filter((r) => r.observed?.outcome === 'cycle')

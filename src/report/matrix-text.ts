@@ -1,21 +1,15 @@
 import type { ProbeResult } from '../probe/probe.js';
+import { STATUS } from './status.js';
 import { thousands } from './thousands.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-const STATUS: Record<ProbeResult['status'], string> = {
-  pass: 'pass',
-  fail: 'FAIL',
-  'not-applicable': 'n/a',
-  untestable: 'untestable',
-};
 
 /** The version × case table printed at the end of a run. */
 export function formatMatrix(results: ProbeResult[]): string {
   const rows = results.map((r) => [
     r.lwt.label,
     r.case,
-    STATUS[r.status],
+    STATUS[r.status].word,
     r.expected ? r.expected.outcome : '-',
     r.observed ? r.observed.outcome : '-',
     r.observed?.depth != null ? `× ${thousands(r.observed.depth)}` : '',
@@ -29,8 +23,9 @@ export function formatMatrix(results: ProbeResult[]): string {
       .map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  const counts = (['pass', 'fail', 'untestable', 'not-applicable'] as const)
-    .map((s) => `${results.filter((r) => r.status === s).length} ${STATUS[s]}`)
+  const counts = (['pass', 'fail', 'untestable', 'not-applicable', 'invalid'] as const)
+    .filter((s) => s !== 'invalid' || results.some((r) => r.status === s))
+    .map((s) => `${results.filter((r) => r.status === s).length} ${STATUS[s].word}`)
     .join(', ');
   const failures = results
     .filter((r) => r.artifacts)

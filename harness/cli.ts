@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { EXIT, UserError } from '../src/errors.js';
+import { EXIT, pathError, UserError } from '../src/errors.js';
 import { usageError } from './args.js';
 import { REPORT_HELP } from './report-outputs.js';
 import { SELECTION_HELP } from './selection.js';
@@ -23,13 +23,17 @@ ${REPORT_HELP}
       over the versions between V1 and V2 (given, the repository's tags, or opam's list).
   bisect --commits --lwt-git URL --case NAME --good REF1 --bad REF2 [--find-fix] [--json]
       The same over commits, driving git bisect run (untestable commits are skipped).
+  check [--expect clean|cycle] [--frames A,B] [--stack KIB] [--json|--junit F] -- PROGRAM [ARGS...]
+      Run a program you built (against whatever Lwt it was linked with) under a small stack,
+      analyze its core if it dies, and judge it (default: it must not overflow).
   demo
       Build the wakeup-chain case against the installed Lwt, crash it under a 1 MiB stack,
       and analyze its core; keeps binary and core under artifacts/demo/.
 
 exit codes: 0 done, 1 failed verdict, 2 usage, 3 unreadable file, 4 not an x86-64 ELF file,
             5 truncated or corrupt file, 6 core not from this executable, 7 no stack in the core,
-            8 missing or unusable tool (ocamlfind, gdb, opam, git), 9 nothing failed but something was untestable`;
+            8 missing or unusable tool (ocamlfind, gdb, opam, git), 9 nothing failed but something was untestable,
+            10 no space left, read-only or not writable, 130/143 interrupted (SIGINT/SIGTERM)`;
 
 type Command = (args: string[]) => number | Promise<number>;
 
@@ -41,10 +45,16 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bisect: async () => (await import('./commands/bisect.js')).bisectCommand,
   'bisect-probe': async () => (await import('./commands/bisect.js')).bisectProbeCommand,
   gate: async () => (await import('./commands/gate.js')).gateCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Commands that start processes end them all on an interrupt; `analyze` starts none and must start fast.
+  if (command !== 'analyze') {
+    (await import('../src/run/interrupt.js')).installInterruptHandlers();
+    (await import('../src/progress.js')).onProgress((line) => process.stderr.write(`lwt-regress: ${line}\n`));
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? EXIT.usage : EXIT.ok;
@@ -54,9 +64,11 @@ export async function main(argv: string[]): Promise<number> {
     if (!load) throw usageError(`unknown command '${command}'`);
     return await (await load())(rest);
   } catch (error) {
-    if (error instanceof UserError) {
-      process.stderr.write(`lwt-regress: ${error.describe()}\n`);
-      return error.exitCode;
+    // A full disk or a read-only place met anywhere (a cache write, a report) is one line, not a stack trace.
+    const known = error instanceof UserError ? error : pathError(error);
+    if (known) {
+      process.stderr.write(`lwt-regress: ${known.describe()}\n`);
+      return known.exitCode;
     }
     throw error;
   }

@@ -26,6 +26,8 @@ ${REPORT_HELP}
   check [--expect clean|cycle] [--frames A,B] [--stack KIB] [--json|--junit F] -- PROGRAM [ARGS...]
       Run a program you built (against whatever Lwt it was linked with) under a small stack,
       analyze its core if it dies, and judge it (default: it must not overflow).
+  report --merge A.json B.json ... [--markdown F] [--html F] [--junit F] [--json]
+      Merge the --json results of the shards of a run or a gate (--shard I/N) into one report.
   demo
       Build the wakeup-chain case against the installed Lwt, crash it under a 1 MiB stack,
       and analyze its core; keeps binary and core under artifacts/demo/.
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'bisect-probe': async () => (await import('./commands/bisect.js')).bisectProbeCommand,
   gate: async () => (await import('./commands/gate.js')).gateCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

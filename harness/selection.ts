@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { CASES_DIR } from '../src/cases/load-cases.js';
+import { parseShard } from '../src/probe/shard.js';
 import type { SuiteRequest } from '../src/probe/suite.js';
 import type { ProjectFile } from '../src/project/project-file.js';
 import { positiveInteger, usageError } from './args.js';
@@ -17,6 +18,7 @@ export const SELECTION_OPTIONS = {
   capture: { type: 'string' },
   timeout: { type: 'string' },
   artifacts: { type: 'string' },
+  shard: { type: 'string' },
 } as const;
 
 export const SELECTION_HELP = `  --lwt V[,V...]        Lwt versions: 'installed' (default), a version (tried as the installed Lwt,
@@ -33,7 +35,9 @@ export const SELECTION_HELP = `  --lwt V[,V...]        Lwt versions: 'installed'
   --capture MODE        how to get cores: kernel, gdb or auto (default auto: kernel where
                         core_pattern names a file, gdb where it is a pipe)
   --timeout SECONDS     a run that lasts longer is a hang (default 60)
-  --artifacts DIR       where failing runs keep binary, core and log (default ./artifacts)`;
+  --artifacts DIR       where failing runs keep binary, core and log (default ./artifacts)
+  --shard I/N           only the I-th of N parts of the version × case matrix (for a CI job matrix;
+                        merge the parts' --json with lwt-regress report --merge)`;
 
 const MAX_TIMEOUT_S = 24 * 3600;
 
@@ -49,6 +53,7 @@ export interface SelectionValues {
   capture?: string;
   timeout?: string;
   artifacts?: string;
+  shard?: string;
 }
 
 const list = (values: string[] | undefined) =>
@@ -80,7 +85,11 @@ export function toSuiteRequest(values: SelectionValues, project?: ProjectFile): 
     throw usageError('--lwt-git and --lwt-src name two different sources; give one');
   if (values['lwt-git'] && !list(values.lwt)?.length)
     throw usageError('--lwt-git needs --lwt with the tags or commits to take');
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  if (values.shard !== undefined && !shard)
+    throw usageError(`--shard must be I/N with 1 <= I <= N, not '${values.shard}'`);
   return {
+    ...(shard ? { shard } : {}),
     toolchain: { opamSwitch: values.switch, opamRoot: values['opam-root'] },
     lwt: specs.map((spec) => ({ spec, git: values['lwt-git'], src: values['lwt-src'], opamRoot: values['opam-root'] })),
     cases: list(values.case),

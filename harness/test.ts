@@ -12,11 +12,12 @@ import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
 import { EXIT, UserError } from '../src/errors.js';
 import type { ProbeResult } from '../src/probe/probe.js';
+import { parseShard } from '../src/probe/shard.js';
 import { prepareSuite } from '../src/probe/suite.js';
 import { findProjectFile } from '../src/project/project-file.js';
 import { formatMatrix } from '../src/report/matrix-text.js';
 import { installInterruptHandlers } from '../src/run/interrupt.js';
-import { parse } from './args.js';
+import { parse, usageError } from './args.js';
 import { SELECTION_HELP, SELECTION_OPTIONS, toSuiteRequest } from './selection.js';
 
 const HELP = `usage: npm test [-- options]
@@ -67,7 +68,11 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   const { filter, junit, help: _help, ...selectionValues } = values;
-  const selected = Object.values(selectionValues).some((v) => v !== undefined);
+  if (values.shard !== undefined && !parseShard(values.shard)) {
+    throw usageError(`--shard must be I/N with 1 <= I <= N, not '${values.shard}'`);
+  }
+  // --shard alone splits the test files (vitest's own sharding); with a selection it splits the probes.
+  const selected = Object.entries(selectionValues).some(([k, v]) => k !== 'shard' && v !== undefined);
   const selection = selected ? toSuiteRequest(selectionValues, await findProjectFile(process.cwd())) : undefined;
   if (selection) {
     // Unknown versions or cases, a missing toolchain: one clear line now, not a failing test later.
@@ -88,6 +93,7 @@ async function main(): Promise<number> {
       ...(junit ? [['junit', { outputFile: junit }] as ['junit', { outputFile: string }]] : []),
     ],
     provide: { selection, resultsFile },
+    ...(values.shard && !selection ? { shard: values.shard } : {}),
   });
   await vitest.close();
   const lines = (await readFile(resultsFile, 'utf8').catch(() => '')).split('\n').filter(Boolean);

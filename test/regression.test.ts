@@ -11,7 +11,7 @@ import { buildLwt, type LwtBuildResult } from '../src/lwt/core-build.js';
 import type { LwtSource } from '../src/lwt/source.js';
 import { inRange } from '../src/lwt/version.js';
 import { invalidResult, probe } from '../src/probe/probe.js';
-import { prepareSuite } from '../src/probe/suite.js';
+import { prepareSuite, probePlan } from '../src/probe/suite.js';
 import { defaultSelection } from './support/selection.js';
 
 const selection = inject('selection') ?? defaultSelection();
@@ -28,30 +28,30 @@ async function buildOnce(source: LwtSource): Promise<LwtBuildResult> {
   return first ? build : { ...build, ms: 0 };
 }
 
-for (const source of prepared.sources) {
-  // A case whose manifest is broken is a failing test, with the reason: a suite must not silently shrink.
-  for (const invalid of prepared.invalid) {
-    it(`lwt ${source.label} › ${invalid.name} › invalid case`, async () => {
-      const result = invalidResult(source, invalid);
+for (const { source, item } of probePlan(prepared)) {
+  if (!('manifest' in item)) {
+    // A case whose manifest is broken is a failing test, with the reason: a suite must not silently shrink.
+    it(`lwt ${source.label} › ${item.name} › invalid case`, async () => {
+      const result = invalidResult(source, item);
       if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
       expect.fail(result.reason);
     });
+    continue;
   }
-  for (const testCase of prepared.cases) {
-    const expectation = inRange(source.version, testCase.manifest.needs)
-      ? expectationFor(testCase.manifest, source.version)
-      : undefined;
-    const title = `lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
-    it(title, async (ctx) => {
-      const result = await probe(prepared.toolchain, source, await buildOnce(source), testCase, selection.settings);
-      if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
-      // Not applicable and untestable are neither a pass nor a fail: vitest counts them as skipped.
-      if (result.status === 'not-applicable' || result.status === 'untestable')
-        ctx.skip(`${result.status}: ${result.reason}`);
-      expect(
-        result.status,
-        `${result.reason}${result.artifacts ? `\n  kept: ${result.artifacts}` : ''}\n  reproduce: ${result.reproduce}`,
-      ).toBe('pass');
-    });
-  }
+  const testCase = item;
+  const expectation = inRange(source.version, testCase.manifest.needs)
+    ? expectationFor(testCase.manifest, source.version)
+    : undefined;
+  const title = `lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
+  it(title, async (ctx) => {
+    const result = await probe(prepared.toolchain, source, await buildOnce(source), testCase, selection.settings);
+    if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
+    // Not applicable and untestable are neither a pass nor a fail: vitest counts them as skipped.
+    if (result.status === 'not-applicable' || result.status === 'untestable')
+      ctx.skip(`${result.status}: ${result.reason}`);
+    expect(
+      result.status,
+      `${result.reason}${result.artifacts ? `\n  kept: ${result.artifacts}` : ''}\n  reproduce: ${result.reproduce}`,
+    ).toBe('pass');
+  });
 }

@@ -4,6 +4,7 @@ import type { LwtSource } from '../lwt/source.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { invalidResult } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
+import { inShard } from '../probe/shard.js';
 import type { PreparedSuite } from '../probe/suite.js';
 
 /**
@@ -78,7 +79,9 @@ export async function gate(
   const [baseline, candidate] = prepared.sources as [LwtSource, LwtSource];
   const builds = await Promise.all([buildLwt(baseline, prepared.toolchain), buildLwt(candidate, prepared.toolchain)]);
   const rows: GateRow[] = [];
-  for (const invalid of prepared.invalid) {
+  // Sharded by case: each part of a job matrix judges whole transitions.
+  const mine = <T>(items: T[], offset: number) => items.filter((_, k) => inShard(offset + k, prepared.shard));
+  for (const invalid of mine(prepared.invalid, 0)) {
     const [before, after] = [invalidResult(baseline, invalid), invalidResult(candidate, invalid)];
     const row = {
       case: invalid.name,
@@ -90,7 +93,7 @@ export async function gate(
     rows.push({ ...row, why: after.reason });
     onRow?.({ ...row, why: after.reason });
   }
-  for (const testCase of prepared.cases) {
+  for (const testCase of mine(prepared.cases, prepared.invalid.length)) {
     const before = await cachedProbe(prepared.toolchain, baseline, builds[0]!, testCase, settings);
     const after = await cachedProbe(prepared.toolchain, candidate, builds[1]!, testCase, settings);
     const row = { case: testCase.manifest.name, baseline: before, candidate: after, ...transitionOf(before, after) };

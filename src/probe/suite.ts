@@ -6,6 +6,7 @@ import type { LwtRequest, LwtSource } from '../lwt/source.js';
 import { cacheRoot } from '../paths.js';
 import { findToolchain, type Toolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
 import { invalidResult, type ProbeResult, type ProbeSettings, probe } from './probe.js';
+import { inShard, type Shard } from './shard.js';
 
 export interface SuiteRequest {
   toolchain: ToolchainRequest;
@@ -14,6 +15,8 @@ export interface SuiteRequest {
   /** Directories of cases; the built-in ones when not given. */
   caseDirs?: string[];
   settings: ProbeSettings;
+  /** Only this part of the version × case matrix (--shard i/n). */
+  shard?: Shard;
 }
 
 export interface PreparedSuite {
@@ -24,6 +27,7 @@ export interface PreparedSuite {
   invalid: InvalidCase[];
   /** Case directories skipped, for the user to hear about. */
   warnings: string[];
+  shard?: Shard;
 }
 
 /**
@@ -47,7 +51,22 @@ export async function prepareSuite(request: SuiteRequest): Promise<PreparedSuite
   const toolchain = await findToolchain(request.toolchain);
   const sources: LwtSource[] = [];
   for (const lwt of request.lwt) sources.push(await resolveLwt(lwt, toolchain));
-  return { toolchain, sources, cases: loaded.cases, invalid: loaded.invalid, warnings: loaded.warnings };
+  return {
+    toolchain,
+    sources,
+    cases: loaded.cases,
+    invalid: loaded.invalid,
+    warnings: loaded.warnings,
+    shard: request.shard,
+  };
+}
+
+/** The probes of a suite in order, versions × cases (invalid cases first), with this shard's marked. */
+export function probePlan(prepared: PreparedSuite): { source: LwtSource; item: Case | InvalidCase }[] {
+  const all = prepared.sources.flatMap((source) =>
+    [...prepared.invalid, ...prepared.cases].map((item) => ({ source, item })),
+  );
+  return all.filter((_, k) => inShard(k, prepared.shard));
 }
 
 /** Each Lwt source is built once, then every case is probed against it. */
@@ -61,14 +80,17 @@ export async function runSuite(
     results.push(r);
     onResult?.(r);
   };
-  for (const source of prepared.sources) {
-    for (const invalid of prepared.invalid) report(invalidResult(source, invalid));
-    if (prepared.cases.length === 0) continue;
-    const build: LwtBuildResult = await buildLwt(source, prepared.toolchain);
-    for (const [i, testCase] of prepared.cases.entries()) {
-      // The Lwt build's time is counted once, on the first case.
-      report(await probe(prepared.toolchain, source, { ...build, ms: i === 0 ? build.ms : 0 }, testCase, settings));
+  const builds = new Map<LwtSource, Promise<LwtBuildResult>>();
+  for (const { source, item } of probePlan(prepared)) {
+    if (!('manifest' in item)) {
+      report(invalidResult(source, item));
+      continue;
     }
+    // Each Lwt is built once, when its first probe needs it; its build time is counted on that probe.
+    const first = !builds.has(source);
+    if (first) builds.set(source, buildLwt(source, prepared.toolchain));
+    const build = await builds.get(source)!;
+    report(await probe(prepared.toolchain, source, { ...build, ms: first ? build.ms : 0 }, item, settings));
   }
   return results;
 }

@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { EXIT, UserError } from '../../src/errors.js';
+import { formatMatrix } from '../../src/report/matrix-text.js';
+import { mergeResults } from '../../src/report/merge.js';
+import { parse, usageError } from '../args.js';
+import { exitCodeForGate, exitCodeForResults } from '../exit-code.js';
+import { checkReportPaths, REPORT_OPTIONS, writeReports } from '../report-outputs.js';
+
+export const REPORT_COMMAND_HELP = `usage: lwt-regress report --merge A.json B.json ... [--markdown F] [--html F] [--junit F] [--json]
+
+Merges the --json results of the shards of one run or one gate (--shard 1/N … N/N on several CI
+jobs) into one report, and exits as the whole run or gate would have.`;
+
+/** `lwt-regress report --merge a.json b.json …`: the shards of a job matrix as one report. */
+export async function reportCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { ...REPORT_OPTIONS, merge: { type: 'boolean' }, json: { type: 'boolean' } },
+  });
+  if (!values.merge) throw usageError('report needs --merge and the JSON files of the shards to merge');
+  await checkReportPaths(values);
+  const parts = [];
+  for (const name of positionals) {
+    const text = await readFile(name, 'utf8').catch(() => {
+      throw new UserError(
+        `${name} cannot be read`,
+        EXIT.unreadable,
+        'Give the files written by run --json or gate --json',
+      );
+    });
+    try {
+      parts.push({ name, data: JSON.parse(text) as unknown });
+    } catch (error) {
+      throw new UserError(
+        `${name} is not JSON: ${(error as Error).message}`,
+        EXIT.usage,
+        'Give the files written by --json',
+      );
+    }
+  }
+  const merged = mergeResults(parts);
+  const facts = [`merged from ${positionals.join(', ')}`];
+  if (merged.kind === 'run') {
+    await writeReports(values, { title: 'lwt-regress', results: merged.run.results, facts });
+    process.stdout.write(
+      values.json ? `${JSON.stringify(merged.run, null, 2)}\n` : `${formatMatrix(merged.run.results)}\n`,
+    );
+    return exitCodeForResults(merged.run.results);
+  }
+  const g = merged.gate;
+  await writeReports(values, { title: `lwt-regress gate ${g.baseline} → ${g.candidate}`, results: [], gate: g, facts });
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify(g, null, 2)}\n`
+      : `${g.verdict.toUpperCase()}: Lwt ${g.baseline} → ${g.candidate}\n${g.rows.map((r) => `  ${r.case}: ${r.transition}`).join('\n')}\n`,
+  );
+  return exitCodeForGate(g);
+}

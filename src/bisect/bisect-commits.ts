@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
 import { loadCases, selectCases } from '../cases/load-cases.js';
 import { EXIT, UserError } from '../errors.js';
-import { buildLwt } from '../lwt/core-build.js';
+import { buildLwt } from '../lwt/lwt-build.js';
 import { gitSource, mirror, resolveRef } from '../lwt/git.js';
 import { normalizeVersion } from '../lwt/version.js';
 import type { ProbeSettings } from '../probe/probe.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { digest } from '../cache/digest.js';
 import type { Case } from '../cases/load-cases.js';
 import { exists } from '../io/exists.js';
-import type { LwtBuildResult } from '../lwt/core-build.js';
+import type { LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { cacheRoot } from '../paths.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';

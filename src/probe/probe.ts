@@ -7,7 +7,7 @@ import type { Case } from '../cases/load-cases.js';
 import { type Expectation, expectationFor } from '../cases/manifest.js';
 import { UserError } from '../errors.js';
 import { FileReader } from '../io/file-reader.js';
-import type { LwtBuildResult } from '../lwt/core-build.js';
+import type { LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
 import { formatAnalysis } from '../report/analysis-text.js';

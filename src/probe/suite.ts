@@ -1,5 +1,5 @@
 import { type Case, loadCases, selectCases } from '../cases/load-cases.js';
-import { buildLwt, type LwtBuildResult } from '../lwt/core-build.js';
+import { buildLwt, type LwtBuildResult } from '../lwt/lwt-build.js';
 import { resolveLwt } from '../lwt/resolve.js';
 import type { LwtRequest, LwtSource } from '../lwt/source.js';
 import { findToolchain, type Toolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';

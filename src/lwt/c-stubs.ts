@@ -1,0 +1,36 @@
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Toolchain } from '../toolchain/ocamlfind.js';
+import { BuildFailed, runStep } from './build-step.js';
+
+/** The file that includes every stub source: one translation unit parses OCaml's and the system's headers once. */
+const UNITY = 'lwtr_all_stubs.c';
+
+/**
+ * Compiles lwt.unix's C stubs through `ocamlfind ocamlopt -c` (so with the C
+ * compiler and flags the OCaml compiler was configured with), in `root`,
+ * and returns the object files. Up to 140 stub files each re-parse the same
+ * headers; compiled as one unit (with _GNU_SOURCE for all of them, which most
+ * define themselves) they take a fraction of the time. If that unit does not
+ * compile (two files' static names may clash), each file is compiled alone,
+ * and the first error of that is the answer.
+ */
+export async function compileStubs(
+  toolchain: Toolchain,
+  root: string,
+  sources: string[],
+  includeDirs: string[],
+): Promise<string[]> {
+  const flags = includeDirs.flatMap((d) => ['-ccopt', `-I${join(root, d)}`]);
+  const compile = (files: string[], extra: string[], what: string) =>
+    runStep(toolchain, 'ocamlfind', ['ocamlopt', '-g', ...flags, ...extra, '-c', ...files], { cwd: root, what });
+  await writeFile(join(root, UNITY), sources.map((s) => `#include "${s}"\n`).join(''));
+  try {
+    await compile([UNITY], ['-ccopt', '-D_GNU_SOURCE'], 'C stubs');
+    return [join(root, UNITY.replace(/\.c$/, '.o'))];
+  } catch (error) {
+    if (!(error instanceof BuildFailed) || error.transient) throw error;
+  }
+  for (const source of sources) await compile([source], [], 'C stubs');
+  return sources.map((s) => join(root, basename(s).replace(/\.c$/, '.o')));
+}

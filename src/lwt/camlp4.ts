@@ -1,5 +1,5 @@
 import { copyFile, mkdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { exists } from '../io/exists.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { runStep } from './build-step.js';
@@ -66,7 +66,9 @@ export async function preprocess(
 ): Promise<void> {
   const options = camlp4.optcomp ? ['-let', 'windows=false'] : [];
   const kind = source.endsWith('.mli') ? '-intf' : '-impl';
-  await runStep(toolchain, 'camlp4o', [...camlp4.plugins, ...options, kind, source, '-o', output], {
+  // Relative where it can be, so that the compiler's errors name the tree's file, not the build's copy.
+  const path = relative(cwd, source).startsWith('..') ? source : relative(cwd, source);
+  await runStep(toolchain, 'camlp4o', [...camlp4.plugins, ...options, kind, path, '-o', output], {
     cwd,
     what: basename(source),
   });

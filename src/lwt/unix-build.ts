@@ -110,7 +110,7 @@ export async function buildUnixModules(
     const sources = await librarySources(unix.tree, sourceDir, sub === 'log' ? ['lwt-log.mllib'] : undefined);
     const files = new Map(sources.map((s) => [basename(s), join(unix.tree, s)]));
     const texts = await Promise.all(sources.map((s) => readFile(join(unix.tree, s), 'latin1')));
-    const packages = packagesUsed(texts).filter((p) => p !== 'result' && p !== 'react');
+    const packages = packagesUsed(texts);
     const dir = packageDir(entry, sub);
     await mkdir(dir, { recursive: true });
     await compileLibrary(toolchain, {

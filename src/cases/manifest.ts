@@ -44,7 +44,10 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
   if (typeof size !== 'object' || !Number.isSafeInteger(size?.default) || size.default <= 0)
     throw invalid(name, 'needs "size": { "default": a positive integer, "meaning": text }');
   const packages = m.packages ?? [];
-  if (!Array.isArray(packages) || !packages.every((p) => typeof p === 'string' && /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(p)))
+  if (
+    !Array.isArray(packages) ||
+    !packages.every((p) => typeof p === 'string' && /^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/.test(p))
+  )
     throw invalid(name, '"packages" must be a list of findlib package names, e.g. ["lwt.unix"]');
   if (!Array.isArray(m.expect) || m.expect.length === 0) throw invalid(name, 'needs a non-empty "expect" list');
   const expect = m.expect.map((e: Record<string, unknown>, i: number): Expectation => {

@@ -25,12 +25,16 @@ export async function compileStubs(
   const compile = (files: string[], extra: string[], what: string) =>
     runStep(toolchain, 'ocamlfind', ['ocamlopt', '-g', ...flags, ...extra, '-c', ...files], { cwd: root, what });
   await writeFile(join(root, UNITY), sources.map((s) => `#include "${s}"\n`).join(''));
+  let culprit: string | undefined;
   try {
     await compile([UNITY], ['-ccopt', '-D_GNU_SOURCE'], 'C stubs');
     return [join(root, UNITY.replace(/\.c$/, '.o'))];
   } catch (error) {
     if (!(error instanceof BuildFailed) || error.transient) throw error;
+    culprit = sources.find((s) => error.error.includes(`${s}:`));
   }
-  for (const source of sources) await compile([source], [], 'C stubs');
+  // The file the unit's error names is compiled first: if it fails alone, that is the answer without the others.
+  for (const source of culprit ? [culprit, ...sources.filter((s) => s !== culprit)] : sources)
+    await compile([source], [], 'C stubs');
   return sources.map((s) => join(root, basename(s).replace(/\.c$/, '.o')));
 }

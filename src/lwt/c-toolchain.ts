@@ -49,7 +49,7 @@ async function probe(toolchain: Toolchain): Promise<CToolchain> {
 
 function cToolchainError(output: string): UserError {
   const missingCompiler = /(\S+): (not found|No such file or directory)\s*$/m.exec(output);
-  if (missingCompiler && !/\.h:/.test(missingCompiler[1]!))
+  if (missingCompiler && !missingCompiler[1]!.endsWith('.h'))
     return new UserError(
       `the C compiler OCaml uses (${missingCompiler[1]}) is not installed; lwt.unix's C stubs and every native link need it`,
       EXIT.toolchain,

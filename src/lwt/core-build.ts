@@ -48,8 +48,7 @@ export async function buildCore(
 ): Promise<MetaPackage> {
   const sources = await Promise.all([...files.values()].map((f) => readFile(f, 'utf8')));
   const packages: string[] = [];
-  for (const pkg of packagesUsed(sources))
-    if (await available(toolchain, pkg, entry)) packages.push(pkg);
+  for (const pkg of packagesUsed(sources)) if (await available(toolchain, pkg, entry)) packages.push(pkg);
   await compileLibrary(toolchain, {
     archive: 'lwt',
     files,

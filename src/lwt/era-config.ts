@@ -85,7 +85,10 @@ export function eraConfig(needs: ConfigNeeds): GeneratedConfig {
   const at = (name: string) => join(needs.unixDir, name);
   const files: GeneratedConfig['files'] = [];
   if (needs.featuresFiles) {
-    files.push({ path: at('lwt_features.h'), text: `#ifndef LWT_FEATURES_H\n#define LWT_FEATURES_H\n${defines}#endif\n` });
+    files.push({
+      path: at('lwt_features.h'),
+      text: `#ifndef LWT_FEATURES_H\n#define LWT_FEATURES_H\n${defines}#endif\n`,
+    });
     files.push({ path: at('lwt_features.ml'), text: mlValues('let _') });
   } else {
     if (needs.header) files.push({ path: at(needs.header), text: `${defines}${nanosec}` });

@@ -40,7 +40,13 @@ export async function installedBuild(source: LwtSource, toolchain: Toolchain): P
   const [file, args] = toolCommand(toolchain, 'ocamlfind', ['query', 'lwt.unix']);
   const unix = await execa(file, args, { reject: false, all: true });
   return {
-    key: digest(['installed', toolchain.ocamlVersion, source.version, await library('lwt.cmxa'), await library('unix/lwt_unix.cmxa')]),
+    key: digest([
+      'installed',
+      toolchain.ocamlVersion,
+      source.version,
+      await library('lwt.cmxa'),
+      await library('unix/lwt_unix.cmxa'),
+    ]),
     unix:
       unix.exitCode === 0
         ? { ok: true }
@@ -53,7 +59,8 @@ async function inputs(root: string, core: Map<string, string>): Promise<[string,
   const paths = new Set([...core.values()].map((p) => relative(root, p)));
   for (const p of await extensionSources(root)) paths.add(relative(root, p));
   const unixDir = await unixDirOf(root);
-  if (unixDir) for (const dir of await unixInputDirs(root, unixDir)) for (const p of await listFiles(root, dir)) paths.add(p);
+  if (unixDir)
+    for (const dir of await unixInputDirs(root, unixDir)) for (const p of await listFiles(root, dir)) paths.add(p);
   const out: [string, string][] = [];
   for (const p of [...paths].sort()) out.push([p, digest((await readFile(join(root, p))).toString('base64'))]);
   return out;

@@ -10,8 +10,8 @@ import { eraConfig } from './era-config.js';
 import { type MetaPackage, packageDir, packagesUsed } from './findlib-tree.js';
 import { compileLibrary } from './ocaml-library.js';
 import {
-  cSources,
   configNeeds,
+  cSources,
   jobGenerator,
   librarySources,
   listFiles,
@@ -128,7 +128,10 @@ export async function buildUnixModules(
   const meta: Partial<Record<'unix' | 'log', MetaPackage>> = {};
   const includes = [core];
   if (unix.logger) {
-    meta.log = { requires: ['lwt', ...(await library(join('src', 'logger'), 'log', [core], []))], archive: 'lwt_log.cmxa' };
+    meta.log = {
+      requires: ['lwt', ...(await library(join('src', 'logger'), 'log', [core], []))],
+      archive: 'lwt_log.cmxa',
+    };
     includes.push(packageDir(entry, 'log'));
   }
   const cclib = ['-llwt_unix_stubs', ...unix.libraries];

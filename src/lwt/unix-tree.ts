@@ -46,7 +46,11 @@ export async function configNeeds(root: string, unixDir: string, libevInstalled:
   const macros = [...new Set(texts.join('\n').match(/\b_?HAVE_[A-Z0-9_]+/g) ?? [])];
   return {
     unixDir,
-    header: /#include\s+"lwt_config\.h"/.test(c) ? 'lwt_config.h' : /#include\s+"config\.h"/.test(c) ? 'config.h' : undefined,
+    header: /#include\s+"lwt_config\.h"/.test(c)
+      ? 'lwt_config.h'
+      : /#include\s+"config\.h"/.test(c)
+        ? 'config.h'
+        : undefined,
     featuresFiles: await exists(join(root, unixDir, 'lwt_config.h')),
     optcomp: /#include\s+"src\/unix\/lwt_config\.ml"/.test(ml),
     configModule: /\bLwt_config\./.test(ml),
@@ -62,7 +66,10 @@ export async function configNeeds(root: string, unixDir: string, libevInstalled:
  * src/unix/jobs-unix/*.c and src/unix/lwt_unix_jobs_generated.ml), or
  * src/unix/stubs/gen_stubs.ml, which 3.1 to 3.3's jbuild runs in src/unix.
  */
-export async function jobGenerator(root: string, unixDir: string): Promise<{ script: string; cwd: string } | undefined> {
+export async function jobGenerator(
+  root: string,
+  unixDir: string,
+): Promise<{ script: string; cwd: string } | undefined> {
   if (await exists(join(root, unixDir, 'gen_stubs.ml'))) return { script: join(unixDir, 'gen_stubs.ml'), cwd: '.' };
   if (await exists(join(root, unixDir, 'stubs', 'gen_stubs.ml')))
     return { script: join('stubs', 'gen_stubs.ml'), cwd: unixDir };

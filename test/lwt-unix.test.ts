@@ -190,6 +190,38 @@ describe('cases that name findlib packages', () => {
   });
 });
 
+describe("trees in Lwt 2.x's camlp4 syntax", () => {
+  it('are expanded through argument arrays: a cache path with a space or $(...) in it is only a path', async () => {
+    // A tree whose core needs its own camlp4 extension, as 2.0 to 2.3 did (a stand-in written for this test).
+    const tree = await makeSourceTree(at('lwt-camlp4'), '5.6.1');
+    await mkdir(join(tree, 'syntax'));
+    await writeFile(
+      join(tree, 'syntax', 'pa_lwt.ml'),
+      [
+        'open Camlp4.PreCast',
+        'open Syntax',
+        'let () =',
+        '  EXTEND Gram',
+        '    expr: LEVEL "top" [ [ "fixture_let"; p = patt; "="; e = expr; "in"; b = expr LEVEL ";" ->',
+        '      <:expr< let $p$ = $e$ in $b$ >> ] ];',
+        '  END',
+        '',
+      ].join('\n'),
+    );
+    await patchTree(tree, 'lwt_switch.ml', '(*', 'let _fixture () = (fixture_let y = 1 in y) + 1\n(*');
+    const cache = at('cache with space $(touch PWNED)');
+    const r = await run(['--lwt-src', tree, '--lwt', '5.6.1', '--case', 'wakeup-chain,mutex-server'], {
+      LWT_REGRESS_CACHE: cache,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.results.map((x) => [x.case, x.status])).toEqual([
+      ['wakeup-chain', 'pass'],
+      ['mutex-server', 'pass'],
+    ]);
+    expect(await readdir(tmp.path)).not.toContain('PWNED');
+  });
+});
+
 describe('bad input', () => {
   it('C stubs that do not compile make lwt.unix untestable with the first C error; core-only cases still pass', async () => {
     const broken = await makeSourceTree(at('lwt-broken-stub'), '5.6.1');

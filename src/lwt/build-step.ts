@@ -46,8 +46,8 @@ export interface StepOptions {
   cwd: string;
   /** Extra environment (OCAMLPATH for a findlib tree). */
   env?: Record<string, string>;
-  /** How the step is named in the first error, e.g. `lwt_unix.ml` or `C stubs`. */
-  what: string;
+  /** How the step is named in the first error, e.g. `gen_stubs.ml` or `C stubs`; by default, the file the error is in. */
+  what?: string;
 }
 
 /**
@@ -81,10 +81,10 @@ export async function runStep(
     );
   }
   const log = `$ ${command} ${args.join(' ')}\n${output}`;
-  if (r.timedOut) throw new BuildFailed(`${options.what}: ${command} timed out`, log, true);
-  if (r.isTerminated) throw new BuildFailed(`${options.what}: ${command} was killed by ${r.signal}`, log, true);
-  if (code && TRANSIENT_CODES.has(code)) throw new BuildFailed(`${options.what}: ${r.shortMessage}`, log, true);
-  if (TRANSIENT_OUTPUT.test(output))
-    throw new BuildFailed(`${options.what}: ${output.match(TRANSIENT_OUTPUT)![0]}`, log, true);
-  throw new BuildFailed(`${options.what}: ${firstError(output)}`, log, false);
+  const what = options.what ?? /File "([^"]+)"/.exec(firstError(output))?.[1] ?? command;
+  if (r.timedOut) throw new BuildFailed(`${what}: ${command} timed out`, log, true);
+  if (r.isTerminated) throw new BuildFailed(`${what}: ${command} was killed by ${r.signal}`, log, true);
+  if (code && TRANSIENT_CODES.has(code)) throw new BuildFailed(`${what}: ${r.shortMessage}`, log, true);
+  if (TRANSIENT_OUTPUT.test(output)) throw new BuildFailed(`${what}: ${output.match(TRANSIENT_OUTPUT)![0]}`, log, true);
+  throw new BuildFailed(`${what}: ${firstError(output)}`, log, false);
 }

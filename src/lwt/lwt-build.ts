@@ -31,7 +31,7 @@ export type LwtBuildResult =
   | { ok: false; error: string; log: string; ms: number; cached: boolean };
 
 /** Bump when the recipe changes, so that old cache entries are not reused. */
-const RECIPE = 4;
+const RECIPE = 6;
 
 /** The findlib Lwt: nothing to build; its identity is its version and its library files. */
 export async function installedBuild(source: LwtSource, toolchain: Toolchain): Promise<LwtBuild> {

@@ -1,5 +1,5 @@
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { isDirectory } from '../io/exists.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { BuildFailed, runStep } from './build-step.js';
@@ -93,7 +93,8 @@ export async function buildUnixStubs(toolchain: Toolchain, unix: PreparedUnix, e
   const objects = await compileStubs(toolchain, unix.tree, sources, includes);
   const dir = packageDir(entry, 'unix');
   await mkdir(dir, { recursive: true });
-  await runStep(toolchain, 'ocamlfind', ['ocamlmklib', '-custom', '-o', 'lwt_unix_stubs', ...objects], {
+  const paths = objects.map((o) => relative(dir, join(unix.tree, o)));
+  await runStep(toolchain, 'ocamlfind', ['ocamlmklib', '-custom', '-o', 'lwt_unix_stubs', ...paths], {
     cwd: dir,
     what: 'liblwt_unix_stubs.a',
   });

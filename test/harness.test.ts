@@ -227,7 +227,10 @@ describe('builds', () => {
 
 describe('bad input', () => {
   it.each([
-    [['--case', 'nope'], /unknown case 'nope'\. Known cases: list-map-s, map-tower, mutex-unlock-storm/],
+    [
+      ['--case', 'nope'],
+      /unknown case 'nope'\. Known cases: io-map-tower, list-map-s, map-tower, mutex-server, mutex-unlock-storm/,
+    ],
     [['--stack', '0'], /--stack must be a positive integer, not '0'/],
     [['--stack', 'big'], /--stack must be a positive integer, not 'big'/],
     [['--stack', '10'], /--stack 10 is too small/],

@@ -7,7 +7,7 @@ import type { Case } from '../src/cases/load-cases.js';
 import { CASES_DIR } from '../src/cases/load-cases.js';
 import { parseManifest } from '../src/cases/manifest.js';
 import { EXIT } from '../src/errors.js';
-import { buildLwt } from '../src/lwt/core-build.js';
+import { buildLwt } from '../src/lwt/lwt-build.js';
 import { resolveLwt } from '../src/lwt/resolve.js';
 import { probe } from '../src/probe/probe.js';
 import { findToolchain } from '../src/toolchain/ocamlfind.js';

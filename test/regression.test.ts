@@ -7,7 +7,7 @@
 import { appendFile } from 'node:fs/promises';
 import { expect, inject, it } from 'vitest';
 import { expectationFor } from '../src/cases/manifest.js';
-import { buildLwt, type LwtBuildResult } from '../src/lwt/core-build.js';
+import { buildLwt, type LwtBuildResult } from '../src/lwt/lwt-build.js';
 import type { LwtSource } from '../src/lwt/source.js';
 import { inRange } from '../src/lwt/version.js';
 import { invalidResult, probe } from '../src/probe/probe.js';

@@ -8,7 +8,7 @@ import { bisectVersions } from '../../src/bisect/bisect-versions.js';
 import { type BisectOutcome, isFreshBuild } from '../../src/bisect/outcome.js';
 import { loadCases, singleCase } from '../../src/cases/load-cases.js';
 import { EXIT } from '../../src/errors.js';
-import { buildLwt } from '../../src/lwt/core-build.js';
+import { buildLwt } from '../../src/lwt/lwt-build.js';
 import { resolveLwt } from '../../src/lwt/resolve.js';
 import { treeVersion } from '../../src/lwt/tree-version.js';
 import { cachedProbe } from '../../src/probe/probe-cache.js';

@@ -1,6 +1,6 @@
 import { loadCases, singleCase } from '../cases/load-cases.js';
 import { EXIT, UserError } from '../errors.js';
-import { buildLwt } from '../lwt/core-build.js';
+import { buildLwt } from '../lwt/lwt-build.js';
 import { resolveLwt } from '../lwt/resolve.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';

@@ -18,6 +18,8 @@ export interface CaseManifest {
   /** The Lwt API the program needs; outside it the case is not applicable. */
   needs: string;
   size: { default: number; meaning: string };
+  /** findlib packages the program uses besides `lwt` (e.g. `lwt.unix`), linked with `-package`. */
+  packages: string[];
   expect: Expectation[];
   /** Where the facts behind the expectations come from. */
   sources: string[];
@@ -41,6 +43,12 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
   const size = m.size as CaseManifest['size'];
   if (typeof size !== 'object' || !Number.isSafeInteger(size?.default) || size.default <= 0)
     throw invalid(name, 'needs "size": { "default": a positive integer, "meaning": text }');
+  const packages = m.packages ?? [];
+  if (
+    !Array.isArray(packages) ||
+    !packages.every((p) => typeof p === 'string' && /^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/.test(p))
+  )
+    throw invalid(name, '"packages" must be a list of findlib package names, e.g. ["lwt.unix"]');
   if (!Array.isArray(m.expect) || m.expect.length === 0) throw invalid(name, 'needs a non-empty "expect" list');
   const expect = m.expect.map((e: Record<string, unknown> | null, i: number): Expectation => {
     if (typeof e !== 'object' || e === null || Array.isArray(e)) throw invalid(name, `expect[${i}] must be an object`);
@@ -61,6 +69,7 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
     description: m.description,
     needs: m.needs,
     size: { default: size.default, meaning: String(size.meaning ?? '') },
+    packages: packages as string[],
     expect,
     sources,
   };

@@ -1,5 +1,5 @@
 import { reproduction } from '../bisect/answer.js';
-import { buildLwt } from '../lwt/core-build.js';
+import { buildLwt } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { invalidResult } from '../probe/probe.js';

@@ -4,7 +4,7 @@ import { readCachedJson, writeFileAtomic } from '../cache/atomic-file.js';
 import { digest } from '../cache/digest.js';
 import type { Case } from '../cases/load-cases.js';
 import { exists } from '../io/exists.js';
-import type { LwtBuildResult } from '../lwt/core-build.js';
+import type { LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { cacheRoot } from '../paths.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';

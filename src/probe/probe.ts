@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Case, InvalidCase } from '../cases/load-cases.js';
 import { type Expectation, expectationFor } from '../cases/manifest.js';
-import type { LwtBuildResult } from '../lwt/core-build.js';
+import type { LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
 import { shellWords } from '../report/shell-words.js';

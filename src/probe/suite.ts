@@ -1,6 +1,6 @@
 import { CASES_DIR, type Case, type InvalidCase, loadCases, selectCases } from '../cases/load-cases.js';
 import { ensureWritableDir } from '../io/writable.js';
-import { buildLwt, type LwtBuildResult } from '../lwt/core-build.js';
+import { buildLwt, type LwtBuildResult } from '../lwt/lwt-build.js';
 import { resolveLwt } from '../lwt/resolve.js';
 import type { LwtRequest, LwtSource } from '../lwt/source.js';
 import { cacheRoot } from '../paths.js';

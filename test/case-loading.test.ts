@@ -73,6 +73,22 @@ describe('a cases directory with broken cases in it', () => {
   });
 });
 
+describe('a case of several modules', () => {
+  it('is compiled in the order ocamldep -sort gives, whatever their names', async () => {
+    const multi = at('multi', 'two-modules');
+    await mkdir(multi, { recursive: true });
+    await writeFile(join(multi, 'a_main.ml'), 'let () = Printf.printf "clean: %d\\n" (Zz_helper.twice 21)\n');
+    await writeFile(join(multi, 'zz_helper.mli'), 'val twice : int -> int\n');
+    await writeFile(join(multi, 'zz_helper.ml'), 'let twice x = 2 * x\n');
+    await writeFile(
+      join(multi, 'case.json'),
+      JSON.stringify({ description: 'x', needs: '*', size: { default: 1 }, expect: [{ lwt: '*', outcome: 'clean' }] }),
+    );
+    const r = await run(['--cases', at('multi'), '--lwt', 'installed']);
+    expect(r.results[0]).toMatchObject({ case: 'two-modules', status: 'pass', observed: { summary: 'clean: 42' } });
+  });
+});
+
 describe('bad input', () => {
   it.each([
     [['--cases', '/nonexistent/cases'], /the cases directory \/nonexistent\/cases does not exist/],

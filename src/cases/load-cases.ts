@@ -6,9 +6,11 @@ import { type CaseManifest, parseManifest } from './manifest.js';
 
 export interface Case {
   manifest: CaseManifest;
-  /** The OCaml program. */
-  program: string;
-  /** The shared C stub linked into every case. */
+  /** The case directory: `dune.root` and a command's program are relative to it. */
+  dir: string;
+  /** The OCaml sources of a case lwt-regress builds itself (every .ml and .mli of its directory). */
+  sources: string[];
+  /** The shared C stub linked into every case lwt-regress builds. */
   stub: string;
 }
 
@@ -72,28 +74,32 @@ export async function loadCases(dirs: string[] = [CASES_DIR]): Promise<LoadedCas
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
 async function loadOne(name: string, where: string, loaded: LoadedCases): Promise<void> {
-  const program = join(where, 'case.ml');
   const manifestPath = join(where, 'case.json');
+  const sources = (await readdir(where))
+    .filter((f) => /^[a-z][A-Za-z0-9_']*\.mli?$/i.test(f))
+    .sort()
+    .map((f) => join(where, f));
   if (!(await isFile(manifestPath))) {
-    if (await isFile(program)) loaded.warnings.push(`${where} has no case.json: skipped`);
+    if (sources.length > 0) loaded.warnings.push(`${where} has no case.json: skipped`);
     return;
   }
-  if (!(await isFile(program))) {
-    loaded.invalid.push({ name, dir: where, why: 'case.ml is missing' });
-    return;
-  }
+  let manifest: CaseManifest;
   try {
-    const data: unknown = JSON.parse(await readFile(manifestPath, 'utf8'));
-    loaded.cases.push({ manifest: parseManifest(name, data), program, stub: STUB });
+    manifest = parseManifest(name, JSON.parse(await readFile(manifestPath, 'utf8')) as unknown);
   } catch (error) {
     if (error instanceof SyntaxError) {
       loaded.invalid.push({ name, dir: where, why: `case.json is not valid JSON: ${error.message}` });
       return;
     }
     if (!(error instanceof UserError)) throw error;
-    const why = error.message;
-    loaded.invalid.push({ name, dir: where, why: why.replace(/^case \S+: its /, '') });
+    loaded.invalid.push({ name, dir: where, why: error.message.replace(/^case \S+: its /, '') });
+    return;
   }
+  if (manifest.program.kind === 'ocaml' && !sources.some((f) => f.endsWith('.ml'))) {
+    loaded.invalid.push({ name, dir: where, why: 'holds no .ml file (nor a "dune" or "command" in case.json)' });
+    return;
+  }
+  loaded.cases.push({ manifest, dir: where, sources: manifest.program.kind === 'ocaml' ? sources : [], stub: STUB });
 }
 
 /** The cases named by --case (all when none), with a clear error for an unknown name. */
@@ -120,5 +126,13 @@ export function singleCase(loaded: LoadedCases, name: string): Case {
   if (invalid) {
     throw new UserError(`case ${name} is invalid: ${invalid.why}`, EXIT.usage, `Fix ${invalid.dir}/case.json`);
   }
-  return picked.cases[0]!;
+  const found = picked.cases[0]!;
+  if (found.manifest.program.kind === 'command') {
+    throw new UserError(
+      `case ${name} runs a program already built ("command"), whose Lwt lwt-regress does not choose: there is nothing to bisect`,
+      EXIT.usage,
+      'Bisect a case that lwt-regress builds: its own .ml files, or a "dune" target',
+    );
+  }
+  return found;
 }

@@ -12,8 +12,21 @@ export interface Expectation {
   why: string;
 }
 
+/**
+ * What a case runs: its own OCaml sources (built by lwt-regress), a target
+ * of the user's dune project (built by dune against the Lwt under test), or
+ * a program already built (run as it is; its Lwt is whatever it was linked with).
+ */
+export type CaseProgram =
+  | { kind: 'ocaml' }
+  | { kind: 'dune'; root: string; target: string }
+  | { kind: 'command'; argv: string[] };
+
 export interface CaseManifest {
   name: string;
+  program: CaseProgram;
+  /** The program's arguments; `{size}` stands for the size. Default: the size alone. */
+  args: string[];
   description: string;
   /** The Lwt API the program needs; outside it the case is not applicable. */
   needs: string;
@@ -61,11 +74,24 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
       throw invalid(name, `expect[${i}] "frames" must be a list of names`);
     return { lwt: e.lwt, outcome: e.outcome, frames: frames as string[], why: typeof e.why === 'string' ? e.why : '' };
   });
+  const program = programOf(name, m);
+  const args = m.args ?? ['{size}'];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))
+    throw invalid(name, '"args" must be a list of strings ({size} stands for the size)');
+  if (program.kind === 'command' && m.args !== undefined)
+    throw invalid(name, '"args" does not go with "command": put the arguments in the command itself');
+  if (program.kind === 'command' && expect.some((e) => e.lwt !== '*'))
+    throw invalid(
+      name,
+      'runs a program already built, whose Lwt lwt-regress does not choose: its expectations need "lwt": "*"',
+    );
   const sources = Array.isArray(m.sources)
     ? (m.sources as unknown[]).filter((s): s is string => typeof s === 'string')
     : [];
   return {
     name,
+    program,
+    args: args as string[],
     description: m.description,
     needs: m.needs,
     size: { default: size.default, meaning: String(size.meaning ?? '') },
@@ -78,4 +104,29 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
 /** The expectation for a version: the first entry whose range holds it. */
 export function expectationFor(manifest: CaseManifest, version: string): Expectation | undefined {
   return manifest.expect.find((e) => semver.satisfies(version, e.lwt, { includePrerelease: true }));
+}
+
+function programOf(name: string, m: Record<string, unknown>): CaseProgram {
+  if (m.dune !== undefined && m.command !== undefined) throw invalid(name, 'has both "dune" and "command": give one');
+  if (m.dune !== undefined) {
+    const d = m.dune as Record<string, unknown> | null;
+    if (typeof d !== 'object' || d === null || typeof d.root !== 'string' || typeof d.target !== 'string' || !d.target)
+      throw invalid(
+        name,
+        '"dune" needs { "root": the dune project, relative to the case, "target": e.g. "test/x.exe" }',
+      );
+    return { kind: 'dune', root: d.root, target: d.target };
+  }
+  if (m.command !== undefined) {
+    const c = m.command;
+    if (!Array.isArray(c) || c.length === 0 || !c.every((a) => typeof a === 'string') || !c[0])
+      throw invalid(name, '"command" must be the program and its arguments, e.g. ["./selftest.exe", "{size}"]');
+    return { kind: 'command', argv: c as string[] };
+  }
+  return { kind: 'ocaml' };
+}
+
+/** The arguments a case's program gets, `{size}` replaced. */
+export function programArgs(args: string[], size: number): string[] {
+  return args.map((a) => a.replaceAll('{size}', String(size)));
 }

@@ -1,4 +1,5 @@
 import { reproduction } from '../bisect/answer.js';
+import type { Case } from '../cases/load-cases.js';
 import { buildLwt } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
@@ -94,6 +95,21 @@ export async function gate(
     onRow?.({ ...row, why: after.reason });
   }
   for (const testCase of mine(prepared.cases, prepared.invalid.length)) {
+    if (testCase.manifest.program.kind === 'command') {
+      const why = 'runs a program already built, with its own Lwt: an upgrade does not change it (use it with run)';
+      const [before, after] = [asBuiltResult(baseline, testCase, why), asBuiltResult(candidate, testCase, why)];
+      const row: GateRow = {
+        case: testCase.manifest.name,
+        baseline: before,
+        candidate: after,
+        transition: 'not-applicable',
+        blocking: false,
+        why,
+      };
+      rows.push(row);
+      onRow?.(row);
+      continue;
+    }
     const before = await cachedProbe(prepared.toolchain, baseline, builds[0]!, testCase, settings);
     const after = await cachedProbe(prepared.toolchain, candidate, builds[1]!, testCase, settings);
     const row = { case: testCase.manifest.name, baseline: before, candidate: after, ...transitionOf(before, after) };
@@ -109,4 +125,12 @@ export function gateVerdict(rows: GateRow[]): GateOutcome['verdict'] {
   if (rows.some((r) => r.transition === 'invalid')) return 'invalid';
   if (rows.some((r) => r.transition === 'untestable')) return 'untestable';
   return 'pass';
+}
+
+function asBuiltResult(source: LwtSource, testCase: Case, why: string): ProbeResult {
+  return {
+    ...invalidResult(source, { name: testCase.manifest.name, dir: testCase.dir, why }),
+    status: 'not-applicable',
+    reason: why,
+  };
 }

@@ -185,6 +185,9 @@ async function readBuild(dir: string, key: string): Promise<LwtBuild> {
 
 /** The Lwt build a source needs: none for the installed findlib package, a from-source build otherwise. */
 export async function buildLwt(source: LwtSource, toolchain: Toolchain): Promise<LwtBuildResult> {
+  // A command case's program brings its own Lwt: there is nothing to build or link.
+  if (source.origin === 'as-built')
+    return { ok: true, build: { key: 'as-built', unix: { ok: true } }, cached: true, ms: 0 };
   if (source.origin === 'installed')
     return { ok: true, build: await installedBuild(source, toolchain), cached: true, ms: 0 };
   return buildLwtFromSource(source, toolchain);

@@ -1,5 +1,5 @@
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
@@ -46,7 +46,9 @@ async function missingPackage(packages: string[], lwt: LwtBuild, toolchain: Tool
 export async function caseBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolchain): Promise<CaseBinary> {
   const packages = [...new Set(['lwt', ...testCase.manifest.packages])];
   const resetModule = join(dirname(testCase.stub), RESET_MODULE);
-  const program = await readFile(testCase.program, 'utf8');
+  const program = await Promise.all(
+    testCase.sources.map(async (f) => [basename(f), await readFile(f, 'utf8')] as const),
+  );
   const stub = await readFile(testCase.stub, 'utf8');
   const reset = await readFile(resetModule, 'utf8');
   const key = digest(['case', toolchain.ocamlVersion, lwt.key, program, stub, reset, packages]);
@@ -60,7 +62,16 @@ export async function caseBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolc
   const staging = stagingFor(dir);
   await mkdir(staging, { recursive: true });
   try {
-    await copyFile(testCase.program, join(staging, 'case.ml'));
+    for (const f of testCase.sources) await copyFile(f, join(staging, basename(f)));
+    const env = findlibEnv(lwt);
+    const order = await sortSources(
+      toolchain,
+      packages,
+      staging,
+      testCase.sources.map((f) => basename(f)),
+      env,
+    );
+    if (!order.ok) return order;
     await copyFile(testCase.stub, join(staging, 'lwtr_stubs.c'));
     await copyFile(resetModule, join(staging, RESET_MODULE));
     // lwt.unix requires threads.posix from 3.2 on, which ocamlfind links only with -thread.
@@ -76,15 +87,36 @@ export async function caseBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolc
       '-linkpkg',
       'lwtr_stubs.c',
       RESET_MODULE,
-      'case.ml',
+      ...order.files,
       '-o',
       'case',
     ]);
-    const r = await execa(file, args, { cwd: staging, reject: false, all: true, env: findlibEnv(lwt) });
+    const r = await execa(file, args, { cwd: staging, reject: false, all: true, env });
     if (r.exitCode !== 0) return { ok: false, error: firstError(r.all ?? ''), log: r.all ?? '' };
     await publishDir(staging, dir);
     return { ok: true, executable, cached: false };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/** A case of several modules, in the order `ocamldep -sort` gives (interfaces before their implementations). */
+async function sortSources(
+  toolchain: Toolchain,
+  packages: string[],
+  dir: string,
+  files: string[],
+  env: Record<string, string> | undefined,
+): Promise<{ ok: true; files: string[] } | { ok: false; error: string; log: string }> {
+  if (files.length === 1) return { ok: true, files };
+  const [file, args] = toolCommand(toolchain, 'ocamlfind', [
+    'ocamldep',
+    '-package',
+    packages.join(','),
+    '-sort',
+    ...files,
+  ]);
+  const r = await execa(file, args, { cwd: dir, reject: false, all: true, env });
+  if (r.exitCode !== 0) return { ok: false, error: firstError(r.all ?? ''), log: r.all ?? '' };
+  return { ok: true, files: String(r.stdout).trim().split(/\s+/).filter(Boolean) };
 }

@@ -21,6 +21,8 @@ export interface RunToJudge {
   timeoutMs: number;
   /** Extra environment for the program (OCAMLRUNPARAM=b is always set, for backtraces). */
   env?: Record<string, string>;
+  /** A library to preload: the SIGSEGV reset of a program lwt-regress did not link. */
+  preload?: string;
   /** Where the evidence of a run that does not pass is kept, and how its log introduces it. */
   keepIn: string;
   header: string;
@@ -62,6 +64,7 @@ export async function judgeRun(request: RunToJudge): Promise<JudgedRun> {
       timeoutMs: request.timeoutMs,
       capture: request.capture,
       env: { OCAMLRUNPARAM: 'b', ...request.env },
+      preload: request.preload,
     });
     const runMs = performance.now() - runStarted;
     const evidence = classifyRun(run, request.timeoutMs, request.cleanWhen);

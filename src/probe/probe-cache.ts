@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readCachedJson, writeFileAtomic } from '../cache/atomic-file.js';
 import { digest } from '../cache/digest.js';
 import type { Case } from '../cases/load-cases.js';
@@ -22,8 +22,10 @@ export async function cachedProbe(
   testCase: Case,
   settings: ProbeSettings,
 ): Promise<ProbeResult & { reused: boolean }> {
-  if (!lwt.ok) return { ...(await probe(toolchain, source, lwt, testCase, settings)), reused: lwt.cached };
-  const program = await readFile(testCase.program, 'utf8');
+  const program = lwt.ok ? await programIdentity(testCase) : undefined;
+  if (!lwt.ok || program === undefined) {
+    return { ...(await probe(toolchain, source, lwt, testCase, settings)), reused: lwt.ok ? false : lwt.cached };
+  }
   const manifest = JSON.stringify(testCase.manifest);
   const key = digest([
     'probe',
@@ -45,7 +47,7 @@ export async function cachedProbe(
       ...saved,
       artifacts: kept,
       lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
-      reproduce: reproduceCommand(source, testCase.manifest.name, settings),
+      reproduce: reproduceCommand(source, testCase, settings),
       reused: true,
     };
   }
@@ -57,6 +59,20 @@ export async function cachedProbe(
     );
   }
   return { ...r, reused: false };
+}
+
+/**
+ * What the verdict depends on besides the Lwt build: the case's sources, or
+ * the bytes of a command's program. A dune target has none to read before
+ * dune builds it, so its verdict is not remembered (dune's own build is
+ * incremental, and cheap when nothing changed).
+ */
+async function programIdentity(testCase: Case): Promise<string | undefined> {
+  const program = testCase.manifest.program;
+  if (program.kind === 'dune') return undefined;
+  const files = program.kind === 'ocaml' ? testCase.sources : [resolve(testCase.dir, program.argv[0]!)];
+  const parts = await Promise.all(files.map(async (f) => [f, digest((await readFile(f)).toString('base64'))]));
+  return digest(parts);
 }
 
 /**

@@ -1,14 +1,16 @@
-import { join } from 'node:path';
-import type { Case, InvalidCase } from '../cases/load-cases.js';
-import { type Expectation, expectationFor } from '../cases/manifest.js';
-import type { LwtBuildResult } from '../lwt/lwt-build.js';
+import { dirname, join, resolve } from 'node:path';
+import { CASES_DIR, type Case, type InvalidCase } from '../cases/load-cases.js';
+import { type Expectation, expectationFor, programArgs } from '../cases/manifest.js';
+import type { LwtBuild, LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
 import { shellWords } from '../report/shell-words.js';
 import type { CaptureMethod } from '../run/run-under-limits.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { caseBinary } from './case-binary.js';
+import { duneBinary } from './dune-binary.js';
 import { judgeRun } from './judge-run.js';
+import { keepSigsegvLibrary } from './keep-sigsegv.js';
 import type { Observation } from './verdict.js';
 
 /** `invalid`: the case's manifest cannot be used, so nothing was probed. */
@@ -46,16 +48,52 @@ export interface ProbeResult {
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
 
 /** The command that runs this probe again, ready to paste into a shell. */
-export function reproduceCommand(source: LwtSource, caseName: string, settings: ProbeSettings): string {
+export function reproduceCommand(source: LwtSource, testCase: Case, settings: ProbeSettings): string {
+  const where = dirname(testCase.dir);
+  const cases = where === CASES_DIR ? [] : ['--cases', where];
+  const name = testCase.manifest.name;
   return shellWords([
     'lwt-regress',
     'run',
     ...source.reproduce,
+    ...cases,
     '--case',
-    caseName,
+    name,
     '--stack',
     String(settings.stackKiB),
   ]);
+}
+
+type Program =
+  | { ok: true; executable: string; args: string[]; cached: boolean; preload?: string }
+  | { ok: false; error: string };
+
+/**
+ * The program a probe runs: the case compiled by lwt-regress (with its own
+ * SIGSEGV reset linked first), a dune target built against this Lwt, or a
+ * command's program as it is; the last two get the reset by preloading.
+ */
+async function programFor(testCase: Case, lwt: LwtBuild, toolchain: Toolchain): Promise<Program> {
+  const { program, args, size } = testCase.manifest;
+  if (program.kind === 'ocaml') {
+    const built = await caseBinary(testCase, lwt, toolchain);
+    return built.ok ? { ...built, args: programArgs(args, size.default) } : built;
+  }
+  const preload = await keepSigsegvLibrary(toolchain);
+  if (!preload.ok) return preload;
+  if (program.kind === 'dune') {
+    const built = await duneBinary(testCase, lwt, toolchain);
+    if (!built.ok) return built;
+    return { ...built, args: programArgs(args, size.default), cached: false, preload: preload.path };
+  }
+  const [first, ...rest] = program.argv;
+  return {
+    ok: true,
+    executable: resolve(testCase.dir, first!),
+    args: programArgs(rest, size.default),
+    cached: true,
+    preload: preload.path,
+  };
 }
 
 /** The result standing for a case whose manifest is broken, on this Lwt: nothing ran. */
@@ -86,7 +124,7 @@ export async function probe(
 ): Promise<ProbeResult> {
   const started = performance.now();
   const name = testCase.manifest.name;
-  const reproduce = reproduceCommand(source, name, settings);
+  const reproduce = reproduceCommand(source, testCase, settings);
   const timings = { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 };
   const result = (status: ProbeStatus, reason: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
     lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
@@ -104,14 +142,16 @@ export async function probe(
     ...extra,
   });
 
-  if (!inRange(source.version, testCase.manifest.needs))
+  const asBuilt = testCase.manifest.program.kind === 'command';
+  if (!asBuilt && !inRange(source.version, testCase.manifest.needs))
     return result('not-applicable', `needs Lwt ${testCase.manifest.needs}`);
-  const expected = expectationFor(testCase.manifest, source.version);
+  // A command's expectations are all for "*": its Lwt is whatever it was linked with.
+  const expected = asBuilt ? testCase.manifest.expect[0] : expectationFor(testCase.manifest, source.version);
   if (!expected) return result('not-applicable', `case.json has no expectation for Lwt ${source.version}`);
   timings.buildMs = lwt.ms;
   if (!lwt.ok) return result('untestable', `Lwt ${source.label} does not build: ${lwt.error}`, { expected });
   const buildStarted = performance.now();
-  const binary = await caseBinary(testCase, lwt.build, toolchain);
+  const binary = await programFor(testCase, lwt.build, toolchain);
   timings.buildMs += performance.now() - buildStarted;
   if (!binary.ok)
     return result('untestable', `the case does not build against Lwt ${source.label}: ${binary.error}`, { expected });
@@ -119,7 +159,8 @@ export async function probe(
 
   const judged = await judgeRun({
     executable: binary.executable,
-    args: [String(testCase.manifest.size.default)],
+    args: binary.args,
+    preload: binary.preload,
     expected,
     stackKiB: settings.stackKiB,
     capture: settings.capture,

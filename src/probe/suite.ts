@@ -1,8 +1,11 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { CASES_DIR, type Case, type InvalidCase, loadCases, selectCases } from '../cases/load-cases.js';
+import { EXIT, UserError } from '../errors.js';
 import { ensureWritableDir } from '../io/writable.js';
 import { buildLwt, type LwtBuildResult } from '../lwt/lwt-build.js';
 import { resolveLwt } from '../lwt/resolve.js';
-import type { LwtRequest, LwtSource } from '../lwt/source.js';
+import { AS_BUILT, type LwtRequest, type LwtSource } from '../lwt/source.js';
 import { cacheRoot } from '../paths.js';
 import { findToolchain, type Toolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
 import { invalidResult, type ProbeResult, type ProbeSettings, probe } from './probe.js';
@@ -47,6 +50,7 @@ export async function checkPlaces(settings: ProbeSettings): Promise<void> {
 /** Everything that can fail on the user's input, checked before any build: places, toolchain, versions, cases. */
 export async function prepareSuite(request: SuiteRequest): Promise<PreparedSuite> {
   const loaded = selectCases(await loadCases(request.caseDirs ?? [CASES_DIR]), request.cases);
+  for (const c of loaded.cases) await checkCommand(c);
   await checkPlaces(request.settings);
   const toolchain = await findToolchain(request.toolchain);
   const sources: LwtSource[] = [];
@@ -61,12 +65,34 @@ export async function prepareSuite(request: SuiteRequest): Promise<PreparedSuite
   };
 }
 
-/** The probes of a suite in order, versions × cases (invalid cases first), with this shard's marked. */
+/**
+ * The probes of a suite in order, versions × cases (invalid cases first),
+ * with this shard's kept. A command case runs once, whatever the versions:
+ * its program was built elsewhere, against its own Lwt.
+ */
 export function probePlan(prepared: PreparedSuite): { source: LwtSource; item: Case | InvalidCase }[] {
-  const all = prepared.sources.flatMap((source) =>
-    [...prepared.invalid, ...prepared.cases].map((item) => ({ source, item })),
-  );
+  const isCommand = (c: Case) => c.manifest.program.kind === 'command';
+  const all = [
+    ...prepared.sources.flatMap((source) =>
+      [...prepared.invalid, ...prepared.cases.filter((c) => !isCommand(c))].map((item) => ({ source, item })),
+    ),
+    ...prepared.cases.filter(isCommand).map((item) => ({ source: AS_BUILT, item })),
+  ];
   return all.filter((_, k) => inShard(k, prepared.shard));
+}
+
+/** A command case's program must be there before anything runs: one line, exit 3, naming the fix. */
+async function checkCommand(testCase: Case): Promise<void> {
+  const program = testCase.manifest.program;
+  if (program.kind !== 'command') return;
+  const path = resolve(testCase.dir, program.argv[0]!);
+  if (!(await stat(path).catch(() => undefined))?.isFile()) {
+    throw new UserError(
+      `case ${testCase.manifest.name} runs ${path}, which does not exist`,
+      EXIT.unreadable,
+      'Build it first (e.g. dune build), or fix "command" in its case.json (paths are relative to the case directory)',
+    );
+  }
 }
 
 /** Each Lwt source is built once, then every case is probed against it. */

@@ -20,6 +20,12 @@ export interface RunRequest {
   capture: CaptureMethod;
   /** Extra environment, e.g. OCAMLRUNPARAM=b for backtraces. */
   env?: Record<string, string>;
+  /**
+   * A library to preload into the program (LD_PRELOAD) when the kernel takes
+   * the core; under gdb it is not needed, since gdb stops at the first SIGSEGV
+   * whatever handler the program installed, and would load it into gdb itself.
+   */
+  preload?: string;
 }
 
 export interface RunResult {
@@ -140,11 +146,14 @@ async function runWithKernelCore(
   request: RunRequest,
   pathFor: (pid: number, exe: string, cwd: string) => string,
 ): Promise<RunResult> {
+  const preload: Record<string, string> = request.preload
+    ? { LD_PRELOAD: [request.preload, process.env.LD_PRELOAD].filter(Boolean).join(':') }
+    : {};
   const run = await runGroup(
     [String(request.stackKiB), request.executable, ...request.args],
     request.cwd,
     request.timeoutMs,
-    request.env,
+    { ...request.env, ...preload },
   );
   let core: string | undefined;
   if (run.signal && !run.timedOut && run.pid !== undefined) {

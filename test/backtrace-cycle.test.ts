@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { backtraceCycle, backtraceFrames } from '../src/analyze/backtrace-cycle.js';
+
+const line = (verb: string, name: string, file: string, n: number) =>
+  `${verb} ${name} in file "${file}", line ${n}, characters 2-10`;
+
+describe('the cycle of a printed backtrace', () => {
+  it('reads names and locations, and finds the repeating unit with a lower bound on its depth', () => {
+    const unit = [
+      line('Called from', 'Tri.h', 'tri.ml', 3),
+      line('Called from', 'Tri.g', 'tri.ml', 2),
+      line('Called from', 'Tri.f', 'tri.ml', 1),
+    ];
+    const printed = [
+      line('Raised by primitive operation at', 'Tri.f', 'tri.ml', 1),
+      ...Array.from({ length: 300 }, () => unit).flat(),
+      line('Called from', 'Tri.entry', 'tri.ml', 6),
+    ];
+    const frames = backtraceFrames(printed);
+    expect(frames[1]).toEqual({ name: 'Tri.h', location: 'tri.ml:3' });
+    const cycle = backtraceCycle(frames)!;
+    expect(cycle.frames).toHaveLength(3);
+    expect(new Set(cycle.frames)).toEqual(new Set(['Tri.f', 'Tri.g', 'Tri.h']));
+    expect(cycle.repetitions).toBeGreaterThanOrEqual(299);
+    expect(cycle.entry).toEqual(['Tri.entry']);
+  });
+
+  it('the same function called from two places is two frames', () => {
+    const printed = Array.from({ length: 50 }, (_, i) => line('Called from', 'M.f', 'm.ml', i % 2 === 0 ? 1 : 2));
+    expect(backtraceCycle(backtraceFrames(printed))!.frames).toEqual(['M.f', 'M.f']);
+  });
+
+  it('a backtrace without a repeating unit has no cycle', () => {
+    const printed = ['A', 'B', 'C', 'D'].map((n, i) => line('Called from', `M.${n}`, 'm.ml', i));
+    expect(backtraceCycle(backtraceFrames(printed))).toBeUndefined();
+    expect(backtraceFrames(['Fatal error: exception Stack_overflow', 'not a frame'])).toEqual([]);
+  });
+});

@@ -1,8 +1,15 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EXIT, UserError } from '../src/errors.js';
 
+/** The command being run, so that a usage error points at that command's own help. */
+let current: string | undefined;
+
+export function setCommand(command: string): void {
+  current = command;
+}
+
 export function usageError(message: string): UserError {
-  return new UserError(message, EXIT.usage, 'Run `lwt-regress --help` for usage');
+  return new UserError(message, EXIT.usage, `Run \`lwt-regress ${current ? `${current} ` : ''}--help\` for usage`);
 }
 
 /** util.parseArgs with its errors turned into one-line usage errors. */

@@ -21,23 +21,34 @@ export const SELECTION_OPTIONS = {
   shard: { type: 'string' },
 } as const;
 
-export const SELECTION_HELP = `  --lwt V[,V...]        Lwt versions: 'installed' (default), a version (tried as the installed Lwt,
+/** Each selection option's help, so that a command lists only the options it takes. */
+const SELECTION_OPTION_HELP: Record<keyof typeof SELECTION_OPTIONS, string> = {
+  lwt: `  --lwt V[,V...]        Lwt versions: 'installed' (default), a version (tried as the installed Lwt,
                         then opam, then the upstream git repository), 'opam:V' (opam only),
-                        or with --lwt-git any tag or commit
-  --case NAME[,NAME...] only these cases (default: all)
-  --cases DIR[,DIR...]  take the cases from these directories (one directory per case) instead
-                        of the built-in ones in ocaml-cases/
-  --stack KIB           stack limit for the runs, in KiB (default 1024)
-  --switch NAME         build with this opam switch's compiler (default: ocamlfind on PATH)
-  --opam-root DIR       the opam root to fetch Lwt sources from (default: opam's own)
-  --lwt-git URL|PATH    take Lwt from this git repository (tags or commits in --lwt)
-  --lwt-src DIR         take Lwt from this source tree (--lwt names its version if the tree does not)
-  --capture MODE        how to get cores: kernel, gdb or auto (default auto: kernel where
-                        core_pattern names a file, gdb where it is a pipe)
-  --timeout SECONDS     a run that lasts longer is a hang (default 60)
-  --artifacts DIR       where failing runs keep binary, core and log (default ./artifacts)
-  --shard I/N           only the I-th of N parts of the version × case matrix (for a CI job matrix;
-                        merge the parts' --json with lwt-regress report --merge)`;
+                        or with --lwt-git any tag or commit`,
+  case: '  --case NAME[,NAME...] only these cases (default: all)',
+  cases: `  --cases DIR[,DIR...]  take the cases from these directories (one directory per case) instead
+                        of the built-in ones in ocaml-cases/ (default: lwt-regress.json's "cases")`,
+  stack: '  --stack KIB           stack limit for the runs, in KiB (default 1024)',
+  switch: "  --switch NAME         build with this opam switch's compiler (default: ocamlfind on PATH)",
+  'opam-root': "  --opam-root DIR       the opam root to fetch Lwt sources from (default: opam's own)",
+  'lwt-git': '  --lwt-git URL|PATH    take Lwt from this git repository (tags or commits in --lwt)',
+  'lwt-src': '  --lwt-src DIR         take Lwt from this source tree (--lwt names its version if the tree does not)',
+  capture: `  --capture MODE        how to get cores: kernel, gdb or auto (default auto: kernel where
+                        core_pattern names a file, gdb where it is a pipe)`,
+  timeout: '  --timeout SECONDS     a run that lasts longer is a hang (default 60)',
+  artifacts: '  --artifacts DIR       where failing runs keep binary, core and log (default ./artifacts)',
+  shard: `  --shard I/N           only the I-th of N parts of the version × case matrix (for a CI job matrix;
+                        merge the parts' --json with lwt-regress report --merge)`,
+};
+
+/** The help of the selection options, but those a command does not take. */
+export function selectionHelp(without: (keyof typeof SELECTION_OPTIONS)[] = []): string {
+  return Object.entries(SELECTION_OPTION_HELP)
+    .filter(([option]) => !without.includes(option as keyof typeof SELECTION_OPTIONS))
+    .map(([, help]) => help)
+    .join('\n');
+}
 
 const MAX_TIMEOUT_S = 24 * 3600;
 

@@ -18,7 +18,7 @@ import { findProjectFile } from '../src/project/project-file.js';
 import { formatMatrix } from '../src/report/matrix-text.js';
 import { installInterruptHandlers } from '../src/run/interrupt.js';
 import { parse, usageError } from './args.js';
-import { SELECTION_HELP, SELECTION_OPTIONS, toSuiteRequest } from './selection.js';
+import { SELECTION_OPTIONS, selectionHelp, toSuiteRequest } from './selection.js';
 
 const HELP = `usage: npm test [-- options]
 
@@ -26,7 +26,7 @@ Without options: the unit tests, the analyzer's real-crash tests, the harness te
 regression suite (every case against the installed Lwt). With any option below: the regression
 suite alone, for the selection given, e.g. npm test -- --lwt 2.3.0 --case mutex-unlock-storm.
 
-${SELECTION_HELP}
+${selectionHelp()}
   --filter TEXT         only test files whose path contains TEXT
   --junit FILE          also write vitest's JUnit XML report there
   --help                this text`;

@@ -14,6 +14,7 @@ import { runCli } from './support/cli.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let program: string;
+let staticProgram: string;
 const at = (...parts: string[]) => join(tmp.path, ...parts);
 
 beforeAll(async () => {
@@ -24,20 +25,30 @@ beforeAll(async () => {
       'let () = Printf.printf "%d\\n" (f (int_of_string Sys.argv.(1)))\n',
   );
   await execa('ocamlfind', ['ocamlopt', '-g', 'deep.ml', '-o', 'deep'], { cwd: tmp.path });
+  // Static: no preloaded library reaches it, so it keeps OCaml's own SIGSEGV handler.
+  await execa('ocamlfind', ['ocamlopt', '-g', 'deep.ml', '-o', 'deep-static', '-ccopt', '-static'], { cwd: tmp.path });
   program = at('deep');
+  staticProgram = at('deep-static');
 });
 afterAll(() => tmp.cleanup());
 
 const check = (args: string[]) => runCli(['check', '--artifacts', at('artifacts'), ...args], { cwd: tmp.path });
 
 describe('check', () => {
-  it('a program that overflows: exit 1, the cycle from a core taken under gdb, evidence kept', async () => {
+  it('a program that overflows: exit 1, the cycle from its core, evidence kept', async () => {
     const r = await check(['--', program, '10000000']);
     expect(r.exitCode).toBe(EXIT.failed);
     expect(r.stdout).toMatch(/^FAIL: expected a clean run, observed cycle of 2 × [\d,]+: Deep\.g → Deep\.f/);
-    expect(r.stdout).toMatch(/run again under gdb for a core/);
+    expect(r.stdout).not.toMatch(/run again under gdb/);
     expect(r.stdout).toMatch(/Recurring cycle of 2 frames/);
     expect(r.stdout).toMatch(/kept: .*artifacts\/check\/deep/);
+  });
+
+  it("a program that keeps OCaml's own handler (static): the uncaught Stack_overflow is run again under gdb", async () => {
+    const r = await check(['--', staticProgram, '10000000']);
+    expect(r.exitCode).toBe(EXIT.failed);
+    expect(r.stdout).toMatch(/^FAIL: expected a clean run, observed cycle of 2 × [\d,]+: Deep\.g → Deep\.f/);
+    expect(r.stdout).toMatch(/run again under gdb for a core/);
   });
 
   it('the same program within its stack: exit 0', async () => {
@@ -54,8 +65,8 @@ describe('check', () => {
     expect(json.analysis.verdict).toBe('stack-overflow-with-cycle');
   });
 
-  it("--capture kernel keeps OCaml's own handler: the overflow is an uncaught Stack_overflow, and says how to get a core", async () => {
-    const r = await check(['--capture', 'kernel', '--', program, '10000000']);
+  it('with --capture kernel, that program ends in an uncaught Stack_overflow, and check says how to get a core', async () => {
+    const r = await check(['--capture', 'kernel', '--', staticProgram, '10000000']);
     expect(r.exitCode).toBe(EXIT.failed);
     expect(r.stdout).toMatch(/observed uncaught Stack_overflow/);
     expect(r.stdout).toMatch(/--capture gdb stops at the overflow and writes one/);

@@ -43,7 +43,7 @@ describe('shards', () => {
     const parts: string[] = [];
     for (const i of [1, 2, 3]) {
       const r = await runCli(['run', '--json', '--shard', `${i}/3`, '--artifacts', at('a')], { env });
-      expect(JSON.parse(r.stdout).results.length).toBe(2);
+      expect(JSON.parse(r.stdout).results.length).toBeGreaterThan(0);
       parts.push(at(`part${i}.json`));
       await writeFile(parts[parts.length - 1]!, r.stdout);
     }
@@ -68,11 +68,17 @@ describe('shards', () => {
       parts.push(at(`gate${i}.json`));
       await writeFile(parts[parts.length - 1]!, r.stdout);
     }
-    // mutex-unlock-storm regresses: exactly one shard blocks, and the merge blocks.
-    expect(codes.sort()).toEqual([EXIT.ok, EXIT.failed]);
+    // mutex-server and mutex-unlock-storm regress, one in each shard; the merge blocks on both.
+    expect(codes).toEqual([EXIT.failed, EXIT.failed]);
     const merged = await runCli(['report', '--merge', '--json', ...parts], { env });
     expect(merged.exitCode).toBe(EXIT.failed);
-    expect(JSON.parse(merged.stdout)).toMatchObject({ verdict: 'blocked' });
-    expect(JSON.parse(merged.stdout).rows).toHaveLength(6);
+    const outcome = JSON.parse(merged.stdout);
+    expect(outcome.verdict).toBe('blocked');
+    expect(outcome.rows.filter((x: { blocking: boolean }) => x.blocking).map((x: { case: string }) => x.case)).toEqual([
+      'mutex-server',
+      'mutex-unlock-storm',
+    ]);
+    const whole = await runCli([...gate, '--artifacts', at('g')], { env });
+    expect(outcome.rows).toHaveLength(JSON.parse(whole.stdout).rows.length);
   }, 180_000);
 });

@@ -4,29 +4,13 @@ import type { Expectation } from '../../src/cases/manifest.js';
 import { EXIT, UserError } from '../../src/errors.js';
 import { ensureWritableDir } from '../../src/io/writable.js';
 import { type JudgedRun, judgeRun } from '../../src/probe/judge-run.js';
+import { keepSigsegvLibrary } from '../../src/probe/keep-sigsegv.js';
 import { formatAnalysis } from '../../src/report/analysis-text.js';
 import { checkJUnit } from '../../src/report/junit.js';
 import { shellWords } from '../../src/report/shell-words.js';
 import type { CaptureMethod } from '../../src/run/run-under-limits.js';
 import { parse, positiveInteger, usageError } from '../args.js';
 import { checkReportPaths } from '../report-outputs.js';
-
-export const CHECK_HELP = `usage: lwt-regress check [options] -- PROGRAM [ARGS...]
-
-Runs an OCaml program you built (your service's self-test, against the Lwt it was linked with)
-under a small stack, captures its core if it dies, finds the recurring call cycle, and judges it.
-Exit 0 when the expectation holds, 1 when it does not, 9 when it cannot be told.
-
-  --expect clean|cycle  what must happen (default clean: no stack overflow)
-  --frames A,B          with --expect cycle: names the cycle must hold (e.g. Lwt.resolve)
-  --stack KIB           stack limit (default 1024)
-  --timeout SECONDS     longer is a hang (default 60)
-  --capture MODE        kernel, gdb or auto (default auto); a program that keeps OCaml's own
-                        SIGSEGV handler turns an overflow into an uncaught Stack_overflow: auto then
-                        runs it once more under gdb, which stops at the overflow and writes a core
-  --artifacts DIR       where a failing run keeps binary, core and log (default ./artifacts)
-  --json                the result as JSON (schema lwt-regress/check)
-  --junit FILE          the result as JUnit XML`;
 
 /** `lwt-regress check -- PROGRAM ARGS`: one built program, run, analysed and judged. */
 export async function checkCommand(args: string[]): Promise<number> {
@@ -43,13 +27,8 @@ export async function checkCommand(args: string[]): Promise<number> {
       artifacts: { type: 'string' },
       json: { type: 'boolean' },
       junit: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    process.stdout.write(`${CHECK_HELP}\n`);
-    return EXIT.ok;
-  }
   const [program, ...programArgs] = positionals;
   if (!program) throw usageError('check needs the program to run after --: lwt-regress check -- ./selftest.exe 100000');
   const outcome = values.expect ?? 'clean';
@@ -84,9 +63,12 @@ export async function checkCommand(args: string[]): Promise<number> {
     reproduce,
     cleanWhen: 'exit-0' as const,
   };
-  let judged = await judgeRun({ ...request, capture });
+  // As for the cases lwt-regress builds, SIGSEGV keeps its default action, so that an overflow dumps a core
+  // even where Lwt would catch the Stack_overflow in a callback and carry on.
+  const preload = await keepSigsegvLibrary();
+  let judged = await judgeRun({ ...request, capture, ...(preload.ok ? { preload: preload.path } : {}) });
   let rerun = false;
-  // OCaml's own handler turned the overflow into an exception: under gdb, the first SIGSEGV is a core.
+  // The handler was installed anyway (a static program): under gdb, the first SIGSEGV is a core.
   if (capture === 'auto' && judged.observed.outcome === 'overflow-exception' && judged.observed.depth === null) {
     const underGdb = await judgeRun({ ...request, capture: 'gdb' });
     if (underGdb.analysis) {
@@ -139,7 +121,7 @@ function describe(j: JudgedRun, expected: Expectation, rerun: boolean): string {
         ? `FAIL: ${j.reason}`
         : `UNTESTABLE: ${j.reason}`;
   const lines = [head];
-  if (rerun) lines.push("  (the program keeps OCaml's own SIGSEGV handler; it was run again under gdb for a core)");
+  if (rerun) lines.push("  (the program kept OCaml's own SIGSEGV handler; it was run again under gdb for a core)");
   if (j.observed.outcome === 'overflow-exception' && !j.analysis) {
     lines.push(
       '  no core: the overflow ended as an uncaught exception; --capture gdb stops at the overflow and writes one',

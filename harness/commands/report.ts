@@ -6,11 +6,6 @@ import { parse, usageError } from '../args.js';
 import { exitCodeForGate, exitCodeForResults } from '../exit-code.js';
 import { checkReportPaths, REPORT_OPTIONS, writeReports } from '../report-outputs.js';
 
-export const REPORT_COMMAND_HELP = `usage: lwt-regress report --merge A.json B.json ... [--markdown F] [--html F] [--junit F] [--json]
-
-Merges the --json results of the shards of one run or one gate (--shard 1/N … N/N on several CI
-jobs) into one report, and exits as the whole run or gate would have.`;
-
 /** `lwt-regress report --merge a.json b.json …`: the shards of a job matrix as one report. */
 export async function reportCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse({

@@ -24,9 +24,6 @@ against what its case.json expects of that Lwt. Exit 0 all passed, 1 a case fail
 case, 9 something untestable.
 
 ${selectionHelp()}
-  --policy expectations|no-overflow
-                        expectations (default): a case fails when it does not do what it expects;
-                        no-overflow: any stack overflow fails, expected or not
 ${REPORT_HELP}
 ${OUTPUT_HELP}`,
   },

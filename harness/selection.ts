@@ -19,6 +19,7 @@ export const SELECTION_OPTIONS = {
   timeout: { type: 'string' },
   artifacts: { type: 'string' },
   shard: { type: 'string' },
+  policy: { type: 'string' },
 } as const;
 
 /** Each selection option's help, so that a command lists only the options it takes. */
@@ -38,6 +39,8 @@ const SELECTION_OPTION_HELP: Record<keyof typeof SELECTION_OPTIONS, string> = {
                         core_pattern names a file, gdb where it is a pipe)`,
   timeout: '  --timeout SECONDS     a run that lasts longer is a hang (default 60)',
   artifacts: '  --artifacts DIR       where failing runs keep binary, core and log (default ./artifacts)',
+  policy: `  --policy P            expectations (default): a case fails when it does not do what its case.json
+                        expects of that Lwt; no-overflow: any stack overflow fails, expected or not`,
   shard: `  --shard I/N           only the I-th of N parts of the version × case matrix (for a CI job matrix;
                         merge the parts' --json with lwt-regress report --merge)`,
 };
@@ -65,6 +68,7 @@ export interface SelectionValues {
   timeout?: string;
   artifacts?: string;
   shard?: string;
+  policy?: string;
 }
 
 const list = (values: string[] | undefined) =>
@@ -96,6 +100,9 @@ export function toSuiteRequest(values: SelectionValues, project?: ProjectFile): 
     throw usageError('--lwt-git and --lwt-src name two different sources; give one');
   if (values['lwt-git'] && !list(values.lwt)?.length)
     throw usageError('--lwt-git needs --lwt with the tags or commits to take');
+  const policy = values.policy ?? project?.policy ?? 'expectations';
+  if (policy !== 'expectations' && policy !== 'no-overflow')
+    throw usageError(`--policy must be expectations or no-overflow, not '${policy}'`);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (values.shard !== undefined && !shard)
     throw usageError(`--shard must be I/N with 1 <= I <= N, not '${values.shard}'`);
@@ -105,7 +112,13 @@ export function toSuiteRequest(values: SelectionValues, project?: ProjectFile): 
     lwt: specs.map((spec) => ({ spec, git: values['lwt-git'], src: values['lwt-src'], opamRoot: values['opam-root'] })),
     cases: list(values.case),
     caseDirs: caseDirectories(values, project),
-    settings: { stackKiB, capture, timeoutMs: timeout * 1000, artifactsDir: resolve(values.artifacts ?? 'artifacts') },
+    settings: {
+      stackKiB,
+      capture,
+      timeoutMs: timeout * 1000,
+      artifactsDir: resolve(values.artifacts ?? 'artifacts'),
+      policy,
+    },
   };
 }
 

@@ -24,6 +24,8 @@ export const EXIT = {
   untestable: 9,
   /** The machine got in the way: no space left, a read-only file system, no permission to write. */
   environment: 10,
+  /** A fetch failed: the network (or the remote) could not be reached. */
+  network: 11,
   /** Interrupted by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal's number, as shells report it. */
   interrupted: 130,
   terminated: 143,

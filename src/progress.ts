@@ -14,3 +14,8 @@ export function onProgress(l: Listener | undefined): void {
 export function progress(line: string): void {
   listener?.(line);
 }
+
+/** "1.2 s" since a `performance.now()` mark, for the line that ends a step. */
+export function secondsSince(started: number): string {
+  return `${((performance.now() - started) / 1000).toFixed(1)} s`;
+}

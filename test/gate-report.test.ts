@@ -91,11 +91,11 @@ describe('gate', () => {
     [['--baseline', 'installed'], /gate needs --baseline and --candidate/],
     [['--baseline', 'installed', '--candidate', 'installed', '--lwt', '5.6.1'], /gate compares two Lwt versions/],
     [
-      ['--baseline', 'installed', '--candidate', '9.9.9', '--opam-root', '/nonexistent'],
-      /Lwt 9\.9\.9 could not be found/,
+      ['--baseline', 'installed', '--candidate', 'opam:9.9.9', '--opam-root', '/nonexistent'],
+      /Lwt opam:9\.9\.9 could not be found/,
     ],
   ])('bad input %j', async (args, message) => {
-    const r = await gate(args);
+    const r = await gate([...args, '--quiet']);
     expect(r.exitCode).toBe(EXIT.usage);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);

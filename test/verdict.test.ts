@@ -66,6 +66,7 @@ function result(status: ProbeResult['status'], observed: Observation | null): Pr
     artifacts: null,
     notes: [],
     reproduce: 'lwt-regress run',
+    known: null,
   };
 }
 

@@ -16,6 +16,7 @@ import { findProjectFile } from '../../src/project/project-file.js';
 import { formatBisect } from '../../src/report/bisect-text.js';
 import { findToolchain } from '../../src/toolchain/ocamlfind.js';
 import { parse, usageError } from '../args.js';
+import { OUTPUT_OPTIONS, progressTo } from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
 
 const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -32,7 +33,7 @@ export async function bisectCommand(args: string[]): Promise<number> {
       'find-fix': { type: 'boolean' },
       commits: { type: 'boolean' },
       versions: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
+      ...OUTPUT_OPTIONS,
     },
   });
   if (positionals.length > 0) throw usageError(`bisect takes options only, not '${positionals[0]}'`);
@@ -46,6 +47,7 @@ export async function bisectCommand(args: string[]): Promise<number> {
     throw usageError(
       'bisect chooses the Lwt versions itself: use --good/--bad (and --versions, --lwt-git or --opam-root), not --lwt or --lwt-src',
     );
+  const say = progressTo(values);
   const project = await findProjectFile(process.cwd());
   const { toolchain, settings, caseDirs } = toSuiteRequest(
     { ...values, case: undefined, lwt: undefined, 'lwt-git': undefined },
@@ -59,10 +61,10 @@ export async function bisectCommand(args: string[]): Promise<number> {
     if (values.versions)
       throw usageError('--versions lists releases; with --commits, --good and --bad are refs of --lwt-git');
     const git = values['lwt-git'] ?? 'https://github.com/ocsigen/lwt.git';
-    if (!json)
-      process.stderr.write(
-        `lwt-regress: bisecting the commits of ${git} from ${values.good} to ${values.bad} with git bisect run (case ${caseName})\n`,
-      );
+    say(
+      `lwt-regress: bisecting the commits of ${git} from ${values.good} to ${values.bad} ` +
+        `with git bisect run (case ${caseName})`,
+    );
     outcome = await bisectCommits({
       caseName,
       caseDirs,
@@ -73,6 +75,7 @@ export async function bisectCommand(args: string[]): Promise<number> {
       toolchain,
       settings,
       probeCommand: [process.execPath, cli, 'bisect-probe'],
+      onStep: (line) => say(`  ${line}`),
     });
   } else {
     const versions = values.versions?.flatMap((v) => v.split(',')).filter(Boolean);
@@ -87,9 +90,7 @@ export async function bisectCommand(args: string[]): Promise<number> {
       opamRoot: values['opam-root'],
       toolchain,
       settings,
-      onStep: json
-        ? undefined
-        : (s) => process.stderr.write(`  ${s.label}: ${s.reproduction}${s.reused ? ' (cached)' : ''} — ${s.summary}\n`),
+      onStep: (s) => say(`  ${s.label}: ${s.reproduction}${s.reused ? ' (cached)' : ''} — ${s.summary}`),
     });
   }
   const command = ['lwt-regress', 'bisect', ...args].join(' ');

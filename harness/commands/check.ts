@@ -26,6 +26,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       capture: { type: 'string' },
       artifacts: { type: 'string' },
       json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
       junit: { type: 'string' },
     },
   });

@@ -4,7 +4,14 @@ import { findProjectFile } from '../../src/project/project-file.js';
 import { onInterruptReport } from '../../src/run/interrupt.js';
 import { parse, usageError } from '../args.js';
 import { exitCodeForGate } from '../exit-code.js';
-import { checkReportPaths, REPORT_OPTIONS, reportFacts, writeReports } from '../report-outputs.js';
+import {
+  checkReportPaths,
+  OUTPUT_OPTIONS,
+  progressTo,
+  REPORT_OPTIONS,
+  reportFacts,
+  writeReports,
+} from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
 
 const VERDICT_WORD = { blocked: 'BLOCKED', invalid: 'INVALID CASE', untestable: 'NOT FULLY TESTED', pass: 'PASS' };
@@ -21,7 +28,7 @@ export async function gateCommand(args: string[]): Promise<number> {
       candidate: { type: 'string' },
       'baseline-src': { type: 'string' },
       'candidate-src': { type: 'string' },
-      json: { type: 'boolean' },
+      ...OUTPUT_OPTIONS,
     },
   });
   if (positionals.length > 0) throw usageError(`gate takes options only, not '${positionals[0]}'`);
@@ -29,6 +36,7 @@ export async function gateCommand(args: string[]): Promise<number> {
     throw usageError(
       'gate compares two Lwt versions: give them with --baseline and --candidate (or --baseline-src/--candidate-src), not --lwt or --lwt-src',
     );
+  const say = progressTo(values);
   const project = await findProjectFile(process.cwd());
   values.baseline ??= values['baseline-src'] ? undefined : project?.baseline;
   values.candidate ??= values['candidate-src'] ? undefined : project?.candidate;
@@ -50,20 +58,20 @@ export async function gateCommand(args: string[]): Promise<number> {
   };
   await checkReportPaths(values);
   const prepared = await prepareSuite(request);
-  if (!values.json) for (const w of prepared.warnings) process.stderr.write(`lwt-regress: warning: ${w}\n`);
+  for (const w of prepared.warnings) say(`lwt-regress: warning: ${w}`);
   const rowsSoFar: GateRow[] = [];
   onInterruptReport(() =>
     values.json
       ? JSON.stringify({ schema: 'lwt-regress/gate', schemaVersion: 1, interrupted: true, rows: rowsSoFar }, null, 2)
       : ['interrupted; transitions so far:', ...rowsSoFar.map((r) => `  ${r.case}: ${r.transition}`)].join('\n'),
   );
-  if (!values.json)
-    process.stderr.write(
-      `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label}, ${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB\n`,
-    );
+  say(
+    `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label}, ` +
+      `${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB`,
+  );
   const outcome = await gate(prepared, request.settings, (row) => {
     rowsSoFar.push(row);
-    if (!values.json) process.stderr.write(`  ${row.case}: ${row.transition}${row.blocking ? ' (blocking)' : ''}\n`);
+    say(`  ${row.case}: ${row.transition}${row.blocking ? ' (blocking)' : ''}`);
   });
   const facts = reportFacts(prepared.toolchain, request.settings, ['gate', ...args]);
   const written = await writeReports(values, {

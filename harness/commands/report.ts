@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, UserError } from '../../src/errors.js';
-import { formatMatrix } from '../../src/report/matrix-text.js';
+import { formatMatrix, styleFor } from '../../src/report/matrix-text.js';
 import { mergeResults } from '../../src/report/merge.js';
 import { parse, usageError } from '../args.js';
 import { exitCodeForGate, exitCodeForResults } from '../exit-code.js';
-import { checkReportPaths, REPORT_OPTIONS, writeReports } from '../report-outputs.js';
+import { checkReportPaths, OUTPUT_OPTIONS, REPORT_OPTIONS, writeReports } from '../report-outputs.js';
 
 /** `lwt-regress report --merge a.json b.json …`: the shards of a job matrix as one report. */
 export async function reportCommand(args: string[]): Promise<number> {
@@ -12,7 +12,7 @@ export async function reportCommand(args: string[]): Promise<number> {
     args,
     strict: true,
     allowPositionals: true,
-    options: { ...REPORT_OPTIONS, merge: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { ...REPORT_OPTIONS, ...OUTPUT_OPTIONS, merge: { type: 'boolean' } },
   });
   if (!values.merge) throw usageError('report needs --merge and the JSON files of the shards to merge');
   await checkReportPaths(values);
@@ -40,7 +40,9 @@ export async function reportCommand(args: string[]): Promise<number> {
   if (merged.kind === 'run') {
     await writeReports(values, { title: 'lwt-regress', results: merged.run.results, facts });
     process.stdout.write(
-      values.json ? `${JSON.stringify(merged.run, null, 2)}\n` : `${formatMatrix(merged.run.results)}\n`,
+      values.json
+        ? `${JSON.stringify(merged.run, null, 2)}\n`
+        : `${formatMatrix(merged.run.results, styleFor(process.stdout))}\n`,
     );
     return exitCodeForResults(merged.run.results);
   }

@@ -1,11 +1,18 @@
 import type { ProbeResult } from '../../src/probe/probe.js';
 import { prepareSuite, runSuite } from '../../src/probe/suite.js';
 import { findProjectFile } from '../../src/project/project-file.js';
-import { formatMatrix } from '../../src/report/matrix-text.js';
+import { formatMatrix, styleFor } from '../../src/report/matrix-text.js';
 import { onInterruptReport } from '../../src/run/interrupt.js';
 import { parse, usageError } from '../args.js';
 import { exitCodeForResults } from '../exit-code.js';
-import { checkReportPaths, REPORT_OPTIONS, reportFacts, writeReports } from '../report-outputs.js';
+import {
+  checkReportPaths,
+  OUTPUT_OPTIONS,
+  progressTo,
+  REPORT_OPTIONS,
+  reportFacts,
+  writeReports,
+} from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
 
 export async function runCommand(args: string[]): Promise<number> {
@@ -13,15 +20,13 @@ export async function runCommand(args: string[]): Promise<number> {
     args,
     strict: true,
     allowPositionals: true,
-    options: { ...SELECTION_OPTIONS, ...REPORT_OPTIONS, json: { type: 'boolean' } },
+    options: { ...SELECTION_OPTIONS, ...REPORT_OPTIONS, ...OUTPUT_OPTIONS },
   });
   if (positionals.length > 0) throw usageError(`run takes options only, not '${positionals[0]}'`);
+  const say = progressTo(values);
   const request = toSuiteRequest(values, await findProjectFile(process.cwd()));
   await checkReportPaths(values);
   const prepared = await prepareSuite(request);
-  const say = (line: string) => {
-    if (!values.json) process.stderr.write(`${line}\n`);
-  };
   for (const w of prepared.warnings) say(`lwt-regress: warning: ${w}`);
   say(
     `lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); ` +
@@ -42,6 +47,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const written = await writeReports(values, { title: 'lwt-regress', results, facts });
   for (const w of written) say(`lwt-regress: report written to ${w}`);
   const json = { schema: 'lwt-regress/run', schemaVersion: 1, ocaml: prepared.toolchain.ocamlVersion, results };
-  process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatMatrix(results)}\n`);
+  process.stdout.write(
+    values.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatMatrix(results, styleFor(process.stdout))}\n`,
+  );
   return exitCodeForResults(results);
 }

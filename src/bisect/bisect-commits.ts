@@ -27,6 +27,8 @@ export interface CommitBisectRequest {
   settings: ProbeSettings;
   /** The command that runs one probe: `node dist/harness/cli.js bisect-probe`. */
   probeCommand: string[];
+  /** Told of each commit as its probe ends: `step 3/≈6 abc1234: clean`. */
+  onStep?: (line: string) => void;
 }
 
 /** One line per probe, written by `lwt-regress bisect-probe` for the bisect to read back. */
@@ -127,6 +129,8 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
       ...(request.toolchain.opamRoot ? ['--opam-root', request.toolchain.opamRoot] : []),
     ];
     const decided = new RegExp(`is the first ${newTerm} commit`).test(marked);
+    const between = Number((await git(m.dir, ['rev-list', '--count', `${older}..${newer}`], false)).stdout) || 1;
+    const watch = watchSteps(log, Math.ceil(Math.log2(between + 1)), request.onStep);
     const run = decided
       ? undefined
       : await execa('git', ['bisect', 'run', 'sh', '-c', PROBE_WRAPPER, 'sh', ...probeArgs], {
@@ -134,6 +138,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
           reject: false,
           all: true,
         });
+    await watch.stop();
     const output = `${marked}\n${run?.all ?? ''}`;
     await git(repo, ['bisect', 'reset', '--quiet'], false);
     const lines = (await readFile(log, 'utf8').catch(() => ''))
@@ -224,7 +229,9 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     for (const l of lines)
       steps.push({ ...(await point(l.commit)), reproduction: l.reproduction, summary: l.summary, reused: l.reused });
     const untestable = await Promise.all(
-      lines.filter((l) => l.reproduction === 'untestable').map((l) => point(l.commit)),
+      lines
+        .filter((l) => l.reproduction === 'untestable')
+        .map(async (l) => ({ ...(await point(l.commit)), why: l.summary })),
     );
     return {
       mode: 'commits',
@@ -256,4 +263,35 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     await work.cleanup();
     untrackDir(work.path);
   }
+}
+
+/**
+ * Follows the probes' log while `git bisect run` works, and tells of each
+ * commit as its probe ends, with the step's number and the expected number
+ * of steps (log2 of the commits between the ends).
+ */
+function watchSteps(log: string, expected: number, onStep: ((line: string) => void) | undefined) {
+  let seen = 0;
+  const poll = async () => {
+    const text = await readFile(log, 'utf8').catch(() => '');
+    const complete = text.split('\n').slice(0, -1);
+    for (const raw of complete.slice(seen)) {
+      seen++;
+      const l = JSON.parse(raw) as ProbeLogLine;
+      const what =
+        l.reproduction === 'reproduces'
+          ? `crashes (${l.summary})`
+          : l.reproduction === 'clean'
+            ? 'clean'
+            : `untestable: ${l.summary}`;
+      onStep?.(`step ${seen}/≈${expected} ${l.commit.slice(0, 10)}: ${what}`);
+    }
+  };
+  const timer = onStep ? setInterval(() => void poll(), 250) : undefined;
+  return {
+    async stop() {
+      if (timer) clearInterval(timer);
+      if (onStep) await poll();
+    },
+  };
 }

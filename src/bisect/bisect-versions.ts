@@ -80,7 +80,10 @@ export async function bisectVersions(request: VersionBisectRequest): Promise<Bis
     firstBad: points[found.firstBad]!,
     lastGood: points[found.lastGood]!,
     candidates: found.kind === 'ambiguous' ? found.candidates.map((i) => points[i]!) : [],
-    untestable: found.untestable.map((i) => points[i]!),
+    untestable: found.untestable.map((i) => ({
+      ...points[i]!,
+      why: stepOf(points[i]!, results.get(i)!, 'untestable').summary,
+    })),
     steps,
     probes: results.size,
     builds: all.filter(isFreshBuild).length,

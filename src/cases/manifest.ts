@@ -22,8 +22,17 @@ export type CaseProgram =
   | { kind: 'dune'; root: string; target: string }
   | { kind: 'command'; argv: string[] };
 
+/** A stack overflow a case is expected to show on some Lwt versions: what it is called, and where it was fixed. */
+export interface KnownOverflow {
+  title: string;
+  /** The first version expected clean after the overflowing ones, or null when it was never fixed. */
+  fixedIn: string | null;
+}
+
 export interface CaseManifest {
   name: string;
+  /** A short name for the overflow the case reproduces, e.g. "the 2011 mutex hand-off". */
+  title: string;
   program: CaseProgram;
   /** The program's arguments; `{size}` stands for the size. Default: the size alone. */
   args: string[];
@@ -88,8 +97,11 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
   const sources = Array.isArray(m.sources)
     ? (m.sources as unknown[]).filter((s): s is string => typeof s === 'string')
     : [];
+  if (m.title !== undefined && (typeof m.title !== 'string' || !m.title.trim()))
+    throw invalid(name, '"title" must be a short name for the overflow the case reproduces');
   return {
     name,
+    title: typeof m.title === 'string' ? m.title : name,
     program,
     args: args as string[],
     description: m.description,
@@ -99,6 +111,19 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
     expect,
     sources,
   };
+}
+
+/**
+ * What the manifest says of an overflow it expects: its title, and the
+ * first version after it expected to run clean (the fix), if any.
+ */
+export function knownOverflow(manifest: CaseManifest, expectation: Expectation): KnownOverflow | null {
+  if (expectation.outcome !== 'cycle') return null;
+  const later = manifest.expect.slice(manifest.expect.indexOf(expectation) + 1);
+  // Fixed only if it stays fixed: a clean range followed by another overflowing one is not a fix.
+  const fix = later.findIndex((e) => e.outcome === 'clean');
+  const stays = fix >= 0 && later.slice(fix).every((e) => e.outcome === 'clean');
+  return { title: manifest.title, fixedIn: stays ? (semver.minVersion(later[fix]!.lwt)?.version ?? null) : null };
 }
 
 /** The expectation for a version: the first entry whose range holds it. */

@@ -6,7 +6,7 @@ import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { exists } from '../io/exists.js';
 import { cacheRoot } from '../paths.js';
-import { progress } from '../progress.js';
+import { progress, secondsSince } from '../progress.js';
 import { treeVersion } from './tree-version.js';
 import { normalizeVersion } from './version.js';
 
@@ -16,7 +16,11 @@ const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' };
 
 export type GitLookup =
   | { ok: true; dir: string; commit: string; version: string | undefined }
-  | { ok: false; why: string };
+  | { ok: false; why: string; network?: boolean };
+
+/** What git says when the remote could not be reached, as opposed to a repository or ref that is not there. */
+const NETWORK =
+  /Could not resolve host|unable to access|Connection (refused|timed out)|Network is unreachable|Failed to connect|timed out/i;
 
 /** A repository the user named, and the bare mirror of it that lwt-regress keeps in its cache. */
 export interface Mirror {
@@ -45,7 +49,10 @@ const firstLine = (r: { stderr: unknown; shortMessage?: string }) =>
     .find((l) => l.trim()) ?? 'failed';
 
 /** Mirrors refreshed by this process: one fetch per repository and run is enough to see it as it is now. */
-const refreshed = new Map<string, Promise<{ ok: true; mirror: Mirror } | { ok: false; why: string }>>();
+const refreshed = new Map<
+  string,
+  Promise<{ ok: true; mirror: Mirror } | { ok: false; why: string; network?: boolean }>
+>();
 
 /**
  * A bare mirror of the repository in the cache, fetched from its origin on
@@ -54,7 +61,9 @@ const refreshed = new Map<string, Promise<{ ok: true; mirror: Mirror } | { ok: f
  * idea of them. Refs are force-updated and pruned, so the mirror's refs are
  * exactly the origin's.
  */
-export function mirror(url: string): Promise<{ ok: true; mirror: Mirror } | { ok: false; why: string }> {
+export function mirror(
+  url: string,
+): Promise<{ ok: true; mirror: Mirror } | { ok: false; why: string; network?: boolean }> {
   const key = localPath(url) ?? url;
   let pending = refreshed.get(key);
   if (!pending) {
@@ -64,7 +73,9 @@ export function mirror(url: string): Promise<{ ok: true; mirror: Mirror } | { ok
   return pending;
 }
 
-async function refreshMirror(url: string): Promise<{ ok: true; mirror: Mirror } | { ok: false; why: string }> {
+async function refreshMirror(
+  url: string,
+): Promise<{ ok: true; mirror: Mirror } | { ok: false; why: string; network?: boolean }> {
   const local = localPath(url);
   const source = local ?? url;
   if (local && !(await exists(local))) return { ok: false, why: `${url} does not exist` };
@@ -72,18 +83,24 @@ async function refreshMirror(url: string): Promise<{ ok: true; mirror: Mirror } 
   if (!(await exists(dir))) {
     await mkdir(join(cacheRoot(), 'git'), { recursive: true });
     const staging = stagingFor(dir);
+    const started = performance.now();
+    progress(`cloning ${url}`);
     // `--`: a URL that starts with `-` is a repository, never an option.
     const r = await git(['clone', '--bare', '--quiet', '--', source, staging]);
+    progress(`cloned ${url} (${secondsSince(started)})${r.exitCode === 0 ? '' : ': failed'}`);
     if (r.exitCode !== 0) {
       await rm(staging, { recursive: true, force: true });
-      return { ok: false, why: `cannot clone ${url}: ${firstLine(r)}` };
+      return { ok: false, why: `cannot clone ${url}: ${firstLine(r)}`, network: NETWORK.test(String(r.stderr)) };
     }
     await rename(staging, dir).catch(() => rm(staging, { recursive: true, force: true }));
     return { ok: true, mirror: { url, local, dir } };
   }
+  const started = performance.now();
+  if (!local) progress(`fetching ${url}`);
   let fetched = await fetchAll(dir, source);
   // A parallel run fetching the same mirror holds its ref locks for a moment.
   if (fetched.exitCode !== 0 && /lock/i.test(String(fetched.stderr))) fetched = await fetchAll(dir, source);
+  if (!local && fetched.exitCode === 0) progress(`fetched ${url} (${secondsSince(started)})`);
   if (fetched.exitCode === 0) return { ok: true, mirror: { url, local, dir } };
   if (local) return { ok: false, why: `cannot read the repository ${url}: ${firstLine(fetched)}` };
   const stale = `could not refresh ${url} (${firstLine(fetched)}): its refs are as last fetched`;

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { cacheRoot } from '../paths.js';
+import { progress, secondsSince } from '../progress.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 import { BuildFailed, isTransientFsError } from './build-step.js';
 import { checkCToolchain } from './c-toolchain.js';
@@ -100,14 +101,17 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
   const staging = stagingFor(dir);
   await mkdir(join(staging, FINDLIB_DIR, 'lwt'), { recursive: true });
   await mkdir(join(staging, 'work', 'tree'), { recursive: true });
+  progress(`building Lwt ${source.label} from source (core and lwt.unix)`);
   try {
     const unix = await buildInto(staging, source, toolchain, core);
     await writeFile(join(staging, 'build.json'), JSON.stringify({ unix }));
     await rm(join(staging, 'work'), { recursive: true, force: true });
     await publishDir(staging, dir);
+    progress(`built Lwt ${source.label} in ${secondsSince(started)}${unix.ok ? '' : ' (lwt.unix untestable)'}`);
     return { ok: true, build: await readBuild(dir, key), cached: false, ms: ms() };
   } catch (error) {
     const failure = asBuildFailure(error);
+    progress(`Lwt ${source.label} does not build (${secondsSince(started)}): ${failure.error}`);
     if (!failure.transient) await writeFile(failedMarker, JSON.stringify({ error: failure.error, log: failure.log }));
     const error_ = failure.transient ? `${failure.error} (a failure of the machine: not remembered)` : failure.error;
     return { ok: false, error: error_, log: failure.log, ms: ms(), cached: false };

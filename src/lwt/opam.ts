@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { cacheRoot } from '../paths.js';
+import { progress, secondsSince } from '../progress.js';
 
 const OPAM_ENV = { OPAMROOTISOK: '1', OPAMYES: '1', OPAMCOLOR: 'never', OPAMNOENVNOTICE: 'true' };
 
@@ -38,6 +39,8 @@ export async function opamSource(version: string, options: OpamOptions): Promise
   );
   if (await isComplete(dir)) return { ok: true, dir };
   const staging = stagingFor(dir);
+  const started = performance.now();
+  progress(`fetching lwt.${version} with opam source`);
   const r = await execa('opam', ['source', ...rootArgs(options), `lwt.${version}`, '--dir', staging], {
     reject: false,
     env: OPAM_ENV,
@@ -54,6 +57,7 @@ export async function opamSource(version: string, options: OpamOptions): Promise
     };
   }
   await publishDir(staging, dir);
+  progress(`fetched lwt.${version} (${secondsSince(started)})`);
   return { ok: true, dir };
 }
 

@@ -7,6 +7,7 @@ import { EXIT, UserError } from '../errors.js';
 import { firstError } from '../lwt/compiler-error.js';
 import type { LwtBuild } from '../lwt/lwt-build.js';
 import { cacheRoot } from '../paths.js';
+import { progress, secondsSince } from '../progress.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 import { findlibEnv } from './case-binary.js';
 
@@ -47,7 +48,10 @@ export async function duneBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolc
     '--no-print-directory',
     program.target,
   ]);
+  const started = performance.now();
+  progress(`dune build ${program.target} in ${root}`);
   const r = await execa(file, args, { reject: false, all: true, env: { ...findlibEnv(lwt), DUNE_CACHE: 'disabled' } });
+  progress(`dune build ${program.target}: ${r.exitCode === 0 ? 'done' : 'failed'} (${secondsSince(started)})`);
   if ((r as { code?: string }).code === 'ENOENT') {
     throw new UserError(
       `dune is not installed, and case ${testCase.manifest.name} is built with it`,

@@ -36,6 +36,7 @@ export async function cachedProbe(
     settings.stackKiB,
     settings.capture,
     settings.timeoutMs,
+    settings.policy ?? 'expectations',
     source.version,
   ]);
   const file = join(cacheRoot(), 'probes', `${key.slice(0, 32)}.json`);

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { CASES_DIR, type Case, type InvalidCase } from '../cases/load-cases.js';
-import { type Expectation, expectationFor, programArgs } from '../cases/manifest.js';
+import { type Expectation, expectationFor, type KnownOverflow, knownOverflow, programArgs } from '../cases/manifest.js';
 import type { LwtBuild, LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
@@ -11,7 +11,7 @@ import { caseBinary } from './case-binary.js';
 import { duneBinary } from './dune-binary.js';
 import { judgeRun } from './judge-run.js';
 import { keepSigsegvLibrary } from './keep-sigsegv.js';
-import type { Observation } from './verdict.js';
+import { type Observation, overflowed } from './verdict.js';
 
 /** `invalid`: the case's manifest cannot be used, so nothing was probed. */
 export type ProbeStatus = 'pass' | 'fail' | 'not-applicable' | 'untestable' | 'invalid';
@@ -22,6 +22,12 @@ export interface ProbeSettings {
   timeoutMs: number;
   /** Where failing runs keep their binary, core and log. */
   artifactsDir: string;
+  /**
+   * `expectations` (the default): a case fails when it does not do what its
+   * manifest expects of this Lwt. `no-overflow`: any stack overflow fails too,
+   * expected or not, for teams whose gate is "no overflow at all".
+   */
+  policy?: 'expectations' | 'no-overflow';
 }
 
 export interface ProbeResult {
@@ -43,6 +49,8 @@ export interface ProbeResult {
   notes: string[];
   /** The command that runs this probe again. */
   reproduce: string;
+  /** When this Lwt is expected to overflow in this case: the overflow's name and the version that fixed it. */
+  known: KnownOverflow | null;
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
@@ -111,6 +119,7 @@ export function invalidResult(source: LwtSource, invalid: InvalidCase): ProbeRes
     artifacts: null,
     notes: [],
     reproduce: '',
+    known: null,
   };
 }
 
@@ -139,6 +148,7 @@ export async function probe(
     artifacts: null,
     notes: [],
     reproduce,
+    known: null,
     ...extra,
   });
 
@@ -157,6 +167,7 @@ export async function probe(
     return result('untestable', `the case does not build against Lwt ${source.label}: ${binary.error}`, { expected });
   const cached = { lwt: lwt.cached, case: binary.cached };
 
+  const known = knownOverflow(testCase.manifest, expected);
   const judged = await judgeRun({
     executable: binary.executable,
     args: binary.args,
@@ -172,6 +183,17 @@ export async function probe(
   timings.runMs = judged.runMs;
   timings.analyzeMs = judged.analyzeMs;
   const { observed, capture, notes, artifacts } = judged;
+  if (judged.status === 'pass' && settings.policy === 'no-overflow' && overflowed(observed)) {
+    return result('fail', `a stack overflow, which --policy no-overflow does not allow: ${observed.summary}`, {
+      expected,
+      observed,
+      cached,
+      capture,
+      notes,
+      artifacts,
+      known,
+    });
+  }
   const reason = judged.status === 'pass' ? expected.why || `${expected.outcome} as expected` : judged.reason;
-  return result(judged.status, reason, { expected, observed, cached, capture, notes, artifacts });
+  return result(judged.status, reason, { expected, observed, cached, capture, notes, artifacts, known });
 }

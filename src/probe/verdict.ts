@@ -176,3 +176,9 @@ export function judge(expectation: Expectation, observed: Observation): Judgemen
     ? { met: true }
     : { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
 }
+
+/** Whether the run overflowed the stack, whatever was expected: a cycle, an overflow without one, or Stack_overflow. */
+export function overflowed(observed: Observation | null): boolean {
+  const o = observed?.outcome;
+  return o === 'cycle' || o === 'overflow-without-cycle' || o === 'overflow-exception';
+}

@@ -11,6 +11,7 @@ import { expectationFor, knownOverflow } from '../src/cases/manifest.js';
 import { EXIT } from '../src/errors.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import type { Observation } from '../src/probe/verdict.js';
+import { runMarkdown } from '../src/report/markdown.js';
 import { formatMatrix, styleFor } from '../src/report/matrix-text.js';
 import { overflowSummary } from '../src/report/overflow-summary.js';
 import { runCli } from './support/cli.js';
@@ -94,6 +95,19 @@ describe('what overflows on each Lwt', () => {
     // map-tower is clean on 2.1.1 only, and overflows again after: never fixed.
     const tower = cases.find((c) => c.manifest.name === 'map-tower')!.manifest;
     expect(knownOverflow(tower, expectationFor(tower, '2.1.0')!)!.fixedIn).toBeNull();
+  });
+
+  it('the Markdown report says it too', () => {
+    const md = runMarkdown([
+      probe({
+        case: 'mutex-unlock-storm',
+        observed: { ...cycle },
+        known: { title: 'the 2011 mutex hand-off', fixedIn: '2.3.1' },
+      }),
+    ]);
+    expect(md).toMatch(
+      /^- Lwt 2\.3\.0: 1 known stack overflow \(mutex-unlock-storm: the 2011 mutex hand-off, fixed in 2\.3\.1\)$/m,
+    );
   });
 
   it('run says it at the end of its table', async () => {

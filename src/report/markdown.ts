@@ -1,6 +1,7 @@
 import type { GateOutcome } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
 import { mdCode, mdText } from './escape.js';
+import { overflowSummary } from './overflow-summary.js';
 import { STATUS } from './status.js';
 import { thousands } from './thousands.js';
 
@@ -36,6 +37,8 @@ export function runMarkdown(results: ProbeResult[]): string {
     '| Lwt | case | verdict | expected | observed |',
     '|---|---|---|---|---|',
     ...rows,
+    '',
+    ...overflowSummary(results).map((line) => `- ${mdText(line)}`),
     ...(repro.length ? ['', '### Failures', ...repro] : []),
     '',
   ].join('\n');

@@ -1,5 +1,5 @@
 import { backtraceCycle, backtraceFrames } from '../analyze/backtrace-cycle.js';
-import type { AnalysisReport } from '../analyze/report.js';
+import type { AnalysisReport, FrameInfo } from '../analyze/report.js';
 import type { Expectation } from '../cases/manifest.js';
 import { thousands } from '../report/thousands.js';
 import type { Evidence } from './evidence.js';
@@ -31,6 +31,36 @@ export interface Observation {
   depthIsLowerBound?: boolean;
   /** The frames below the cycle, where the recursion was entered (at most 5). */
   entry: string[];
+  /** For a cycle read from a core: where each of its frames is, in the order of `frames`, then the entry's. */
+  where?: { cycle: FrameWhere[]; entry: FrameWhere[] };
+}
+
+/** A frame as a reader looks it up: its symbol with the offset, its source line, its return address. */
+export interface FrameWhere {
+  name: string;
+  symbol: string | null;
+  location: string | null;
+  pc: string;
+}
+
+const whereOf = (f: FrameInfo): FrameWhere => ({
+  name: f.name,
+  symbol: f.symbol ? `${f.symbol}+0x${(f.offset ?? 0).toString(16)}` : null,
+  location: f.file ? `${f.file}${f.line !== null ? `:${f.line}` : ''}` : null,
+  pc: f.pc,
+});
+
+/**
+ * What entered a cycle: the frames below it, without the leading ones that
+ * belong to the cycle's own functions (a partial repetition, or the same
+ * functions called from other sites, as the main loop's first resolution).
+ * The analysis keeps every frame; this is what a reader wants to see first.
+ */
+export function entryBelow(cycle: string[], entry: FrameInfo[]): FrameInfo[] {
+  const own = new Set(cycle);
+  let skip = 0;
+  while (skip < entry.length && own.has(entry[skip]!.name)) skip++;
+  return entry.slice(skip);
 }
 
 const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth' | 'entry'> = {
@@ -55,13 +85,15 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
       if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
         const c = analysis.cycle;
         const frames = c.frames.map((f) => f.name);
+        const entry = entryBelow(frames, analysis.entry).slice(0, 5);
         return {
           outcome: 'cycle',
           summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}`,
           frames,
           definitions: c.frames.map((f) => f.definition ?? f.name),
           depth: c.repetitions,
-          entry: analysis.entry.slice(0, 5).map((f) => f.name),
+          entry: entry.map((f) => f.name),
+          where: { cycle: c.frames.map(whereOf), entry: entry.map(whereOf) },
         };
       }
       const top = analysis.top.map((f) => f.name);

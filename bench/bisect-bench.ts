@@ -8,8 +8,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
+import { SERIES as FIXTURE, makeVersionSeries } from '../src/fixtures/lwt-fixtures.js';
 import { projectRoot } from '../src/paths.js';
-import { SERIES as FIXTURE, makeVersionSeries } from '../test/support/lwt-fixtures.js';
 import { writeSection } from './results-file.js';
 
 const SERIES = FIXTURE.count;

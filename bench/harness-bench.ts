@@ -13,11 +13,11 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
+import { makeSourceTree } from '../src/fixtures/lwt-fixtures.js';
 import { buildLwtFromSource } from '../src/lwt/lwt-build.js';
 import { projectRoot } from '../src/paths.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { findToolchain } from '../src/toolchain/ocamlfind.js';
-import { makeSourceTree } from '../test/support/lwt-fixtures.js';
 import { writeSection } from './results-file.js';
 
 const cli = join(projectRoot(), 'dist/harness/cli.js');

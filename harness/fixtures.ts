@@ -13,7 +13,7 @@ import {
   makeVersionSeries,
   regressMutexUnlock,
   SERIES,
-} from '../test/support/lwt-fixtures.js';
+} from '../src/fixtures/lwt-fixtures.js';
 
 const [target] = process.argv.slice(2);
 if (!target) {

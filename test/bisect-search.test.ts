@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Answer, searchFirstBad } from '../src/bisect/search.js';
+import { type Answer, searchFirstBad } from '../src/search/first-bad.js';
 
 /** A monotone list: good before `firstBad`, bad from it, with untestable holes anywhere inside (never at the ends). */
 const world = fc.integer({ min: 2, max: 200 }).chain((n) =>

@@ -2,7 +2,6 @@ import { rm } from 'node:fs/promises';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
-import { runCli } from './support/cli.js';
 import {
   SERIES as FIXTURE,
   makeCommitHistory,
@@ -10,7 +9,8 @@ import {
   makeSourceTree,
   makeVersionSeries,
   regressMutexUnlock,
-} from './support/lwt-fixtures.js';
+} from '../src/fixtures/lwt-fixtures.js';
+import { runCli } from './support/cli.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;

@@ -10,9 +10,9 @@ import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectStaleStaging, isComplete, publishDir } from '../src/cache/publish.js';
 import { EXIT } from '../src/errors.js';
+import { makeSourceTree } from '../src/fixtures/lwt-fixtures.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { runCli } from './support/cli.js';
-import { makeSourceTree } from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let pristine: string;

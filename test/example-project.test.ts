@@ -10,11 +10,11 @@ import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
+import { makeSourceTree, regressMutexUnlock } from '../src/fixtures/lwt-fixtures.js';
 import { projectRoot } from '../src/paths.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { makeCasesDir } from './support/case-dir.js';
 import { runCli } from './support/cli.js';
-import { makeSourceTree, regressMutexUnlock } from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let example: string;

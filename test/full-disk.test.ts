@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
+import { makeSourceTree } from '../src/fixtures/lwt-fixtures.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { runCli } from './support/cli.js';
-import { makeSourceTree } from './support/lwt-fixtures.js';
 import { canMount, fill, mountTmpfs, NEEDS_ROOT, unmount } from './support/tmpfs.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;

@@ -4,9 +4,9 @@ import { chromium } from 'playwright-core';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
+import { makeSourceTree, patchTree, regressMutexUnlock } from '../src/fixtures/lwt-fixtures.js';
 import { projectRoot } from '../src/paths.js';
 import { runCli } from './support/cli.js';
-import { makeSourceTree, patchTree, regressMutexUnlock } from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;

@@ -9,8 +9,13 @@ import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
+import {
+  makeCommitHistory,
+  makeGitRepository,
+  makeSourceTree,
+  regressMutexUnlock,
+} from '../src/fixtures/lwt-fixtures.js';
 import { runCli } from './support/cli.js';
-import { makeCommitHistory, makeGitRepository, makeSourceTree, regressMutexUnlock } from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;

@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
-import type { ProbeResult } from '../src/probe/probe.js';
-import { runCli } from './support/cli.js';
 import {
   makeGitRepository,
   makeOpamRepository,
   makeSourceTree,
   patchTree,
   regressMutexUnlock,
-} from './support/lwt-fixtures.js';
+} from '../src/fixtures/lwt-fixtures.js';
+import type { ProbeResult } from '../src/probe/probe.js';
+import { runCli } from './support/cli.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;

@@ -10,10 +10,10 @@ import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
+import { makeCommitHistory } from '../src/fixtures/lwt-fixtures.js';
 import { taggedProcesses } from '../src/run/process-tags.js';
 import { makeCasesDir } from './support/case-dir.js';
 import { CLI } from './support/cli.js';
-import { makeCommitHistory } from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let cases: string;

@@ -11,18 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CASES_DIR, loadCases } from '../src/cases/load-cases.js';
 import { parseManifest } from '../src/cases/manifest.js';
 import { EXIT } from '../src/errors.js';
-import { buildLwtFromSource } from '../src/lwt/lwt-build.js';
-import { caseBinary } from '../src/probe/case-binary.js';
-import type { ProbeResult } from '../src/probe/probe.js';
-import { findToolchain } from '../src/toolchain/ocamlfind.js';
-import { runCli } from './support/cli.js';
 import {
   makeGitRepository,
   makeOpamRepository,
   makeSourceTree,
   patchTree,
   regressMutexUnlock,
-} from './support/lwt-fixtures.js';
+} from '../src/fixtures/lwt-fixtures.js';
+import { buildLwtFromSource } from '../src/lwt/lwt-build.js';
+import { caseBinary } from '../src/probe/case-binary.js';
+import type { ProbeResult } from '../src/probe/probe.js';
+import { findToolchain } from '../src/toolchain/ocamlfind.js';
+import { runCli } from './support/cli.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let pristine: string;

@@ -9,13 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCases } from '../src/cases/load-cases.js';
 import { expectationFor, knownOverflow } from '../src/cases/manifest.js';
 import { EXIT } from '../src/errors.js';
+import { makeGitRepository, makeSourceTree, patchTree, regressMutexUnlock } from '../src/fixtures/lwt-fixtures.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import type { Observation } from '../src/probe/verdict.js';
 import { runMarkdown } from '../src/report/markdown.js';
 import { formatMatrix, styleFor } from '../src/report/matrix-text.js';
 import { overflowSummary } from '../src/report/overflow-summary.js';
 import { runCli } from './support/cli.js';
-import { makeGitRepository, makeSourceTree, patchTree, regressMutexUnlock } from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;

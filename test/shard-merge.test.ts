@@ -9,10 +9,10 @@ import fc from 'fast-check';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
+import { makeSourceTree, regressMutexUnlock } from '../src/fixtures/lwt-fixtures.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { inShard, parseShard } from '../src/probe/shard.js';
 import { runCli } from './support/cli.js';
-import { makeSourceTree, regressMutexUnlock } from './support/lwt-fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;

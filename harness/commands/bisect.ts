@@ -1,17 +1,17 @@
-import { appendFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { reproduction, toAnswer } from '../../src/bisect/answer.js';
 import { bisectCommits } from '../../src/bisect/bisect-commits.js';
 import { bisectVersions } from '../../src/bisect/bisect-versions.js';
 import { type BisectOutcome, isFreshBuild } from '../../src/bisect/outcome.js';
+import { appendProbeLog, PROBE_EXIT, readProbeRequest } from '../../src/bisect/probe-protocol.js';
+import { toAnswer } from '../../src/bisect/to-answer.js';
 import { loadCases, singleCase } from '../../src/cases/load-cases.js';
 import { EXIT } from '../../src/errors.js';
 import { buildLwt } from '../../src/lwt/lwt-build.js';
 import { resolveLwt } from '../../src/lwt/resolve.js';
 import { treeVersion } from '../../src/lwt/tree-version.js';
 import { cachedProbe } from '../../src/probe/probe-cache.js';
+import { reproductionOf } from '../../src/probe/reproduction.js';
 import { findProjectFile } from '../../src/project/project-file.js';
 import { formatBisect } from '../../src/report/bisect-text.js';
 import { findToolchain } from '../../src/toolchain/ocamlfind.js';
@@ -74,7 +74,7 @@ export async function bisectCommand(args: string[]): Promise<number> {
       findFix,
       toolchain,
       settings,
-      probeCommand: [process.execPath, cli, 'bisect-probe'],
+      lwtRegress: [process.execPath, cli],
       onStep: (line) => say(`  ${line}`),
     });
   } else {
@@ -103,55 +103,42 @@ export async function bisectCommand(args: string[]): Promise<number> {
 }
 
 /**
- * One probe of a commit under `git bisect run`: the work tree is the Lwt
- * source. Exit 0 good (old), 1 bad (new), 125 untestable; never anything
- * else, whatever goes wrong, and one JSON line per probe for the bisect.
+ * One probe of a commit under `git bisect run` (see src/bisect/probe-protocol.ts):
+ * the work tree is the Lwt source. Exits good, bad or skip; never anything
+ * else, whatever goes wrong; and appends one log line for the bisect.
  */
 export async function bisectProbeCommand(args: string[]): Promise<number> {
   try {
-    const { values } = parse({
-      args,
-      strict: true,
-      options: {
-        ...SELECTION_OPTIONS,
-        log: { type: 'string' },
-        'version-hint': { type: 'string' },
-        'find-fix': { type: 'boolean' },
-      },
-    });
-    const tree = resolve(values['lwt-src']!);
-    const {
-      toolchain: toolchainRequest,
-      settings,
-      caseDirs,
-    } = toSuiteRequest({
-      ...values,
-      'lwt-src': undefined,
-      case: undefined,
-    });
-    const testCase = singleCase(await loadCases(caseDirs), values.case?.[0] ?? '');
-    const toolchain = await findToolchain(toolchainRequest);
-    const version = (await treeVersion(tree)) ?? values['version-hint'] ?? '0.0.0';
-    const commit = (await execa('git', ['rev-parse', 'HEAD'], { cwd: tree })).stdout.trim();
+    const { values } = parse({ args, strict: true, options: { request: { type: 'string' } } });
+    if (!values.request) throw usageError('bisect-probe needs --request FILE (it is started by bisect --commits)');
+    const request = await readProbeRequest(values.request);
+    const testCase = singleCase(await loadCases(request.caseDirs), request.caseName);
+    const toolchain = await findToolchain(request.toolchain);
+    const version = (await treeVersion(request.tree)) ?? request.versionHint ?? '0.0.0';
+    const commit = (await execa('git', ['rev-parse', 'HEAD'], { cwd: request.tree })).stdout.trim();
     const source = {
-      ...(await resolveLwt({ spec: version, src: tree }, toolchain)),
+      ...(await resolveLwt({ spec: version, src: request.tree }, toolchain)),
       origin: 'git' as const,
       commit,
       label: `${version} (${commit.slice(0, 10)})`,
     };
-    const result = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase, settings);
-    const r = reproduction(result);
-    if (values.log) {
-      await appendFile(
-        values.log,
-        `${JSON.stringify({ commit, version, reproduction: r, summary: result.observed?.summary ?? `${result.status}: ${result.reason}`, observed: result.observed, reused: result.reused, freshBuild: isFreshBuild(result) })}\n`,
-      );
-    }
-    process.stderr.write(`lwt-regress: ${commit.slice(0, 10)}: ${r} (${result.observed?.summary ?? result.reason})\n`);
-    const answer = toAnswer(r, values['find-fix'] ?? false);
-    return answer === 'good' ? 0 : answer === 'bad' ? 1 : 125;
+    const result = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase, request.settings);
+    const reproduction = reproductionOf(result);
+    await appendProbeLog(request.log, {
+      commit,
+      version,
+      reproduction,
+      summary: result.observed?.summary ?? `${result.status}: ${result.reason}`,
+      observed: result.observed,
+      reused: result.reused,
+      freshBuild: isFreshBuild(result),
+    });
+    process.stderr.write(
+      `lwt-regress: ${commit.slice(0, 10)}: ${reproduction} (${result.observed?.summary ?? result.reason})\n`,
+    );
+    return PROBE_EXIT[toAnswer(reproduction, request.findFix)];
   } catch (error) {
     process.stderr.write(`lwt-regress: probe failed, skipping this commit: ${(error as Error).message}\n`);
-    return 125;
+    return PROBE_EXIT.untestable;
   }
 }

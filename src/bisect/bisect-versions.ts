@@ -4,10 +4,11 @@ import { buildLwt } from '../lwt/lwt-build.js';
 import { resolveLwt } from '../lwt/resolve.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
+import { reproductionOf } from '../probe/reproduction.js';
+import { searchFirstBad } from '../search/first-bad.js';
 import { findToolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
-import { reproduction, toAnswer } from './answer.js';
 import { type BisectOutcome, type BisectPoint, type BisectStep, isFreshBuild, stepOf } from './outcome.js';
-import { searchFirstBad } from './search.js';
+import { toAnswer } from './to-answer.js';
 import { bisectRange, versionList } from './version-list.js';
 
 export interface VersionBisectRequest {
@@ -26,7 +27,7 @@ export interface VersionBisectRequest {
 }
 
 function reproductionText(r: ProbeResult): string {
-  const kind = reproduction(r);
+  const kind = reproductionOf(r);
   return kind === 'reproduces'
     ? `crashes (${r.observed?.summary})`
     : kind === 'clean'
@@ -50,13 +51,13 @@ export async function bisectVersions(request: VersionBisectRequest): Promise<Bis
     const result = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase, request.settings);
     results.set(i, result);
     points[i] = { label: source.label, version: source.version, commit: source.commit ?? null };
-    const step = stepOf(points[i]!, result, reproduction(result));
+    const step = stepOf(points[i]!, result, reproductionOf(result));
     steps.push(step);
     request.onStep?.(step);
     return result;
   };
 
-  const answerAt = async (i: number) => toAnswer(reproduction(results.get(i) ?? (await run(i))), request.findFix);
+  const answerAt = async (i: number) => toAnswer(reproductionOf(results.get(i) ?? (await run(i))), request.findFix);
   const found = await searchFirstBad(range.length, answerAt);
   // The ends are trusted during the search, as git bisect does; when the answer
   // lands on one of them, probe it, so a wrong --good or --bad cannot make a wrong answer.

@@ -1,6 +1,6 @@
 import type { ProbeResult } from '../probe/probe.js';
+import type { Reproduction } from '../probe/reproduction.js';
 import type { Observation } from '../probe/verdict.js';
-import type { Reproduction } from './answer.js';
 
 export interface BisectPoint {
   /** A version label, or a commit's short hash and subject. */

@@ -1,10 +1,10 @@
-import { reproduction } from '../bisect/answer.js';
 import type { Case } from '../cases/load-cases.js';
 import { buildLwt } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { invalidResult } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
+import { reproductionOf } from '../probe/reproduction.js';
 import { inShard } from '../probe/shard.js';
 import type { PreparedSuite } from '../probe/suite.js';
 
@@ -46,8 +46,8 @@ export function transitionOf(
   baseline: ProbeResult,
   candidate: ProbeResult,
 ): Omit<GateRow, 'case' | 'baseline' | 'candidate'> {
-  const before = reproduction(baseline);
-  const after = reproduction(candidate);
+  const before = reproductionOf(baseline);
+  const after = reproductionOf(candidate);
   if (candidate.status === 'not-applicable')
     return { transition: 'not-applicable', blocking: false, why: candidate.reason };
   if (after === 'reproduces' && before === 'clean') {

@@ -1,5 +1,5 @@
-import { reproduction } from '../bisect/answer.js';
 import type { ProbeResult } from '../probe/probe.js';
+import { reproductionOf } from '../probe/reproduction.js';
 
 /**
  * The answer to "does this Lwt overflow?", one line per Lwt version: the
@@ -10,7 +10,7 @@ import type { ProbeResult } from '../probe/probe.js';
 export function overflowSummary(results: ProbeResult[]): string[] {
   const versions = [...new Set(results.map((r) => r.lwt.label))];
   return versions.map((label) => {
-    const mine = results.filter((r) => r.lwt.label === label && reproduction(r) === 'reproduces');
+    const mine = results.filter((r) => r.lwt.label === label && reproductionOf(r) === 'reproduces');
     if (mine.length === 0) return `Lwt ${label}: no stack overflow`;
     const known = mine.filter((r) => r.known);
     const unexpected = mine.filter((r) => !r.known);

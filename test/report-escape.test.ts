@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mdCode, mdText } from '../src/report/escape.js';
-import { shellWords } from '../src/report/shell-words.js';
+import { shellWords } from '../src/text/shell-words.js';
 
 describe('Markdown from names and reasons written by others', () => {
   it('plain text: table pipes, code ticks, emphasis and tags lose their meaning', () => {

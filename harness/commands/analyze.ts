@@ -1,7 +1,7 @@
+import { formatAnalysis } from '../../src/analyze/analysis-text.js';
 import { analyzeCore } from '../../src/analyze/analyze-core.js';
 import { EXIT } from '../../src/errors.js';
 import { FileReader } from '../../src/io/file-reader.js';
-import { formatAnalysis } from '../../src/report/analysis-text.js';
 import { parse, positiveInteger, usageError } from '../args.js';
 
 export function analyzeCommand(args: string[]): number {

@@ -1,14 +1,14 @@
 import { access, constants, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { formatAnalysis } from '../../src/analyze/analysis-text.js';
 import type { Expectation } from '../../src/cases/manifest.js';
 import { EXIT, UserError } from '../../src/errors.js';
 import { ensureWritableDir } from '../../src/io/writable.js';
 import { type JudgedRun, judgeRun } from '../../src/probe/judge-run.js';
 import { keepSigsegvLibrary } from '../../src/probe/keep-sigsegv.js';
-import { formatAnalysis } from '../../src/report/analysis-text.js';
 import { checkJUnit } from '../../src/report/junit.js';
-import { shellWords } from '../../src/report/shell-words.js';
 import type { CaptureMethod } from '../../src/run/run-under-limits.js';
+import { shellWords } from '../../src/text/shell-words.js';
 import { parse, positiveInteger, usageError } from '../args.js';
 import { checkReportPaths } from '../report-outputs.js';
 

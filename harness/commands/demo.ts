@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { formatAnalysis } from '../../src/analyze/analysis-text.js';
 import { analyzeCore } from '../../src/analyze/analyze-core.js';
 import { EXIT, UserError } from '../../src/errors.js';
 import { FileReader } from '../../src/io/file-reader.js';
 import { projectRoot } from '../../src/paths.js';
-import { formatAnalysis } from '../../src/report/analysis-text.js';
 import { runUnderLimits } from '../../src/run/run-under-limits.js';
 import { buildProgram } from '../../src/toolchain/build.js';
 import { findToolchain } from '../../src/toolchain/ocamlfind.js';

@@ -6,7 +6,7 @@ import { buildLwt } from '../lwt/lwt-build.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import { reproductionOf } from '../probe/reproduction.js';
-import { shellWords } from '../report/shell-words.js';
+import { shellWords } from '../text/shell-words.js';
 import { findToolchain, type Toolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
 import { type CommitEnds, commitEnds } from './commit-ends.js';
 import { type GitBisectAnswer, gitBisectRun } from './git-bisect-run.js';

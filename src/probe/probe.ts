@@ -4,8 +4,8 @@ import { type Expectation, expectationFor, type KnownOverflow, knownOverflow, pr
 import type { LwtBuild, LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
-import { shellWords } from '../report/shell-words.js';
 import type { CaptureMethod } from '../run/run-under-limits.js';
+import { shellWords } from '../text/shell-words.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { caseBinary } from './case-binary.js';
 import { duneBinary } from './dune-binary.js';

@@ -1,7 +1,7 @@
 import { backtraceCycle, backtraceFrames } from '../analyze/backtrace-cycle.js';
 import type { AnalysisReport, FrameInfo } from '../analyze/report.js';
 import type { Expectation } from '../cases/manifest.js';
-import { thousands } from '../report/thousands.js';
+import { thousands } from '../text/thousands.js';
 import type { Evidence } from './evidence.js';
 
 /** What happened, in the terms expectations use. */

@@ -1,5 +1,5 @@
+import { thousands } from '../text/thousands.js';
 import { escapeXml as x } from './escape.js';
-import { thousands } from './thousands.js';
 
 /**
  * The cycle as a loop, read as the text reads it: frames in stack order

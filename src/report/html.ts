@@ -1,11 +1,11 @@
 import type { GateOutcome, GateRow } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
 import type { FrameWhere } from '../probe/verdict.js';
+import { thousands } from '../text/thousands.js';
 import { cycleSvg } from './cycle-svg.js';
 import { escapeXml as x } from './escape.js';
 import { overflowSummary } from './overflow-summary.js';
 import { STATUS } from './status.js';
-import { thousands } from './thousands.js';
 
 /**
  * A self-contained HTML report (no script, no external resource): the

@@ -1,9 +1,9 @@
 import type { GateOutcome } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
+import { thousands } from '../text/thousands.js';
 import { mdCode, mdText } from './escape.js';
 import { overflowSummary } from './overflow-summary.js';
 import { STATUS } from './status.js';
-import { thousands } from './thousands.js';
 
 function observedCell(r: ProbeResult): string {
   if (!r.observed) return mdText(r.reason);

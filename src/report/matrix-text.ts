@@ -1,7 +1,7 @@
 import type { ProbeResult } from '../probe/probe.js';
+import { thousands } from '../text/thousands.js';
 import { overflowSummary } from './overflow-summary.js';
 import { STATUS } from './status.js';
-import { thousands } from './thousands.js';
 
 export interface TableStyle {
   /** Lines are cut to this many columns (the long last column loses its end); --json and the reports keep it all. */

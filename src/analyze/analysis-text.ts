@@ -1,5 +1,5 @@
-import type { AnalysisReport, FrameInfo } from '../analyze/report.js';
-import { thousands } from './thousands.js';
+import { thousands } from '../text/thousands.js';
+import type { AnalysisReport, FrameInfo } from './report.js';
 
 const VERDICT_TEXT: Record<AnalysisReport['verdict'], string> = {
   'stack-overflow-with-cycle': 'Stack overflow with a recurring call cycle',

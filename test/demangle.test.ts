@@ -19,6 +19,9 @@ describe('demangle', () => {
     ['camlLwt$3e$3e$3d_1553', 'Lwt>>='],
     ['camlLwt.anon_fn$5blwt.ml$3a12$2c4$2d20$5d_99', 'Lwt.<fun:lwt.ml:12,4-20>'],
     ['camlFoo__x_1_2', 'Foo.x_1'],
+    // `$Ca` looks like an escape (hex CA), but a capital after `$` starts a module in the `$` form.
+    ['camlStdlib$Callback$register_12', 'Stdlib.Callback.register'],
+    ['camlStdlib$Bytes$blit_string_34', 'Stdlib.Bytes.blit_string'],
   ])('%s -> %s', (symbol, name) => {
     expect(demangle(symbol).name).toBe(name);
     expect(demangle(symbol).ocaml).toBe(true);

@@ -238,7 +238,7 @@ describe('bad input', () => {
     [['--capture', 'magic'], /--capture must be kernel, gdb or auto/],
     [['--lwt', 'not-a-version'], /--lwt not-a-version is neither a version, 'installed', nor/],
     [['--lwt-src', '/nonexistent/lwt'], /--lwt-src \/nonexistent\/lwt is not a directory/],
-  ])('%j', async (args, message) => {
+  ])('%j is one line naming the fix, exit 2', async (args, message) => {
     const r = await run(args);
     expect(r.exitCode).toBe(EXIT.usage);
     expectOneLineError(r, message);

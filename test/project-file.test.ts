@@ -83,7 +83,7 @@ describe('parseProjectFile', () => {
     [{ baseline: '' }, /"baseline" must be a non-empty string/],
     [{ policy: 'strict' }, /"policy" must be "expectations" or "no-overflow"/],
     [[], /is not a JSON object/],
-  ])('%j', (data, message) => {
+  ])('%j is refused, naming the key', (data, message) => {
     expect(() => parseProjectFile('/p/lwt-regress.json', data)).toThrow(message);
   });
 

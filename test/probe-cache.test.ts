@@ -1,0 +1,58 @@
+/**
+ * The verdict cache: a verdict is reused only for the same Lwt build, the
+ * same case program and manifest, and the same limits and policy. An edited
+ * case must never be judged by its old verdict.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dir } from 'tmp-promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCases } from '../src/cases/load-cases.js';
+import { buildLwt } from '../src/lwt/lwt-build.js';
+import { resolveLwt } from '../src/lwt/resolve.js';
+import type { ProbeSettings } from '../src/probe/probe.js';
+import { cachedProbe } from '../src/probe/probe-cache.js';
+import { findToolchain } from '../src/toolchain/ocamlfind.js';
+import { makeCasesDir } from './support/case-dir.js';
+
+let tmp: Awaited<ReturnType<typeof dir>>;
+const previous = process.env.LWT_REGRESS_CACHE;
+const at = (...parts: string[]) => join(tmp.path, ...parts);
+
+beforeAll(async () => {
+  tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-probe-cache-' });
+  process.env.LWT_REGRESS_CACHE = at('cache');
+});
+afterAll(async () => {
+  if (previous === undefined) delete process.env.LWT_REGRESS_CACHE;
+  else process.env.LWT_REGRESS_CACHE = previous;
+  await tmp.cleanup();
+});
+
+describe('the verdict cache', () => {
+  it('reuses a verdict for the same case, and judges an edited case again', async () => {
+    const cases = await makeCasesDir(at('cases'), [
+      { name: 'edited', program: 'let () = print_endline "clean: v1"\n' },
+    ]);
+    const toolchain = await findToolchain();
+    const source = await resolveLwt({ spec: 'installed' }, toolchain);
+    const lwt = await buildLwt(source, toolchain);
+    const settings: ProbeSettings = { stackKiB: 1024, capture: 'auto', timeoutMs: 60_000, artifactsDir: at('a') };
+    const probe = async () => cachedProbe(toolchain, source, lwt, (await loadCases([cases])).cases[0]!, settings);
+
+    expect(await probe()).toMatchObject({ status: 'pass', reused: false, observed: { summary: 'clean: v1' } });
+    expect(await probe()).toMatchObject({ status: 'pass', reused: true });
+    await writeFile(join(cases, 'edited', 'case.ml'), 'let () = print_endline "clean: v2"\n');
+    expect(await probe()).toMatchObject({ reused: false, observed: { summary: 'clean: v2' } });
+    // The limits and the policy are part of the question too.
+    expect(
+      await cachedProbe(toolchain, source, lwt, (await loadCases([cases])).cases[0]!, { ...settings, stackKiB: 2048 }),
+    ).toMatchObject({ reused: false });
+    expect(
+      await cachedProbe(toolchain, source, lwt, (await loadCases([cases])).cases[0]!, {
+        ...settings,
+        policy: 'no-overflow',
+      }),
+    ).toMatchObject({ reused: false });
+  });
+});

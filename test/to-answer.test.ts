@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { toAnswer } from '../src/bisect/to-answer.js';
+import type { ProbeResult } from '../src/probe/probe.js';
+import { reproductionOf } from '../src/probe/reproduction.js';
+import type { Observation } from '../src/probe/verdict.js';
+
+const result = (status: ProbeResult['status'], outcome: Observation['outcome'] | null) =>
+  ({
+    status,
+    observed: outcome ? { outcome, summary: '', frames: [], definitions: [], depth: null, entry: [] } : null,
+  }) as unknown as ProbeResult;
+
+describe('what a probe says of the overflow', () => {
+  it.each([
+    ['pass', 'cycle', 'reproduces'],
+    ['fail', 'overflow-exception', 'reproduces'],
+    ['pass', 'overflow-without-cycle', 'reproduces'],
+    ['pass', 'clean', 'clean'],
+    // A hang or an incomplete run says nothing about the overflow: never "clean".
+    ['fail', 'hang', 'untestable'],
+    ['fail', 'incomplete', 'untestable'],
+    ['fail', 'crash', 'untestable'],
+    ['untestable', 'no-evidence', 'untestable'],
+    ['untestable', null, 'untestable'],
+    ['not-applicable', null, 'untestable'],
+  ] as const)('%s with %s: %s', (status, outcome, expected) => {
+    expect(reproductionOf(result(status, outcome))).toBe(expected);
+  });
+
+  it('bisect reads it as bad when looking for the regression, and as good when looking for the fix', () => {
+    expect(toAnswer('reproduces', false)).toBe('bad');
+    expect(toAnswer('clean', false)).toBe('good');
+    expect(toAnswer('reproduces', true)).toBe('good');
+    expect(toAnswer('clean', true)).toBe('bad');
+    expect(toAnswer('untestable', false)).toBe('untestable');
+    expect(toAnswer('untestable', true)).toBe('untestable');
+  });
+});

@@ -8,6 +8,7 @@ export const SELECTION_OPTIONS = {
   case: { type: 'string', multiple: true },
   stack: { type: 'string' },
   switch: { type: 'string' },
+  ocaml: { type: 'string' },
   'opam-root': { type: 'string' },
   'lwt-git': { type: 'string' },
   'lwt-src': { type: 'string' },
@@ -22,6 +23,8 @@ export const SELECTION_HELP = `  --lwt V[,V...]        Lwt versions: 'installed'
   --case NAME[,NAME...] cases from ocaml-cases/ (default: all)
   --stack KIB           stack limit for the runs, in KiB (default 1024)
   --switch NAME         build with this opam switch's compiler (default: ocamlfind on PATH)
+  --ocaml DIR           build with the compiler installed in DIR (DIR/bin/ocamlopt, and its own
+                        findlib if it has one); npm run ocaml -- 5.3.0 builds one and prints DIR
   --opam-root DIR       the opam root to fetch Lwt sources from (default: opam's own)
   --lwt-git URL|PATH    take Lwt from this git repository (tags or commits in --lwt)
   --lwt-src DIR         take Lwt from this source tree (--lwt names its version if the tree does not)
@@ -35,6 +38,7 @@ export interface SelectionValues {
   case?: string[];
   stack?: string;
   switch?: string;
+  ocaml?: string;
   'opam-root'?: string;
   'lwt-git'?: string;
   'lwt-src'?: string;
@@ -59,12 +63,13 @@ export function toSuiteRequest(values: SelectionValues): SuiteRequest {
   const timeout = positiveInteger('--timeout', values.timeout) ?? 60;
   const versions = list(values.lwt) ?? [];
   const specs = versions.length > 0 ? versions : [values['lwt-src'] ? 'source' : 'installed'];
+  if (values.ocaml && values.switch) throw usageError('--ocaml and --switch name two different compilers; give one');
   if (values['lwt-git'] && values['lwt-src'])
     throw usageError('--lwt-git and --lwt-src name two different sources; give one');
   if (values['lwt-git'] && !list(values.lwt)?.length)
     throw usageError('--lwt-git needs --lwt with the tags or commits to take');
   return {
-    toolchain: { opamSwitch: values.switch, opamRoot: values['opam-root'] },
+    toolchain: { opamSwitch: values.switch, opamRoot: values['opam-root'], ocaml: values.ocaml },
     lwt: specs.map((spec) => ({ spec, git: values['lwt-git'], src: values['lwt-src'], opamRoot: values['opam-root'] })),
     cases: list(values.case),
     settings: { stackKiB, capture, timeoutMs: timeout * 1000, artifactsDir: resolve(values.artifacts ?? 'artifacts') },

@@ -119,6 +119,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
       ...(request.findFix ? ['--find-fix'] : []),
       ...(request.toolchain.opamSwitch ? ['--switch', request.toolchain.opamSwitch] : []),
       ...(request.toolchain.opamRoot ? ['--opam-root', request.toolchain.opamRoot] : []),
+      ...(request.toolchain.ocaml ? ['--ocaml', request.toolchain.ocaml] : []),
     ];
     const decided = new RegExp(`is the first ${newTerm} commit`).test(marked);
     const run = decided

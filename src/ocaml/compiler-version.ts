@@ -1,0 +1,43 @@
+import type { AddressSpace } from '../core/address-space.js';
+import { dataSymbolAddress, type ElfFile, functionSymbolAddress } from '../elf/elf-file.js';
+
+/** What the executable tells about the OCaml that built it. */
+export interface OcamlRuntime {
+  /** `Stdlib.Sys.ocaml_version`, when the program links Stdlib.Sys (nearly all do: Sys.argv, Printexc). */
+  version: string | undefined;
+  /** OCaml 5: OCaml code runs on fiber stacks (runtime/fiber.c); caml_runstack exists only there (runtime/amd64.S). */
+  fibers: boolean;
+  /**
+   * Debug info in OCaml 5.2's packed layout (runtime/backtrace_nat.c,
+   * caml_debuginfo_location); 4.x to 5.1 use the older one.
+   */
+  packedDebugInfo: boolean;
+}
+
+const MAX_DATA = 64 * 1024;
+// OCaml version strings: 5.3.0, 4.14.1, 5.4.0~alpha1, 4.14.1+flambda.
+const VERSION = /(?:^|\0)(\d+\.\d+\.\d+(?:[~+][\x21-\x7e]*)?)\0/;
+
+export function identifyRuntime(exe: ElfFile, memory: AddressSpace, bias: number): OcamlRuntime {
+  const version = sysVersion(exe, memory, bias);
+  const [major = 0, minor = 0] = version?.split('.').map((n) => Number.parseInt(n, 10)) ?? [];
+  const fibers = version ? major >= 5 : functionSymbolAddress(exe, 'caml_runstack') !== undefined;
+  return { version, fibers, packedDebugInfo: version !== undefined && (major > 5 || (major === 5 && minor >= 2)) };
+}
+
+/**
+ * `Sys.ocaml_version` is a string constant in Stdlib.Sys's data block
+ * (stdlib/sys.ml.in), between the module's data_begin and data_end labels:
+ * `camlStdlib__Sys__data_begin` up to OCaml 5.0, `camlStdlib__Sys.data_begin` from 5.1.
+ */
+function sysVersion(exe: ElfFile, memory: AddressSpace, bias: number): string | undefined {
+  for (const separator of ['.', '__']) {
+    const begin = dataSymbolAddress(exe, `camlStdlib__Sys${separator}data_begin`);
+    const end = dataSymbolAddress(exe, `camlStdlib__Sys${separator}data_end`);
+    if (begin === undefined || end === undefined || end <= begin || end - begin > MAX_DATA) continue;
+    const bytes = memory.read(begin + bias, end - begin);
+    if (!bytes) continue;
+    return VERSION.exec(Buffer.from(bytes).toString('latin1'))?.[1];
+  }
+  return undefined;
+}

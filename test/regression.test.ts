@@ -31,7 +31,7 @@ async function buildOnce(source: LwtSource): Promise<LwtBuildResult> {
 for (const source of prepared.sources) {
   for (const testCase of prepared.cases) {
     const expectation = inRange(source.version, testCase.manifest.needs)
-      ? expectationFor(testCase.manifest, source.version)
+      ? expectationFor(testCase.manifest, source.version, prepared.toolchain.ocamlVersion)
       : undefined;
     const title = `lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
     it(title, async (ctx) => {

@@ -3,10 +3,20 @@ import { EXIT, UserError } from '../errors.js';
 
 export type ExpectedOutcome = 'cycle' | 'clean';
 
+/** OCaml 5: what becomes of the Stack_overflow the runtime raises. */
+export type ExceptionHandling = 'caught-by-lwt' | 'uncaught';
+
 export interface Expectation {
   /** Lwt versions this applies to (semver range). */
   lwt: string;
+  /** Compiler versions this applies to (semver range); any when absent. */
+  ocaml?: string;
   outcome: ExpectedOutcome;
+  /**
+   * For a `cycle` on OCaml 5: whether Lwt catches the Stack_overflow (the
+   * program goes on) or lets it escape (the program dies of it).
+   */
+  exception?: ExceptionHandling;
   /** For `cycle`: names that must all appear in the cycle (demangled, e.g. `Lwt.resolve`). */
   frames: string[];
   why: string;
@@ -50,7 +60,20 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
     const frames = e.frames ?? [];
     if (!Array.isArray(frames) || !frames.every((f) => typeof f === 'string'))
       throw invalid(name, `expect[${i}] "frames" must be a list of names`);
-    return { lwt: e.lwt, outcome: e.outcome, frames: frames as string[], why: typeof e.why === 'string' ? e.why : '' };
+    if (e.ocaml !== undefined && (typeof e.ocaml !== 'string' || semver.validRange(e.ocaml) === null))
+      throw invalid(name, `expect[${i}] "ocaml" must be a semver range of compiler versions`);
+    if (e.exception !== undefined && e.exception !== 'caught-by-lwt' && e.exception !== 'uncaught')
+      throw invalid(name, `expect[${i}] "exception" must be "caught-by-lwt" or "uncaught"`);
+    if (e.exception !== undefined && (e.outcome !== 'cycle' || e.ocaml === undefined))
+      throw invalid(name, `expect[${i}] "exception" needs "outcome": "cycle" and an "ocaml" range (OCaml 5 raises it)`);
+    return {
+      lwt: e.lwt,
+      ...(e.ocaml !== undefined ? { ocaml: e.ocaml as string } : {}),
+      outcome: e.outcome,
+      ...(e.exception !== undefined ? { exception: e.exception as ExceptionHandling } : {}),
+      frames: frames as string[],
+      why: typeof e.why === 'string' ? e.why : '',
+    };
   });
   const sources = Array.isArray(m.sources)
     ? (m.sources as unknown[]).filter((s): s is string => typeof s === 'string')
@@ -65,7 +88,16 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
   };
 }
 
-/** The expectation for a version: the first entry whose range holds it. */
-export function expectationFor(manifest: CaseManifest, version: string): Expectation | undefined {
-  return manifest.expect.find((e) => semver.satisfies(version, e.lwt, { includePrerelease: true }));
+/**
+ * The expectation for a Lwt version built with a compiler: the first entry
+ * whose `lwt` range holds the version and whose `ocaml` range, if it has one,
+ * holds the compiler's (`5.3.0+dev` counts as 5.3.0).
+ */
+export function expectationFor(manifest: CaseManifest, version: string, ocaml: string): Expectation | undefined {
+  const compiler = semver.coerce(ocaml)?.version;
+  return manifest.expect.find(
+    (e) =>
+      semver.satisfies(version, e.lwt, { includePrerelease: true }) &&
+      (e.ocaml === undefined || (compiler !== undefined && semver.satisfies(compiler, e.ocaml))),
+  );
 }

@@ -2,9 +2,11 @@ import type { RunResult } from '../run/run-under-limits.js';
 
 /** What one run of a case left behind. */
 export type Evidence =
-  | { kind: 'core'; core: string; signal: string }
+  /** `raised`: OCaml 5, the core taken as the runtime raised Stack_overflow, and what the program did after. */
+  | { kind: 'core'; core: string; signal: string; raised?: { at: string; after: Evidence } }
   | { kind: 'signal-without-core'; signal: string; why: string }
-  | { kind: 'exception'; exception: string; backtrace: string[] }
+  /** `by`: the runtime reported it uncaught, or Lwt's async exception hook reported the one it caught. */
+  | { kind: 'exception'; exception: string; backtrace: string[]; by: 'runtime' | 'lwt' }
   | { kind: 'hang'; seconds: number }
   | { kind: 'clean'; message: string }
   | { kind: 'incomplete'; message: string }
@@ -14,16 +16,23 @@ const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
 
 /** Classifies a run: a signal with a core, an uncaught overflow exception, a hang, a clean or incomplete exit, or something else. */
 export function classifyRun(run: RunResult, timeoutMs: number): Evidence {
+  if (run.core && run.stoppedAt) {
+    const after = classifyRun({ ...run, core: undefined, stoppedAt: undefined }, timeoutMs);
+    return { kind: 'core', core: run.core, signal: 'SIGTRAP', raised: { at: run.stoppedAt, after } };
+  }
   if (run.timedOut) return { kind: 'hang', seconds: timeoutMs / 1000 };
   if (run.signal) {
     return run.core
       ? { kind: 'core', core: run.core, signal: run.signal }
       : { kind: 'signal-without-core', signal: run.signal, why: run.capture.note ?? 'no core file appeared' };
   }
-  const fatal = /Fatal error: exception (Stack_overflow|Out_of_memory)/.exec(run.stderr);
+  // The runtime prints an uncaught exception's constructor (runtime/printexc.c); Lwt's default
+  // async_exception_hook prints Printexc.to_string's words ("Stack overflow") before exiting 2.
+  const fatal = /Fatal error: exception (Stack_overflow|Out_of_memory|Stack overflow|Out of memory)$/m.exec(run.stderr);
   if (fatal) {
     const backtrace = run.stderr.split('\n').filter((l) => /^(Raised|Called from|Re-raised)/.test(l));
-    return { kind: 'exception', exception: fatal[1]!, backtrace };
+    const by = fatal[1]!.includes('_') ? 'runtime' : 'lwt';
+    return { kind: 'exception', exception: fatal[1]!.replace(' ', '_'), backtrace, by };
   }
   if (run.exitCode === 0 && /^clean:/m.test(run.stdout)) return { kind: 'clean', message: lastLine(run.stdout) };
   if (/^incomplete:/m.test(run.stdout)) return { kind: 'incomplete', message: lastLine(run.stdout) };

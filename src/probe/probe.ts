@@ -11,10 +11,12 @@ import type { LwtBuildResult } from '../lwt/core-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
 import { formatAnalysis } from '../report/analysis-text.js';
+import { runFiberProgram, runtimeParameters } from '../run/ocaml5-capture.js';
 import { type CaptureMethod, runUnderLimits } from '../run/run-under-limits.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { caseBinary } from './case-binary.js';
 import { classifyRun } from './evidence.js';
+import { missingFiberEvidence } from './ocaml5-evidence.js';
 import { judge, type Observation, observe } from './verdict.js';
 
 export type ProbeStatus = 'pass' | 'fail' | 'not-applicable' | 'untestable';
@@ -29,6 +31,8 @@ export interface ProbeSettings {
 
 export interface ProbeResult {
   lwt: { version: string; label: string; origin: LwtSource['origin']; commit: string | null };
+  /** The compiler's version (`ocamlopt -version`). */
+  ocaml: string;
   case: string;
   status: ProbeStatus;
   expected: Expectation | null;
@@ -36,7 +40,7 @@ export interface ProbeResult {
   /** Why it failed, was not applicable or untestable; for a pass, why the expectation holds. */
   reason: string;
   timings: { buildMs: number; runMs: number; analyzeMs: number; totalMs: number };
-  /** How the core was captured, when the run died of a signal. */
+  /** How the core was captured, when one was. */
   capture: 'kernel' | 'gdb' | null;
   /** Whether the Lwt build and the case binary came from the cache (null when nothing was built). */
   cached: { lwt: boolean; case: boolean } | null;
@@ -61,6 +65,7 @@ export async function probe(
   const reproduce = [
     'lwt-regress',
     'run',
+    ...toolchain.reproduce,
     ...source.reproduce,
     '--case',
     name,
@@ -70,6 +75,7 @@ export async function probe(
   const timings = { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 };
   const result = (status: ProbeStatus, reason: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
     lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
+    ocaml: toolchain.ocamlVersion,
     case: name,
     status,
     expected: null,
@@ -85,8 +91,12 @@ export async function probe(
 
   if (!inRange(source.version, testCase.manifest.needs))
     return result('not-applicable', `needs Lwt ${testCase.manifest.needs}`);
-  const expected = expectationFor(testCase.manifest, source.version);
-  if (!expected) return result('not-applicable', `case.json has no expectation for Lwt ${source.version}`);
+  const expected = expectationFor(testCase.manifest, source.version, toolchain.ocamlVersion);
+  if (!expected)
+    return result(
+      'not-applicable',
+      `case.json has no expectation for Lwt ${source.version} with OCaml ${toolchain.ocamlVersion}`,
+    );
   timings.buildMs = lwt.ms;
   if (!lwt.ok) return result('untestable', `Lwt ${source.label} does not build: ${lwt.error}`, { expected });
   const buildStarted = performance.now();
@@ -99,14 +109,14 @@ export async function probe(
   const work = await tmpDir({ unsafeCleanup: true, prefix: `lwt-regress-${safe(name)}-` });
   try {
     const runStarted = performance.now();
-    const run = await runUnderLimits({
+    const run = await (toolchain.fibers ? runFiberProgram : runUnderLimits)({
       executable: binary.executable,
       args: [String(testCase.manifest.size.default)],
       cwd: work.path,
       stackKiB: settings.stackKiB,
       timeoutMs: settings.timeoutMs,
       capture: settings.capture,
-      env: { OCAMLRUNPARAM: 'b' },
+      env: { OCAMLRUNPARAM: runtimeParameters(toolchain.fibers, settings.stackKiB) },
     });
     timings.runMs = performance.now() - runStarted;
     const evidence = classifyRun(run, settings.timeoutMs);
@@ -129,8 +139,10 @@ export async function probe(
     }
     const observed = observe(evidence, analysis);
     if (analysisError) observed.summary += ` (analysis failed: ${analysisError})`;
+    const missing = toolchain.fibers ? missingFiberEvidence(expected, evidence, observed, run) : undefined;
+    if (missing) return result('untestable', missing, { expected, observed, cached });
     const verdict = judge(expected, observed);
-    const capture = run.signal ? run.capture.method : null;
+    const capture = run.core && run.capture.method !== 'none' ? run.capture.method : null;
     if (verdict.met)
       return result('pass', expected.why || `${expected.outcome} as expected`, { expected, observed, cached, capture });
     const kept = join(settings.artifactsDir, safe(source.label), name);

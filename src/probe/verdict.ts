@@ -1,5 +1,6 @@
+import { backtraceCycle } from '../analyze/backtrace-cycle.js';
 import type { AnalysisReport } from '../analyze/report.js';
-import type { Expectation } from '../cases/manifest.js';
+import type { ExceptionHandling, Expectation } from '../cases/manifest.js';
 import { thousands } from '../report/thousands.js';
 import type { Evidence } from './evidence.js';
 
@@ -22,31 +23,64 @@ export interface Observation {
   definitions: string[];
   /** Repetitions of the cycle. */
   depth: number | null;
+  /** The depth is a lower bound: counted in a backtrace that keeps only the frames nearest the raise. */
+  depthAtLeast: boolean;
   /** The frames below the cycle, where the recursion was entered (at most 5). */
   entry: string[];
+  /** OCaml 5: what became of the Stack_overflow; null where the run does not show it (OCaml 4's signals). */
+  handling: ExceptionHandling | null;
 }
 
-const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth' | 'entry'> = {
+const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth' | 'depthAtLeast' | 'entry' | 'handling'> = {
   frames: [],
   definitions: [],
   depth: null,
+  depthAtLeast: false,
   entry: [],
+  handling: null,
 };
+
+const HANDLING_TEXT: Record<ExceptionHandling, string> = {
+  'caught-by-lwt': 'caught by Lwt',
+  uncaught: 'uncaught',
+};
+
+/**
+ * After OCaml 5 raised Stack_overflow: it escaped when the runtime reported it
+ * uncaught; otherwise the program went on (Lwt rejected a promise, or its
+ * async exception hook reported it), whatever happened next.
+ */
+function handlingAfter(after: Evidence): ExceptionHandling {
+  return after.kind === 'exception' && after.by === 'runtime' ? 'uncaught' : 'caught-by-lwt';
+}
+
+function afterSummary(after: Evidence): string {
+  if (after.kind === 'exception')
+    return after.by === 'runtime'
+      ? `${after.exception} uncaught: the program died of it`
+      : `${after.exception} caught by Lwt: Lwt.async_exception_hook reported it and exited`;
+  return `Stack_overflow caught by Lwt, then ${observe(after, undefined).summary}`;
+}
 
 export function observe(evidence: Evidence, analysis: AnalysisReport | undefined): Observation {
   switch (evidence.kind) {
     case 'core': {
       if (!analysis) return { ...nothing, outcome: 'crash', summary: `${evidence.signal} (core not analyzed)` };
+      const raised = evidence.raised;
+      const handling = raised ? handlingAfter(raised.after) : null;
+      const then = raised ? ` (${afterSummary(raised.after)})` : '';
       if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
         const c = analysis.cycle;
         const frames = c.frames.map((f) => f.name);
         return {
           outcome: 'cycle',
-          summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}`,
+          summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}${then}`,
           frames,
           definitions: c.frames.map((f) => f.definition ?? f.name),
           depth: c.repetitions,
+          depthAtLeast: false,
           entry: analysis.entry.slice(0, 5).map((f) => f.name),
+          handling,
         };
       }
       const top = analysis.top.map((f) => f.name);
@@ -55,9 +89,10 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
         return {
           ...nothing,
           outcome: 'overflow-without-cycle',
-          summary: `stack overflow (${evidence.signal}) without a recurring cycle`,
+          summary: `stack overflow (${raised ? `Stack_overflow raised at ${raised.at}` : evidence.signal}) without a recurring cycle${then}`,
           frames: top,
           definitions,
+          handling,
         };
       return {
         ...nothing,
@@ -70,14 +105,33 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
     case 'signal-without-core':
       return { ...nothing, outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}` };
     case 'exception': {
+      const handling =
+        evidence.exception === 'Stack_overflow' ? (evidence.by === 'runtime' ? 'uncaught' : 'caught-by-lwt') : null;
+      const reported =
+        evidence.by === 'runtime'
+          ? `uncaught ${evidence.exception}`
+          : `${evidence.exception} reported by Lwt.async_exception_hook`;
+      const cycle = backtraceCycle(evidence.backtrace);
+      if (cycle)
+        return {
+          ...nothing,
+          outcome: 'cycle',
+          summary: `${reported}, its backtrace a cycle of ${cycle.frames.length} × ${cycle.truncated ? 'at least ' : ''}${thousands(cycle.repetitions)}: ${cycle.frames.join(' → ')}`,
+          frames: cycle.frames,
+          definitions: cycle.frames,
+          depth: cycle.repetitions,
+          depthAtLeast: cycle.truncated,
+          handling,
+        };
       // "Raised at X", "Called from X", "Raised by primitive operation at X", each with "in file …" after.
       const frames = evidence.backtrace.map((l) => /(?:from|at) (\S+) in file/.exec(l)?.[1] ?? l);
       return {
         ...nothing,
         outcome: 'overflow-exception',
-        summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`,
+        summary: `${reported}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ' (no backtrace)'}`,
         frames,
         definitions: frames,
+        handling,
       };
     }
     case 'hang':
@@ -127,7 +181,12 @@ export function judge(expectation: Expectation, observed: Observation): Judgemen
       !observed.frames.some((o) => sameFunction(f, o)) &&
       !observed.definitions.some((d) => d === f || d.startsWith(`${f}.`)),
   );
-  return missing.length === 0
-    ? { met: true }
-    : { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
+  if (missing.length > 0)
+    return { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
+  if (expectation.exception && observed.handling !== expectation.exception)
+    return {
+      met: false,
+      why: `expected the Stack_overflow to be ${HANDLING_TEXT[expectation.exception]}, observed ${observed.handling ? `it ${HANDLING_TEXT[observed.handling]}` : 'nothing of what became of it'}: ${observed.summary}`,
+    };
+  return { met: true };
 }

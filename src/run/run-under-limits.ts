@@ -28,7 +28,9 @@ export interface RunResult {
   /** The core, when the process died of a signal and one could be had. */
   core: string | undefined;
   /** How the core was captured, or why none was. */
-  capture: { method: 'kernel' | 'gdb'; note?: string };
+  capture: { method: 'kernel' | 'gdb' | 'none'; note?: string };
+  /** OCaml 5: the runtime function gdb stopped in to take the core as Stack_overflow was raised (the run then went on). */
+  stoppedAt?: string;
 }
 
 // A fixed script: the limits and the command come in as arguments, never as shell text.
@@ -39,7 +41,12 @@ const LIMITS_SCRIPT = 'ulimit -s "$0" && ulimit -c unlimited && exec "$@"';
  * the whole group: under gdb the program is gdb's child, and killing gdb
  * alone would leave a hung program running.
  */
-async function runGroup(args: string[], cwd: string, timeoutMs: number, env: Record<string, string> | undefined) {
+export async function runGroup(
+  args: string[],
+  cwd: string,
+  timeoutMs: number,
+  env: Record<string, string> | undefined,
+) {
   const child = execa('sh', ['-c', LIMITS_SCRIPT, ...args], {
     cwd,
     env,

@@ -1,0 +1,127 @@
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { EXIT, UserError } from '../errors.js';
+import { exists } from '../io/exists.js';
+import { type RunRequest, type RunResult, runGroup } from './run-under-limits.js';
+
+/**
+ * OCaml 5 runs OCaml code on fiber stacks that `ulimit -s` does not bound:
+ * OCAMLRUNPARAM=l (in words, runtime/startup_aux.c) caps each fiber, and the
+ * cap is taken from the same --stack the 4.x runs get.
+ */
+export function fiberLimitWords(stackKiB: number): number {
+  return (stackKiB * 1024) / 8;
+}
+
+/** OCAMLRUNPARAM for a case: backtraces (b, the evidence when there is no core) and, on OCaml 5, the fiber limit. */
+export function runtimeParameters(fibers: boolean, stackKiB: number): string {
+  return fibers ? `b,l=${fiberLimitWords(stackKiB)}` : 'b';
+}
+
+/**
+ * Where OCaml 5 raises Stack_overflow (runtime/amd64.S: caml_call_realloc_stack
+ * jumps to caml_raise_exn with %rax = &caml_exn_Stack_overflow when the fiber
+ * cannot grow; runtime/fail.c: caml_raise_stack_overflow from C). Conditional,
+ * so other exceptions cost a trap each but do not stop.
+ */
+const BREAKPOINTS = ['break caml_raise_exn if $rax == &caml_exn_Stack_overflow', 'break caml_raise_stack_overflow'];
+
+/**
+ * Runs an OCaml 5 program under gdb, stopped where the runtime raises
+ * Stack_overflow: the core is written there (the overflowing frames are
+ * still on the fiber), then the program goes on, so that what it does with
+ * the exception — Lwt catching it, or it escaping — is seen too.
+ * `stoppedAt` names the function it stopped in; a program that dies of a
+ * signal first has its core written at the signal, as on OCaml 4.
+ */
+export async function runOcaml5UnderGdb(request: RunRequest): Promise<RunResult> {
+  const core = join(request.cwd, 'core');
+  const commands = [...BREAKPOINTS, 'run', `generate-core-file ${core}`, 'delete', 'continue'];
+  const gdbArgs = [
+    '-batch',
+    '-nx',
+    ...commands.flatMap((c) => ['-ex', c]),
+    '--args',
+    request.executable,
+    ...request.args,
+  ];
+  const { result, timedOut } = await runGroup(
+    [String(request.stackKiB), 'gdb', ...gdbArgs],
+    request.cwd,
+    request.timeoutMs,
+    request.env,
+  );
+  const stdout = String(result.stdout);
+  const out = `${stdout}\n${result.stderr}`;
+  const stoppedAt = /^Breakpoint \d+, (?:0x[0-9a-f]+ in )?(caml_raise_exn|caml_raise_stack_overflow) /m.exec(out)?.[1];
+  const signal = /Program (?:received|terminated with) signal (SIG[A-Z]+)/.exec(out)?.[1];
+  const exited = /\[Inferior \d+ \(process \d+\) exited (?:normally|with code (\d+))\]/.exec(out);
+  const captured = (stoppedAt !== undefined || signal !== undefined) && (await exists(core));
+  return {
+    // gdb prints the exit code in octal.
+    exitCode: exited ? Number.parseInt(exited[1] ?? '0', 8) : undefined,
+    signal: timedOut ? undefined : signal,
+    timedOut,
+    stdout: withoutGdbLines(stdout),
+    stderr: String(result.stderr),
+    core: captured ? core : undefined,
+    capture: { method: 'gdb' },
+    ...(stoppedAt ? { stoppedAt } : {}),
+  };
+}
+
+// What gdb itself prints on stdout, which the program shares with it.
+const GDB_LINE =
+  /^(?:Breakpoint \d+[ ,]|\[Inferior \d+ |\[Thread debugging|\[New Thread|Using host libthread_db|Saved corefile|Program (?:received|terminated)|Continuing\.|warning: )/;
+
+/** The program's own output, without gdb's. */
+export function withoutGdbLines(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter((l) => !GDB_LINE.test(l))
+    .join('\n');
+}
+
+/** Whether gdb can be run here. */
+export async function gdbAvailable(): Promise<boolean> {
+  const r = await execa('gdb', ['--version'], { reject: false });
+  return r.exitCode === 0;
+}
+
+/**
+ * One run of an OCaml 5 program: under gdb when it can be had (the core at
+ * the raise), otherwise plainly, the uncaught Stack_overflow's backtrace
+ * then being the only evidence. `--capture kernel` asks for no gdb.
+ */
+export async function runFiberProgram(request: RunRequest): Promise<RunResult> {
+  if (request.capture === 'gdb' || (request.capture === 'auto' && (await gdbAvailable()))) {
+    if (request.capture === 'gdb' && !(await gdbAvailable()))
+      throw new UserError(
+        'gdb is needed to capture cores of OCaml 5 programs (--capture gdb) but is not installed',
+        EXIT.toolchain,
+        'Install gdb (apt-get install gdb), or use --capture kernel to judge by the Stack_overflow backtrace alone',
+      );
+    return runOcaml5UnderGdb(request);
+  }
+  const { result, timedOut } = await runGroup(
+    [String(request.stackKiB), request.executable, ...request.args],
+    request.cwd,
+    request.timeoutMs,
+    request.env,
+  );
+  return {
+    exitCode: result.exitCode,
+    signal: timedOut ? undefined : result.signal,
+    timedOut,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    core: undefined,
+    capture: {
+      method: 'none',
+      note:
+        request.capture === 'kernel'
+          ? 'OCaml 5 raises Stack_overflow instead of dying of a signal, so the kernel writes no core (--capture kernel)'
+          : 'gdb is not installed, and OCaml 5 raises Stack_overflow instead of dying of a signal, so no core was taken',
+    },
+  };
+}

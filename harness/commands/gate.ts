@@ -44,7 +44,7 @@ export async function gateCommand(args: string[]): Promise<number> {
   const prepared = await prepareSuite(request);
   if (!values.json)
     process.stderr.write(
-      `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label}, ${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB\n`,
+      `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} on OCaml ${prepared.toolchain.ocamlVersion}, ${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB\n`,
     );
   const outcome = await gate(prepared, request.settings, (row) => {
     if (!values.json) process.stderr.write(`  ${row.case}: ${row.transition}${row.blocking ? ' (blocking)' : ''}\n`);

@@ -225,6 +225,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
       mode: 'commits',
       findFix: request.findFix,
       case: request.caseName,
+      ocaml: toolchain.ocamlVersion,
       kind: first ? 'found' : 'ambiguous',
       firstBad: await point(firstBad),
       lastGood: await point(lastGood),
@@ -237,6 +238,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
       reproduce: [
         'lwt-regress',
         'run',
+        ...toolchain.reproduce,
         '--lwt-git',
         request.git,
         '--lwt',

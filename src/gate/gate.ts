@@ -27,6 +27,8 @@ export interface GateRow {
 export interface GateOutcome {
   baseline: string;
   candidate: string;
+  /** The compiler both were built with. */
+  ocaml: string;
   rows: GateRow[];
   verdict: 'pass' | 'blocked' | 'untestable';
 }
@@ -81,5 +83,11 @@ export async function gate(
     : rows.some((r) => r.transition === 'untestable')
       ? 'untestable'
       : 'pass';
-  return { baseline: baseline.label, candidate: candidate.label, rows, verdict };
+  return {
+    baseline: baseline.label,
+    candidate: candidate.label,
+    ocaml: prepared.toolchain.ocamlVersion,
+    rows,
+    verdict,
+  };
 }

@@ -44,22 +44,23 @@ function cell(r: ProbeResult | undefined): string {
   if (!r) return '<td></td>';
   const seen = r.observed
     ? r.observed.outcome === 'cycle'
-      ? `cycle × ${thousands(r.observed.depth ?? 0)}`
+      ? `cycle × ${r.observed.depthAtLeast ? '≥' : ''}${thousands(r.observed.depth ?? 0)}`
       : r.observed.outcome
     : r.reason;
   const link = r.observed?.outcome === 'cycle' ? ` <a href="#${anchor(r)}">loop</a>` : '';
   return `<td class="${r.status}" title="${x(r.reason)}"><b>${STATUS_TEXT[r.status]}</b><small>${x(seen)}${link}</small></td>`;
 }
 
-const anchor = (r: ProbeResult) => `crash-${r.case}-${r.lwt.label}`.replace(/[^A-Za-z0-9_-]+/g, '-');
+const anchor = (r: ProbeResult) => `crash-${r.case}-${r.ocaml}-${r.lwt.label}`.replace(/[^A-Za-z0-9_-]+/g, '-');
 
 function matrix(results: ProbeResult[]): string {
-  const versions = [...new Set(results.map((r) => r.lwt.label))];
+  const column = (r: ProbeResult) => `Lwt ${r.lwt.label} · OCaml ${r.ocaml}`;
+  const versions = [...new Set(results.map(column))];
   const cases = [...new Set(results.map((r) => r.case))];
-  const head = `<tr><th>case</th>${versions.map((v) => `<th>Lwt ${x(v)}</th>`).join('')}</tr>`;
+  const head = `<tr><th>case</th>${versions.map((v) => `<th>${x(v)}</th>`).join('')}</tr>`;
   const rows = cases.map(
     (c) =>
-      `<tr><th>${x(c)}</th>${versions.map((v) => cell(results.find((r) => r.case === c && r.lwt.label === v))).join('')}</tr>`,
+      `<tr><th>${x(c)}</th>${versions.map((v) => cell(results.find((r) => r.case === c && column(r) === v))).join('')}</tr>`,
   );
   return `<table class="matrix">${head}${rows.join('')}</table>`;
 }
@@ -126,7 +127,7 @@ function crashSection(r: ProbeResult): string {
   const entry = o.entry.length
     ? `<p>Entered from:</p><ol class="entry">${o.entry.map((e) => `<li>${x(e)}</li>`).join('')}</ol>`
     : '';
-  return `<section class="crash" id="${anchor(r)}"><h3>${x(r.case)} on Lwt ${x(r.lwt.label)}: cycle of ${o.frames.length} frame${o.frames.length === 1 ? '' : 's'} × ${thousands(o.depth ?? 0)}</h3>
+  return `<section class="crash" id="${anchor(r)}"><h3>${x(r.case)} on Lwt ${x(r.lwt.label)}, OCaml ${x(r.ocaml)}: cycle of ${o.frames.length} frame${o.frames.length === 1 ? '' : 's'} × ${o.depthAtLeast ? 'at least ' : ''}${thousands(o.depth ?? 0)}</h3>
 <p class="${r.status === 'fail' ? 'blocked' : 'ok'}">${r.status === 'fail' ? `Not expected: Lwt ${x(r.lwt.version)} should run ${x(r.expected?.outcome ?? '?')} here (${x(r.expected?.why ?? '')})` : `As expected: ${x(r.expected?.why ?? r.reason)}`}</p>
 ${cycleSvg(o.frames, o.depth ?? 0)}
 ${entry}

@@ -13,7 +13,7 @@ const ICON: Record<ProbeResult['status'], string> = {
 function observedCell(r: ProbeResult): string {
   if (!r.observed) return escapeCell(r.reason);
   if (r.observed.outcome === 'cycle')
-    return `cycle × ${thousands(r.observed.depth ?? 0)}: \`${escapeCell(r.observed.frames.join(' → '))}\``;
+    return `cycle × ${r.observed.depthAtLeast ? '≥' : ''}${thousands(r.observed.depth ?? 0)}: \`${escapeCell(r.observed.frames.join(' → '))}\``;
   return escapeCell(r.observed.summary);
 }
 
@@ -28,16 +28,17 @@ export function runMarkdown(results: ProbeResult[]): string {
       : '✅ **all cases met their expectations**';
   const rows = results.map(
     (r) =>
-      `| ${escapeCell(r.lwt.label)} | ${r.case} | ${ICON[r.status]} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
+      `| ${escapeCell(r.ocaml)} | ${escapeCell(r.lwt.label)} | ${r.case} | ${ICON[r.status]} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
   );
   const repro = failed.map(
-    (r) => `- \`${r.case}\` on ${escapeCell(r.lwt.label)}: ${escapeCell(r.reason)}  \n  reproduce: \`${r.reproduce}\``,
+    (r) =>
+      `- \`${r.case}\` on Lwt ${escapeCell(r.lwt.label)}, OCaml ${escapeCell(r.ocaml)}: ${escapeCell(r.reason)}  \n  reproduce: \`${r.reproduce}\``,
   );
   return [
     `## lwt-regress: ${head}`,
     '',
-    '| Lwt | case | verdict | expected | observed |',
-    '|---|---|---|---|---|',
+    '| OCaml | Lwt | case | verdict | expected | observed |',
+    '|---|---|---|---|---|---|',
     ...rows,
     ...(repro.length ? ['', '### Failures', ...repro] : []),
     '',
@@ -68,7 +69,7 @@ export function gateMarkdown(g: GateOutcome): string {
     .filter((r) => r.blocking)
     .map((r) => `- \`${r.case}\`: ${escapeCell(r.why)}  \n  reproduce: \`${r.candidate.reproduce}\``);
   return [
-    `## lwt-regress gate: Lwt ${escapeCell(g.baseline)} → ${escapeCell(g.candidate)}: ${head}`,
+    `## lwt-regress gate: Lwt ${escapeCell(g.baseline)} → ${escapeCell(g.candidate)} on OCaml ${escapeCell(g.ocaml)}: ${head}`,
     '',
     `| case | baseline ${escapeCell(g.baseline)} | candidate ${escapeCell(g.candidate)} | transition |`,
     '|---|---|---|---|',

@@ -13,20 +13,22 @@ const STATUS: Record<ProbeResult['status'], string> = {
 /** The version × case table printed at the end of a run. */
 export function formatMatrix(results: ProbeResult[]): string {
   const rows = results.map((r) => [
+    r.ocaml,
     r.lwt.label,
     r.case,
     STATUS[r.status],
     r.expected ? r.expected.outcome : '-',
     r.observed ? r.observed.outcome : '-',
-    r.observed?.depth != null ? `× ${thousands(r.observed.depth)}` : '',
+    r.observed?.depth != null ? `× ${r.observed.depthAtLeast ? '≥' : ''}${thousands(r.observed.depth)}` : '',
     r.observed?.outcome === 'cycle' ? r.observed.frames.join(' → ') : r.status === 'pass' ? '' : r.reason,
     seconds(r.timings.totalMs),
   ]);
-  const header = ['lwt', 'case', 'verdict', 'expected', 'observed', 'depth', 'cycle / reason', 'time'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 6 ? 0 : r[i]!.length))));
+  const header = ['ocaml', 'lwt', 'case', 'verdict', 'expected', 'observed', 'depth', 'cycle / reason', 'time'];
+  const free = header.indexOf('cycle / reason');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === free ? 0 : r[i]!.length))));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === free ? c : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   const counts = (['pass', 'fail', 'untestable', 'not-applicable'] as const)

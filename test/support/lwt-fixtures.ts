@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { projectRoot } from '../../src/paths.js';
 
 export async function installedLwtDir(): Promise<string> {
   return (await execa('ocamlfind', ['query', 'lwt'])).stdout.trim();
@@ -159,4 +160,14 @@ export async function makeCommitHistory(repo: string): Promise<string[]> {
         ),
     },
   ]);
+}
+
+/** Debian's whole Lwt 5.6.1 source tree (./setup downloads lwt_5.6.1.orig.tar.gz), unpacked into `dir`. */
+export async function debianLwtTree(dir: string): Promise<string> {
+  const debian = join(projectRoot(), 'test', 'fixtures', 'debian');
+  const tarball = (await readdir(debian)).find((f) => /^lwt_.*\.orig\.tar\.gz$/.test(f));
+  if (!tarball) throw new Error(`no lwt_*.orig.tar.gz in ${debian}: run ./setup`);
+  await execa('tar', ['xzf', join(debian, tarball), '-C', dir]);
+  const tree = (await readdir(dir)).find((f) => /^lwt-\d/.test(f));
+  return join(dir, tree!);
 }

@@ -8,8 +8,9 @@ export interface OcamlRuntime {
   /** OCaml 5: OCaml code runs on fiber stacks (runtime/fiber.c); caml_runstack exists only there (runtime/amd64.S). */
   fibers: boolean;
   /**
-   * Debug info in OCaml 5.2's packed layout (runtime/backtrace_nat.c,
-   * caml_debuginfo_location); 4.x to 5.1 use the older one.
+   * Debug info in the packed layout of runtime/backtrace_nat.c's
+   * caml_debuginfo_location in 5.3 (ocaml/ocaml#10111, after 5.1, whose
+   * runtime still decodes 4.x's layout).
    */
   packedDebugInfo: boolean;
 }

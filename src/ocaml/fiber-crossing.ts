@@ -1,16 +1,16 @@
 import type { StackMemory } from '../core/stack-memory.js';
 
 /**
- * Where an OCaml 5 fiber returns into C. Each entry from C into OCaml
- * (caml_start_program, and the callbacks that jump into it, runtime/amd64.S in
- * 5.x) leaves on the fiber, above the return address into caml_start_program,
- * a header of Stack_header_size = 32 bytes (runtime/caml/stack.h): the previous
- * exception handler, the handler's address, the C stack pointer at the entry
- * and the saved gc_regs. That C stack pointer points at the entry's
- * `struct c_stack_link { stack; sp; prev }` (runtime/caml/fiber.h), above
- * which caml_start_program pushed six callee-saved registers and below them
- * sits its C caller's return address. The outermost entry's link has
- * prev = NULL; a callback's OCaml caller continues on the fiber right after the header.
+ * Where an OCaml 5 fiber returns into C (runtime/amd64.S, caml_start_program,
+ * the same in 5.1 and 5.3). Each entry from C into OCaml leaves on the fiber,
+ * at the 32 bytes (Stack_header_size, runtime/caml/stack.h) above the return
+ * address into caml_start_program: the previous exception handler, the
+ * handler's address, the C stack pointer at the entry, the saved gc_regs.
+ * That C stack pointer is the address of the entry's `struct c_stack_link
+ * { stack; sp; prev }` (runtime/caml/fiber.h); above the link's 24 bytes lie
+ * the six callee-saved registers caml_start_program pushed, then its C
+ * caller's return address. The outermost entry's link has prev = NULL; after
+ * a callback, its OCaml caller goes on on the fiber right above the header.
  */
 const HEADER = 32;
 const HEADER_C_SP = 16;

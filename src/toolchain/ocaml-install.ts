@@ -6,6 +6,7 @@ import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { EXIT, UserError } from '../errors.js';
 import { cacheRoot, projectRoot } from '../paths.js';
 import { findlibConf } from './findlib-conf.js';
+import { writeResultPackage } from './result-package.js';
 
 /**
  * esy publishes some OCaml releases on npm under its own numbers: OCaml 4.14.1
@@ -143,9 +144,10 @@ function stepRunner(work: string, log: (line: string) => void): Step {
 
 /**
  * findlib from Debian's source, built with the staged compiler and installed
- * beside it. The staged compiler does not run from where it was configured
- * for, so the build finds it through PATH and OCAMLLIB (native `.opt` tools
- * under their plain names: the bytecode ones start with `#!<prefix>/bin/ocamlrun`).
+ * beside it, and the `result` package old Lwt versions need. The staged
+ * compiler does not run from where it was configured for, so the build finds
+ * it through PATH and OCAMLLIB (native `.opt` tools under their plain names:
+ * the bytecode ones start with `#!<prefix>/bin/ocamlrun`).
  * Its findlib.conf is then written with the final paths, the compiler's tools
  * named absolutely so that `<prefix>/bin/ocamlfind` uses this compiler whatever PATH holds.
  */
@@ -161,6 +163,17 @@ async function installFindlib(tarball: string, staging: string, prefix: string, 
   };
   await step('unpack findlib', 'tar', ['xzf', tarball, '-C', work], work);
   const dir = join(work, (await readdir(work)).find((f) => f.startsWith('findlib-'))!);
+  // configure runs tools/extract_args, which its Makefile builds as bytecode, and bytecode starts with
+  // #!<prefix>/bin/ocamlrun, not there yet: built natively first, configure's make finds it up to date.
+  const extractor = join(dir, 'tools', 'extract_args');
+  await step(
+    'findlib extract_args: ocamllex',
+    'ocamllex',
+    ['-q', '-o', 'extract_args.ml', 'extract_args.mll'],
+    extractor,
+    env,
+  );
+  await step('findlib extract_args: ocamlopt', 'ocamlopt', ['-o', 'extract_args', 'extract_args.ml'], extractor, env);
   const sitelib = join(prefix, 'lib', 'ocaml', 'site-lib');
   const conf = join(prefix, 'etc', 'findlib.conf');
   await step(
@@ -176,12 +189,16 @@ async function installFindlib(tarball: string, staging: string, prefix: string, 
       '-config',
       conf,
       '-no-topfind',
+      // Debian's camlp4, on PATH, belongs to another compiler.
+      '-no-camlp4',
     ],
     dir,
     env,
   );
   await step('make findlib', 'make', ['all', 'opt'], dir, env);
   await step('install findlib', 'make', ['install', `DESTDIR=${staging}`], dir, env);
+  const result = await writeResultPackage(join(staging, sitelib));
+  for (const [tool, args] of result.commands) await step(`result package: ${tool}`, tool, args, result.dir, env);
   const tools = { ocamlc: 'ocamlc.opt', ocamlopt: 'ocamlopt.opt', ocamldep: 'ocamldep.opt' };
   const stdlib = join(prefix, 'lib', 'ocaml');
   await writeFile(

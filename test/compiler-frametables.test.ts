@@ -80,7 +80,8 @@ describe.each(TEST_COMPILERS)('OCaml %s', (version) => {
       const ours = analysis.describeFrame(g.index);
       expect({ index: g.index, symbol: ours.symbol }).toEqual({ index: g.index, symbol: g.symbol });
       if (g.pc !== null) expect(analysis.frames.pcs[g.index]).toBe(g.pc);
-      if (g.file?.endsWith('.ml'))
+      // OCaml's debug info covers return addresses; frame 0 is the faulting instruction itself.
+      if (g.index > 0 && g.file?.endsWith('.ml'))
         expect({ index: g.index, file: ours.file, line: ours.line }).toEqual({
           index: g.index,
           file: g.file,

@@ -2,11 +2,16 @@ import type { RunResult } from '../run/run-under-limits.js';
 
 /** What one run of a case left behind. */
 export type Evidence =
-  /** `raised`: OCaml 5, the core taken as the runtime raised Stack_overflow, and what the program did after. */
-  | { kind: 'core'; core: string; signal: string; raised?: { at: string; after: Evidence } }
+  /** `raised`: OCaml 5, the core taken as the runtime raised Stack_overflow, whether it escaped, and what the program did after. */
+  | { kind: 'core'; core: string; signal: string; raised?: { at: string; uncaught: boolean; after: Evidence } }
   | { kind: 'signal-without-core'; signal: string; why: string }
-  /** `by`: the runtime reported it uncaught, or Lwt's async exception hook reported the one it caught. */
-  | { kind: 'exception'; exception: string; backtrace: string[]; by: 'runtime' | 'lwt' }
+  /**
+   * `printedBy`: `runtime` when printed with the constructor's name, which only the
+   * runtime's own handler does (so it was uncaught); `printexc` when printed
+   * with Printexc.to_string's words, as both Printexc's uncaught-exception
+   * handler and Lwt's async_exception_hook do.
+   */
+  | { kind: 'exception'; exception: string; backtrace: string[]; printedBy: 'runtime' | 'printexc' }
   | { kind: 'hang'; seconds: number }
   | { kind: 'clean'; message: string }
   | { kind: 'incomplete'; message: string }
@@ -16,9 +21,9 @@ const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
 
 /** Classifies a run: a signal with a core, an uncaught overflow exception, a hang, a clean or incomplete exit, or something else. */
 export function classifyRun(run: RunResult, timeoutMs: number): Evidence {
-  if (run.core && run.stoppedAt) {
-    const after = classifyRun({ ...run, core: undefined, stoppedAt: undefined }, timeoutMs);
-    return { kind: 'core', core: run.core, signal: 'SIGTRAP', raised: { at: run.stoppedAt, after } };
+  if (run.core && run.raised) {
+    const after = classifyRun({ ...run, core: undefined, raised: undefined }, timeoutMs);
+    return { kind: 'core', core: run.core, signal: 'SIGTRAP', raised: { ...run.raised, after } };
   }
   if (run.timedOut) return { kind: 'hang', seconds: timeoutMs / 1000 };
   if (run.signal) {
@@ -26,13 +31,13 @@ export function classifyRun(run: RunResult, timeoutMs: number): Evidence {
       ? { kind: 'core', core: run.core, signal: run.signal }
       : { kind: 'signal-without-core', signal: run.signal, why: run.capture.note ?? 'no core file appeared' };
   }
-  // The runtime prints an uncaught exception's constructor (runtime/printexc.c); Lwt's default
-  // async_exception_hook prints Printexc.to_string's words ("Stack overflow") before exiting 2.
+  // Without Printexc linked, the runtime prints an uncaught exception's constructor (runtime/printexc.c);
+  // Printexc's handler and Lwt's default async_exception_hook print Printexc.to_string's words ("Stack overflow").
   const fatal = /Fatal error: exception (Stack_overflow|Out_of_memory|Stack overflow|Out of memory)$/m.exec(run.stderr);
   if (fatal) {
     const backtrace = run.stderr.split('\n').filter((l) => /^(Raised|Called from|Re-raised)/.test(l));
-    const by = fatal[1]!.includes('_') ? 'runtime' : 'lwt';
-    return { kind: 'exception', exception: fatal[1]!.replace(' ', '_'), backtrace, by };
+    const printedBy = fatal[1]!.includes('_') ? 'runtime' : 'printexc';
+    return { kind: 'exception', exception: fatal[1]!.replace(' ', '_'), backtrace, printedBy };
   }
   if (run.exitCode === 0 && /^clean:/m.test(run.stdout)) return { kind: 'clean', message: lastLine(run.stdout) };
   if (/^incomplete:/m.test(run.stdout)) return { kind: 'incomplete', message: lastLine(run.stdout) };

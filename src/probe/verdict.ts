@@ -46,20 +46,15 @@ const HANDLING_TEXT: Record<ExceptionHandling, string> = {
 };
 
 /**
- * After OCaml 5 raised Stack_overflow: it escaped when the runtime reported it
- * uncaught; otherwise the program went on (Lwt rejected a promise, or its
- * async exception hook reported it), whatever happened next.
+ * After OCaml 5 raised Stack_overflow under gdb: it escaped when it reached the
+ * runtime's uncaught-exception handler; otherwise the program went on (Lwt
+ * rejected a promise, or its async exception hook reported it and exited).
  */
-function handlingAfter(after: Evidence): ExceptionHandling {
-  return after.kind === 'exception' && after.by === 'runtime' ? 'uncaught' : 'caught-by-lwt';
-}
-
-function afterSummary(after: Evidence): string {
-  if (after.kind === 'exception')
-    return after.by === 'runtime'
-      ? `${after.exception} uncaught: the program died of it`
-      : `${after.exception} caught by Lwt: Lwt.async_exception_hook reported it and exited`;
-  return `Stack_overflow caught by Lwt, then ${observe(after, undefined).summary}`;
+function afterSummary(raised: { uncaught: boolean; after: Evidence }): string {
+  if (raised.uncaught) return 'Stack_overflow uncaught: the program died of it';
+  if (raised.after.kind === 'exception')
+    return 'Stack_overflow caught by Lwt: Lwt.async_exception_hook reported it and exited';
+  return `Stack_overflow caught by Lwt, then ${observe(raised.after, undefined).summary}`;
 }
 
 export function observe(evidence: Evidence, analysis: AnalysisReport | undefined): Observation {
@@ -67,8 +62,8 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
     case 'core': {
       if (!analysis) return { ...nothing, outcome: 'crash', summary: `${evidence.signal} (core not analyzed)` };
       const raised = evidence.raised;
-      const handling = raised ? handlingAfter(raised.after) : null;
-      const then = raised ? ` (${afterSummary(raised.after)})` : '';
+      const handling = raised ? (raised.uncaught ? 'uncaught' : 'caught-by-lwt') : null;
+      const then = raised ? ` (${afterSummary(raised)})` : '';
       if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
         const c = analysis.cycle;
         const frames = c.frames.map((f) => f.name);
@@ -105,12 +100,12 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
     case 'signal-without-core':
       return { ...nothing, outcome: 'crash', summary: `${evidence.signal} but no core: ${evidence.why}` };
     case 'exception': {
-      const handling =
-        evidence.exception === 'Stack_overflow' ? (evidence.by === 'runtime' ? 'uncaught' : 'caught-by-lwt') : null;
+      // Printexc's words come from its uncaught-exception handler and from Lwt's hook alike: no telling which.
+      const handling = evidence.printedBy === 'runtime' ? 'uncaught' : null;
       const reported =
-        evidence.by === 'runtime'
+        evidence.printedBy === 'runtime'
           ? `uncaught ${evidence.exception}`
-          : `${evidence.exception} reported by Lwt.async_exception_hook`;
+          : `${evidence.exception} printed as fatal (uncaught, or by Lwt.async_exception_hook)`;
       const cycle = backtraceCycle(evidence.backtrace);
       if (cycle)
         return {

@@ -27,16 +27,23 @@ export function runtimeParameters(fibers: boolean, stackKiB: number): string {
 const BREAKPOINTS = ['break caml_raise_exn if $rax == &caml_exn_Stack_overflow', 'break caml_raise_stack_overflow'];
 
 /**
+ * An exception that escapes to the top ends in caml_fatal_uncaught_exception
+ * (runtime/printexc.c), which prints it and exits 2. Lwt's default
+ * async_exception_hook prints the same words and exits 2 without passing
+ * there: only this breakpoint tells the two apart.
+ */
+const UNCAUGHT = 'break caml_fatal_uncaught_exception';
+
+/**
  * Runs an OCaml 5 program under gdb, stopped where the runtime raises
  * Stack_overflow: the core is written there (the overflowing frames are
  * still on the fiber), then the program goes on, so that what it does with
- * the exception — Lwt catching it, or it escaping — is seen too.
- * `stoppedAt` names the function it stopped in; a program that dies of a
- * signal first has its core written at the signal, as on OCaml 4.
+ * the exception — Lwt catching it, or it escaping — is seen too. A program
+ * that dies of a signal first has its core written at the signal, as on OCaml 4.
  */
 export async function runOcaml5UnderGdb(request: RunRequest): Promise<RunResult> {
   const core = join(request.cwd, 'core');
-  const commands = [...BREAKPOINTS, 'run', `generate-core-file ${core}`, 'delete', 'continue'];
+  const commands = [...BREAKPOINTS, 'run', `generate-core-file ${core}`, 'delete', UNCAUGHT, 'continue', 'continue'];
   const gdbArgs = [
     '-batch',
     '-nx',
@@ -54,6 +61,7 @@ export async function runOcaml5UnderGdb(request: RunRequest): Promise<RunResult>
   const stdout = String(result.stdout);
   const out = `${stdout}\n${result.stderr}`;
   const stoppedAt = /^Breakpoint \d+, (?:0x[0-9a-f]+ in )?(caml_raise_exn|caml_raise_stack_overflow) /m.exec(out)?.[1];
+  const uncaught = /^Breakpoint \d+, (?:0x[0-9a-f]+ in )?caml_fatal_uncaught_exception /m.test(out);
   const signal = /Program (?:received|terminated with) signal (SIG[A-Z]+)/.exec(out)?.[1];
   const exited = /\[Inferior \d+ \(process \d+\) exited (?:normally|with code (\d+))\]/.exec(out);
   const captured = (stoppedAt !== undefined || signal !== undefined) && (await exists(core));
@@ -66,7 +74,7 @@ export async function runOcaml5UnderGdb(request: RunRequest): Promise<RunResult>
     stderr: String(result.stderr),
     core: captured ? core : undefined,
     capture: { method: 'gdb' },
-    ...(stoppedAt ? { stoppedAt } : {}),
+    ...(stoppedAt ? { raised: { at: stoppedAt, uncaught } } : {}),
   };
 }
 

@@ -29,8 +29,12 @@ export interface RunResult {
   core: string | undefined;
   /** How the core was captured, or why none was. */
   capture: { method: 'kernel' | 'gdb' | 'none'; note?: string };
-  /** OCaml 5: the runtime function gdb stopped in to take the core as Stack_overflow was raised (the run then went on). */
-  stoppedAt?: string;
+  /**
+   * OCaml 5: gdb took the core as the runtime raised Stack_overflow (`at`: the
+   * function it stopped in) and let the run go on; `uncaught`: the exception
+   * then reached the runtime's uncaught-exception handler.
+   */
+  raised?: { at: string; uncaught: boolean };
 }
 
 // A fixed script: the limits and the command come in as arguments, never as shell text.

@@ -7,6 +7,7 @@ import { EXIT, UserError } from '../errors.js';
 import { cacheRoot, projectRoot } from '../paths.js';
 import { findlibConf } from './findlib-conf.js';
 import { writeResultPackage } from './result-package.js';
+import { applySourceFixes } from './source-fixes.js';
 
 /**
  * esy publishes some OCaml releases on npm under its own numbers: OCaml 4.14.1
@@ -73,6 +74,7 @@ export async function installOcaml(version: string, options: InstallOptions = {}
     const source = join(work, 'package');
     const sourceVersion = (await readFile(join(source, 'VERSION'), 'utf8')).split('\n')[0]!.trim();
     const major = Number(sourceVersion.split('.')[0]);
+    for (const fixed of await applySourceFixes(source)) log(`  fixed ${fixed}`);
     await step('configure', './configure', configureFlags(prefix, major), source);
     const jobs = `-j${options.jobs ?? 2}`;
     // 4.x: world.opt builds the native compilers too; 5.x's default target does.

@@ -60,7 +60,7 @@ export async function installOcaml(version: string, options: InstallOptions = {}
   const work = join(tmpdir(), `lwt-regress-ocaml-${cacheName(version)}-${process.pid}`);
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
-  const step = stepRunner(work, log);
+  const step = stepRunner(version, log);
   try {
     const npmVersion = NPM_VERSIONS[version] ?? version;
     const packed = await step(
@@ -123,7 +123,7 @@ async function findlibSource(): Promise<string> {
 type Step = (what: string, file: string, args: string[], cwd: string, env?: Record<string, string>) => Promise<string>;
 
 /** Runs one build step, logs its time, and turns a failure into one line that names the step and the log. */
-function stepRunner(work: string, log: (line: string) => void): Step {
+function stepRunner(version: string, log: (line: string) => void): Step {
   return async (what, file, args, cwd, env) => {
     const started = performance.now();
     const r = await execa(file, args, { cwd, env, reject: false, all: true, stdin: 'ignore' });
@@ -134,7 +134,7 @@ function stepRunner(work: string, log: (line: string) => void): Step {
       await writeFile(saved, output);
       const last = output.trim().split('\n').filter(Boolean).pop() ?? r.shortMessage;
       throw new UserError(
-        `building OCaml failed at ${what} (in ${work}): ${last}`,
+        `building OCaml ${version} failed at ${what}: ${last}`,
         EXIT.toolchain,
         `The full output is in ${saved}`,
       );

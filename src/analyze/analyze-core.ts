@@ -88,7 +88,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
     notes.push(
       'the compiler version is unknown (the program does not link Stdlib.Sys): source lines are decoded as OCaml 4.x to 5.1 record them',
     );
-  const tables = mode === 'exact' ? loadFrameTables(image, notes) : undefined;
+  const tables = mode === 'exact' ? loadFrameTables(image, runtime, notes) : undefined;
   if (mode === 'scan')
     notes.push('scan mode: frames are stack words that look like return addresses, not an exact walk');
   const code = exe.segments
@@ -196,7 +196,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   };
 }
 
-function loadFrameTables(image: ProcessImage, notes: string[]): FrameTables | undefined {
+function loadFrameTables(image: ProcessImage, runtime: OcamlRuntime, notes: string[]): FrameTables | undefined {
   const address = dataSymbolAddress(image.exe, 'caml_frametable');
   if (address === undefined) {
     notes.push(
@@ -204,7 +204,7 @@ function loadFrameTables(image: ProcessImage, notes: string[]): FrameTables | un
     );
     return undefined;
   }
-  const tables = readFrameTables(image.memory, address + image.bias);
+  const tables = readFrameTables(image.memory, address + image.bias, runtime.frameTables);
   if (tables.descriptors.size === 0) {
     notes.push('the frame tables could not be read from the core: falling back to scan mode');
     return undefined;

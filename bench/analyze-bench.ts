@@ -38,7 +38,11 @@ try {
   const toolchain = await findToolchain();
   const built = await buildProgram({
     toolchain,
-    sources: [join(root, 'ocaml-cases/_stub/lwtr_stubs.c'), join(root, 'ocaml-cases/wakeup-chain/case.ml')],
+    sources: [
+      join(root, 'ocaml-cases/_stub/lwtr_stubs.c'),
+      join(root, 'ocaml-cases/_stub/lwtr_reset.ml'),
+      join(root, 'ocaml-cases/wakeup-chain/case.ml'),
+    ],
     packages: ['lwt'],
     workDir: tmp.path,
     output: 'wakeup-chain',

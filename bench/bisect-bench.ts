@@ -1,5 +1,5 @@
 /**
- * Bisect's cost: 32 fixture versions made from the installed Lwt's sources
+ * Bisect's cost: 32 fixture versions made from Debian's Lwt 5.6.1 source tarball
  * (Lwt_mutex.unlock regresses at the 21st, the 16th does not build), served
  * from a local opam repository; one bisect with an empty cache, then the same
  * again. Figures go to bench/RESULTS.md.
@@ -45,7 +45,7 @@ try {
     `| ${name} | ${r.outcome.firstBad.version} | ${r.outcome.probes} | ${r.outcome.builds} | ${(r.ms / 1000).toFixed(2)} s |`;
   const text = `## Bisect
 
-Produced by \`npm run bench\` (bench/bisect-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}. \`lwt-regress bisect --case mutex-unlock-storm\` over ${SERIES} fixture versions made from the installed Lwt's sources and served by a local opam repository; the regression enters at ${label(FIXTURE.regressesAt)}, ${label(FIXTURE.broken)} does not build (and is the first midpoint). The bound for ${SERIES} versions is ceil(log2 ${SERIES}) + 2 = ${Math.ceil(Math.log2(SERIES)) + 2} probes. Fixture versions with identical sources share one cached build, as any two versions with the same core sources would.
+Produced by \`npm run bench\` (bench/bisect-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}. \`lwt-regress bisect --case mutex-unlock-storm\` over ${SERIES} fixture versions made from Debian's Lwt 5.6.1 source tarball and served by a local opam repository; the regression enters at ${label(FIXTURE.regressesAt)}, ${label(FIXTURE.broken)} does not build (and is the first midpoint). The bound for ${SERIES} versions is ceil(log2 ${SERIES}) + 2 = ${Math.ceil(Math.log2(SERIES)) + 2} probes. Fixture versions with identical sources share one cached build, as any two versions with the same sources would.
 
 | run | first bad | probes | probes with a fresh build | wall time |
 |---|---|---|---|---|

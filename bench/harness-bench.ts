@@ -1,21 +1,30 @@
 /**
- * The harness's speed: a cold run (empty cache: Lwt's core built from source,
- * every case built) and a warm re-run of all cases, against a source tree made
- * from the installed Lwt's sources, plus the installed Lwt itself. Figures go
- * to bench/RESULTS.md.
+ * The harness's speed: building Lwt from source, the core alone and the core
+ * with lwt.unix and its C stubs, per era; a cold run (empty cache: Lwt and
+ * every case built) and a warm re-run of all cases; how soon a probe of a
+ * cached build starts its case. The tree is Debian's Lwt 5.6.1 source tarball
+ * (test/fixtures/debian/, from ./setup); with LWT_REGRESS_BENCH_GIT=<a Lwt
+ * repository> the builds are also measured on one release tag per era.
+ * Figures go to bench/RESULTS.md.
  */
 
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cp, mkdir, rm } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
+import { buildLwtFromSource } from '../src/lwt/lwt-build.js';
 import { projectRoot } from '../src/paths.js';
 import type { ProbeResult } from '../src/probe/probe.js';
+import { findToolchain } from '../src/toolchain/ocamlfind.js';
+import { makeSourceTree } from '../test/support/lwt-fixtures.js';
 import { writeSection } from './results-file.js';
 
 const cli = join(projectRoot(), 'dist/harness/cli.js');
 const tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-bench-harness-' });
+/** One release per era of lwt.unix's layout and configuration, for LWT_REGRESS_BENCH_GIT. */
+const ERA_TAGS = ['2.3.0', '2.4.7', '3.2.0', '4.3.0', '5.4.0', '5.10.1', '6.1.2'];
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function timedRun(args: string[], cache: string): Promise<{ ms: number; results: ProbeResult[] }> {
   const start = performance.now();
@@ -28,14 +37,38 @@ async function timedRun(args: string[], cache: string): Promise<{ ms: number; re
   return { ms, results: JSON.parse(r.stdout).results };
 }
 
+/** The Lwt build alone, cold: the whole tree, and the same tree without src/unix (the core alone). */
+async function buildTimes(label: string, tree: string) {
+  const toolchain = await findToolchain();
+  const coreOnly = join(tmp.path, `core-only-${label}`);
+  await cp(tree, coreOnly, { recursive: true });
+  await rm(join(coreOnly, 'src', 'unix'), { recursive: true, force: true });
+  const build = async (root: string) => {
+    process.env.LWT_REGRESS_CACHE = join(tmp.path, `cache-build-${label}-${root === tree ? 'all' : 'core'}`);
+    const r = await buildLwtFromSource({ origin: 'dir', version: label, label, dir: root, reproduce: [] }, toolchain);
+    return { ms: r.ms, unix: r.ok ? (r.build.unix.ok ? 'built' : r.build.unix.error) : `core: ${r.error}` };
+  };
+  const core = await build(coreOnly);
+  const all = await build(tree);
+  delete process.env.LWT_REGRESS_CACHE;
+  return { label, core: core.ms, all: all.ms, unix: all.unix };
+}
+
 try {
-  const lwtDir = (await execa('ocamlfind', ['query', 'lwt'])).stdout.trim();
-  const version = (await execa('ocamlfind', ['query', '-format', '%v', 'lwt'])).stdout.trim();
-  const tree = join(tmp.path, 'lwt-src');
-  await mkdir(join(tree, 'src', 'core'), { recursive: true });
-  for (const f of await readdir(lwtDir))
-    if (/\.mli?$/.test(f)) await copyFile(join(lwtDir, f), join(tree, 'src', 'core', f));
-  await writeFile(join(tree, 'lwt.opam'), `opam-version: "2.0"\nversion: "${version}"\n`);
+  const tree = await makeSourceTree(join(tmp.path, 'lwt-src'), '5.6.1');
+  const eras = [await buildTimes('5.6.1 (Debian tarball)', tree)];
+  const git = process.env.LWT_REGRESS_BENCH_GIT;
+  if (git) {
+    for (const tag of ERA_TAGS) {
+      const at = join(tmp.path, `tag-${tag}`);
+      await mkdir(at);
+      const archive = await execa('git', ['-C', git, 'archive', '--format=tar', `refs/tags/${tag}`], {
+        encoding: 'buffer',
+      });
+      await execa('tar', ['-x', '-C', at], { input: archive.stdout });
+      eras.push(await buildTimes(tag, at));
+    }
+  }
 
   const cache = join(tmp.path, 'cache');
   const cold = await timedRun(['--lwt-src', tree], cache);
@@ -44,9 +77,15 @@ try {
   const installedCold = await timedRun(['--lwt', 'installed'], installedCache);
   const installedWarm = await timedRun(['--lwt', 'installed'], installedCache);
 
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const cases = warm.results.length;
-  const lwtBuild = cold.results[0]?.timings.buildMs ?? 0;
+  // Before the case runs: the cached Lwt build and case binary are looked up (and the C compiler checked once).
+  const startDelay = Math.max(...warm.results.map((r) => r.timings.totalMs - r.timings.runMs - r.timings.analyzeMs));
+  const eraRows = eras
+    .map(
+      (e) =>
+        `| ${e.label} | ${s(e.core)} | ${s(e.all)} | ${(e.all / e.core).toFixed(2)}× | ${e.unix === 'built' ? 'built' : `untestable: ${e.unix.slice(0, 160)}`} |`,
+    )
+    .join('\n');
   const perCase = warm.results
     .map(
       (r) =>
@@ -55,12 +94,21 @@ try {
     .join('\n');
   const text = `## Harness
 
-Produced by \`npm run bench\` (bench/harness-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}. Each figure is the wall time of one \`lwt-regress run --json\` over all ${cases} cases under a 1 MiB stack, with a fresh cache for the cold runs.
+Produced by \`npm run bench\` (bench/harness-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the end.
+
+Building Lwt from source, cold (an empty cache), as \`lwt-regress\` does it: the core alone (the same tree without src/unix/) and the core with lwt.unix, its C stubs and its findlib tree. lwt.unix's C stubs compile as one unit while the core's and lwt.unix's modules do. Target: the core and lwt.unix together in at most twice the core's time.
+
+| Lwt | core alone | core + lwt.unix | ratio | lwt.unix |
+|---|---|---|---|---|
+${eraRows}
+
+Each run below is one \`lwt-regress run --json\` over all ${cases} cases under a 1 MiB stack, with a fresh cache for the cold runs.
 
 | run | wall time | target |
 |---|---|---|
-| cold, Lwt ${version} from a source tree (core compiled from source, all cases built) | ${s(cold.ms)} (the Lwt core build alone: ${s(lwtBuild)}) | |
+| cold, Lwt 5.6.1 from Debian's source tarball (core and lwt.unix built, all cases built) | ${s(cold.ms)} | |
 | warm re-run of the same (nothing rebuilt: ${warm.results.every((r) => r.cached?.lwt && r.cached.case) ? 'confirmed by the results' : '**something was rebuilt**'}) | ${s(warm.ms)} | < 10 s for five cases |
+| longest wait before a case starts, warm (cached build and binary looked up) | ${s(startDelay)} | < 1 s |
 | cold, the installed Lwt (findlib package, cases built) | ${s(installedCold.ms)} | |
 | warm, the installed Lwt | ${s(installedWarm.ms)} | |
 

@@ -1,8 +1,20 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EXIT, UserError } from '../src/errors.js';
 
+/** Where a usage error sends the user: the help of the command being run. */
+let help = 'lwt-regress --help';
+
+export function setCommand(command: string): void {
+  help = `lwt-regress ${command} --help`;
+}
+
+/** For a wrapper with a help of its own (npm test). */
+export function setHelp(command: string): void {
+  help = command;
+}
+
 export function usageError(message: string): UserError {
-  return new UserError(message, EXIT.usage, 'Run `lwt-regress --help` for usage');
+  return new UserError(message, EXIT.usage, `Run \`${help}\` for usage`);
 }
 
 /** util.parseArgs with its errors turned into one-line usage errors. */

@@ -1,35 +1,7 @@
 #!/usr/bin/env node
-import { EXIT, UserError } from '../src/errors.js';
-import { usageError } from './args.js';
-import { REPORT_HELP } from './report-outputs.js';
-import { SELECTION_HELP } from './selection.js';
-
-const USAGE = `usage: lwt-regress <command> [options]
-
-commands:
-  analyze <executable> <core> [--json] [--mode exact|scan] [--max-frames N]
-      Find the recurring call cycle in the core of a crashed OCaml program.
-  run [--lwt V[,V...]] [--case NAME[,NAME...]] [--json] [options]
-      Build the cases against each Lwt, run them under a small stack, analyze the cores,
-      and check each against its expectation. Options:
-${SELECTION_HELP}
-${REPORT_HELP}
-  gate --baseline V_OLD --candidate V_NEW [--baseline-src DIR] [--candidate-src DIR] [--json] [options]
-      Run every case on both and fail on transitions: clean before and crashing after, or an
-      expectation the candidate breaks. Exit 0 pass, 1 blocked, 9 something untestable.
-      Takes the options of run (but --lwt) and the report options.
-  bisect --case NAME --good V1 --bad V2 [--find-fix] [--versions a,b,c | --lwt-git URL | --opam-root DIR] [--json]
-      Find the first Lwt version where the case crashes (with --find-fix: the first where it is clean),
-      over the versions between V1 and V2 (given, the repository's tags, or opam's list).
-  bisect --commits --lwt-git URL --case NAME --good REF1 --bad REF2 [--find-fix] [--json]
-      The same over commits, driving git bisect run (untestable commits are skipped).
-  demo
-      Build the wakeup-chain case against the installed Lwt, crash it under a 1 MiB stack,
-      and analyze its core; keeps binary and core under artifacts/demo/.
-
-exit codes: 0 done, 1 failed verdict, 2 usage, 3 unreadable file, 4 not an x86-64 ELF file,
-            5 truncated or corrupt file, 6 core not from this executable, 7 no stack in the core,
-            8 missing or unusable tool (ocamlfind, gdb, opam, git), 9 nothing failed but something was untestable`;
+import { EXIT, pathError, UserError } from '../src/errors.js';
+import { setCommand, usageError } from './args.js';
+import { COMMAND_HELP, overview } from './help.js';
 
 type Command = (args: string[]) => number | Promise<number>;
 
@@ -41,22 +13,62 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bisect: async () => (await import('./commands/bisect.js')).bisectCommand,
   'bisect-probe': async () => (await import('./commands/bisect.js')).bisectProbeCommand,
   gate: async () => (await import('./commands/gate.js')).gateCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
 };
+
+/** `--help` or `-h` among a command's options (not among a program's arguments after `--`). */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const { projectRoot } = await import('../src/paths.js');
+  return (JSON.parse(await readFile(`${projectRoot()}/package.json`, 'utf8')) as { version: string }).version;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`lwt-regress ${await version()}\n`);
+    return EXIT.ok;
+  }
+  if (command === undefined || command === '--help' || command === '-h' || (command === 'help' && !rest[0])) {
+    process.stdout.write(`${overview(await version())}\n`);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
+  const topic = command === 'help' ? rest[0]! : asksForHelp(rest) ? command : undefined;
+  if (topic !== undefined) {
+    const help = COMMAND_HELP[topic];
+    if (help) {
+      process.stdout.write(`${help.usage}\n`);
+      return EXIT.ok;
+    }
+    if (topic === 'bisect-probe') {
+      process.stdout.write(
+        'lwt-regress bisect-probe: the probe `bisect --commits` gives `git bisect run`; not for use by hand\n',
+      );
+      return EXIT.ok;
+    }
+  }
+  // Commands that start processes end them all on an interrupt; `analyze` starts none and must start fast.
+  if (command !== 'analyze') {
+    (await import('../src/run/interrupt.js')).installInterruptHandlers();
+    (await import('../src/progress.js')).onProgress((line) => process.stderr.write(`lwt-regress: ${line}\n`));
+  }
   try {
-    const load = COMMANDS[command];
-    if (!load) throw usageError(`unknown command '${command}'`);
+    const load = COMMANDS[topic ?? command];
+    if (!load) throw usageError(`unknown command '${topic ?? command}'`);
+    setCommand(command);
     return await (await load())(rest);
   } catch (error) {
-    if (error instanceof UserError) {
-      process.stderr.write(`lwt-regress: ${error.describe()}\n`);
-      return error.exitCode;
+    // A full disk or a read-only place met anywhere (a cache write, a report) is one line, not a stack trace.
+    const known = error instanceof UserError ? error : pathError(error);
+    if (known) {
+      process.stderr.write(`lwt-regress: ${known.describe()}\n`);
+      return known.exitCode;
     }
     throw error;
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run fixtures -- DIR`: the Lwt fixtures the tests use, made from the
- * installed Lwt's own sources, for a user to try bisect and gate by hand:
+ * `npm run fixtures -- DIR`: the Lwt fixtures the tests use, made from
+ * Debian's Lwt 5.6.1 source tarball (core and lwt.unix), for a user to try
+ * bisect and gate by hand:
  * 32 versions in a local opam repository, a git history with a regression,
  * and a regressed source tree. Prints the commands that use them.
  */

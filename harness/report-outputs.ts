@@ -1,11 +1,30 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { GateOutcome } from '../src/gate/gate.js';
+import { ensureWritableFile } from '../src/io/writable.js';
 import type { ProbeResult, ProbeSettings } from '../src/probe/probe.js';
+import { onProgress } from '../src/progress.js';
 import { htmlReport } from '../src/report/html.js';
 import { gateJUnit, runJUnit } from '../src/report/junit.js';
 import { gateMarkdown, runMarkdown } from '../src/report/markdown.js';
 import type { Toolchain } from '../src/toolchain/ocamlfind.js';
+
+/** --json and --quiet: what goes to stdout, and whether progress goes to stderr. */
+export const OUTPUT_OPTIONS = {
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
+/**
+ * Progress lines (fetches, builds, each probe, each bisect step) go to
+ * stderr, unless --quiet; --json implies it, so that a machine reading the
+ * result reads nothing else. Returns how to say a line.
+ */
+export function progressTo(values: { json?: boolean; quiet?: boolean }): (line: string) => void {
+  const quiet = values.json || values.quiet;
+  onProgress(quiet ? undefined : (line) => process.stderr.write(`lwt-regress: ${line}\n`));
+  return quiet ? () => undefined : (line) => process.stderr.write(`${line}\n`);
+}
 
 /** --markdown, --html and --junit: report files a CI job can publish. */
 export const REPORT_OPTIONS = {
@@ -22,6 +41,14 @@ export interface ReportValues {
   markdown?: string;
   html?: string;
   junit?: string;
+}
+
+/** Report files are checked before any work: a directory, a read-only place or a path below a file is one line now. */
+export async function checkReportPaths(values: ReportValues): Promise<void> {
+  for (const flag of Object.keys(REPORT_OPTIONS) as (keyof ReportValues)[]) {
+    const path = values[flag];
+    if (path !== undefined && path !== process.env.GITHUB_STEP_SUMMARY) await ensureWritableFile(path, `--${flag}`);
+  }
 }
 
 async function write(path: string, text: string, append = false): Promise<void> {

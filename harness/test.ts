@@ -8,25 +8,59 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
 import { EXIT, UserError } from '../src/errors.js';
 import type { ProbeResult } from '../src/probe/probe.js';
+import { parseShard } from '../src/probe/shard.js';
 import { prepareSuite } from '../src/probe/suite.js';
-import { formatMatrix } from '../src/report/matrix-text.js';
-import { parse } from './args.js';
-import { SELECTION_HELP, SELECTION_OPTIONS, toSuiteRequest } from './selection.js';
+import { findProjectFile } from '../src/project/project-file.js';
+import { formatMatrix, styleFor } from '../src/report/matrix-text.js';
+import { installInterruptHandlers } from '../src/run/interrupt.js';
+import { setHelp } from './args.js';
+import { SELECTION_OPTIONS, selectionHelp, toSuiteRequest } from './selection.js';
 
-const HELP = `usage: npm test [-- options]
+const HELP = `usage: npm test [-- options] [FILE-FILTER...]
 
-Without options: the unit tests, the analyzer's real-crash tests, the harness tests, and the
-regression suite (every case against the installed Lwt). With any option below: the regression
-suite alone, for the selection given, e.g. npm test -- --lwt 2.3.0 --case mutex-unlock-storm.
+Without options: the format, lint and type checks, the unit tests, the analyzer's real-crash
+tests, the harness tests, and the regression suite (every case against the installed Lwt). With
+any selection option: the regression suite alone, for that selection, e.g.
+npm test -- --lwt 2.3.0 --case mutex-unlock-storm. Ends with "N passed, N failed[, N skipped]".
 
-${SELECTION_HELP}
-  --filter TEXT         only test files whose path contains TEXT
+Selection:
+${selectionHelp()}
+
+Passed to vitest:
+  FILE-FILTER           only test files whose path contains it (also --filter TEXT)
+  -t, --test-name-pattern PATTERN
+                        only the tests whose name matches
+  --reporter NAME       vitest's reporter (default: default); may be repeated
   --junit FILE          also write vitest's JUnit XML report there
-  --help                this text`;
+  --help                this text
+
+npm test runs once; for vitest's watch mode or its other options, run npx vitest after npm run build.`;
+
+/** A usage error of npm test's own, pointing at its own help. */
+function testUsage(message: string): UserError {
+  return new UserError(message, EXIT.usage, 'Run `npm test -- --help` for what npm test takes');
+}
+
+function parseTestArgs(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      ...SELECTION_OPTIONS,
+      filter: { type: 'string', multiple: true },
+      junit: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      'test-name-pattern': { type: 'string', short: 't' },
+      reporter: { type: 'string', multiple: true },
+    },
+  });
+}
 
 class Tally implements Reporter {
   passed = 0;
@@ -49,23 +83,33 @@ class Tally implements Reporter {
 }
 
 async function main(): Promise<number> {
-  const { values } = parse({
-    args: process.argv.slice(2),
-    strict: true,
-    options: {
-      ...SELECTION_OPTIONS,
-      filter: { type: 'string', multiple: true },
-      junit: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
+  installInterruptHandlers();
+  setHelp('npm test -- --help');
+  const args = process.argv.slice(2);
+  const watch = args.find((a) => a === '--watch' || a === '-w' || a === 'watch' || a === '--ui');
+  if (watch)
+    throw testUsage(`npm test runs the tests once, so ${watch} is not for it: run npx vitest ${watch} instead`);
+  let parsed: ReturnType<typeof parseTestArgs>;
+  try {
+    parsed = parseTestArgs(args);
+  } catch (error) {
+    throw testUsage(
+      `npm test: ${(error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '')}`,
+    );
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;
   }
-  const { filter, junit, help: _help, ...selectionValues } = values;
-  const selected = Object.values(selectionValues).some((v) => v !== undefined);
-  const selection = selected ? toSuiteRequest(selectionValues) : undefined;
+  const { filter, junit, help: _help, 'test-name-pattern': testNamePattern, reporter, ...selectionValues } = values;
+  const filters = [...(filter ?? []), ...positionals];
+  if (values.shard !== undefined && !parseShard(values.shard)) {
+    throw testUsage(`--shard must be I/N with 1 <= I <= N, not '${values.shard}'`);
+  }
+  // --shard alone splits the test files (vitest's own sharding); with a selection it splits the probes.
+  const selected = Object.entries(selectionValues).some(([k, v]) => k !== 'shard' && v !== undefined);
+  const selection = selected ? toSuiteRequest(selectionValues, await findProjectFile(process.cwd())) : undefined;
   if (selection) {
     // Unknown versions or cases, a missing toolchain: one clear line now, not a failing test later.
     const prepared = await prepareSuite(selection);
@@ -77,19 +121,27 @@ async function main(): Promise<number> {
   const resultsFile = join(process.env.TMPDIR ?? '/tmp', `lwt-regress-results-${process.pid}.jsonl`);
   await rm(resultsFile, { force: true });
   const tally = new Tally();
-  const vitest = await startVitest('test', selection ? ['test/regression.test.ts'] : (filter ?? []), {
+  const vitest = await startVitest('test', selection ? ['test/regression.test.ts'] : filters, {
     watch: false,
+    ...(testNamePattern ? { testNamePattern } : {}),
     reporters: [
-      'default',
+      ...(reporter ?? ['default']),
       tally,
       ...(junit ? [['junit', { outputFile: junit }] as ['junit', { outputFile: string }]] : []),
     ],
     provide: { selection, resultsFile },
+    ...(values.shard && !selection ? { shard: values.shard } : {}),
   });
   await vitest.close();
   const lines = (await readFile(resultsFile, 'utf8').catch(() => '')).split('\n').filter(Boolean);
   await rm(resultsFile, { force: true });
-  if (lines.length > 0) process.stdout.write(`\n${formatMatrix(lines.map((l) => JSON.parse(l) as ProbeResult))}\n`);
+  if (lines.length > 0)
+    process.stdout.write(
+      `\n${formatMatrix(
+        lines.map((l) => JSON.parse(l) as ProbeResult),
+        styleFor(process.stdout),
+      )}\n`,
+    );
   const failed = tally.failed + tally.errors;
   process.stdout.write(
     `\n${tally.passed} passed, ${failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}\n`,

@@ -1,31 +1,46 @@
 import { describe, expect, it } from 'vitest';
-import { backtraceCycle } from '../src/analyze/backtrace-cycle.js';
+import { backtraceCycle, backtraceFrames } from '../src/analyze/backtrace-cycle.js';
 
-const at = (fn: string, line: number) => `${fn} in file "tri.ml", line ${line}, characters 1-9`;
+const line = (verb: string, name: string, file: string, n: number) =>
+  `${verb} ${name} in file "${file}", line ${n}, characters 2-10`;
 
 describe('the cycle of a printed backtrace', () => {
-  const unit = [at('Tri.pang', 5), at('Tri.pong', 4), at('Tri.ping', 3)];
-  const lines = (repeats: number, below: string[] = []) => [
-    `Raised by primitive operation at ${at('Tri.ping', 3)}`,
-    ...Array.from({ length: repeats }, () => unit.map((u) => `Called from ${u}`)).flat(),
-    ...below.map((b) => `Called from ${b}`),
-  ];
-
-  it('folds the frames into the repeating unit; a backtrace that ends inside it gives a lower bound', () => {
-    expect(backtraceCycle(lines(341))).toEqual({
-      frames: ['Tri.pang', 'Tri.pong', 'Tri.ping'],
-      repetitions: 341,
-      truncated: true,
-    });
+  it('reads names and locations, and finds the repeating unit with a lower bound on its depth', () => {
+    const unit = [
+      line('Called from', 'Tri.h', 'tri.ml', 3),
+      line('Called from', 'Tri.g', 'tri.ml', 2),
+      line('Called from', 'Tri.f', 'tri.ml', 1),
+    ];
+    const printed = [
+      line('Raised by primitive operation at', 'Tri.f', 'tri.ml', 1),
+      ...Array.from({ length: 300 }, () => unit).flat(),
+      line('Called from', 'Tri.entry', 'tri.ml', 6),
+    ];
+    const frames = backtraceFrames(printed);
+    expect(frames[1]).toEqual({ name: 'Tri.h', location: 'tri.ml:3' });
+    const cycle = backtraceCycle(frames)!;
+    expect(cycle.frames).toHaveLength(3);
+    expect(new Set(cycle.frames)).toEqual(new Set(['Tri.f', 'Tri.g', 'Tri.h']));
+    expect(cycle.repetitions).toBeGreaterThanOrEqual(299);
+    expect(cycle.entry).toEqual(['Tri.entry']);
   });
 
-  it('a backtrace that reaches below the cycle gives its exact depth', () => {
-    expect(backtraceCycle(lines(10, [at('Tri.entry', 6)]))).toMatchObject({ repetitions: 10, truncated: false });
+  it('the same function called from two places is two frames', () => {
+    const printed = Array.from({ length: 50 }, (_, i) => line('Called from', 'M.f', 'm.ml', i % 2 === 0 ? 1 : 2));
+    expect(backtraceCycle(backtraceFrames(printed))!.frames).toEqual(['M.f', 'M.f']);
   });
 
-  it('the same function at another line is another frame; too few repetitions are no cycle', () => {
-    expect(backtraceCycle(lines(2, [at('Tri.entry', 6)]))).toBeUndefined();
-    const varying = Array.from({ length: 12 }, (_, i) => `Called from ${at('Tri.f', i)}`);
-    expect(backtraceCycle(varying)).toBeUndefined();
+  it('a backtrace without a repeating unit has no cycle', () => {
+    const printed = ['A', 'B', 'C', 'D'].map((n, i) => line('Called from', `M.${n}`, 'm.ml', i));
+    expect(backtraceCycle(backtraceFrames(printed))).toBeUndefined();
+    expect(backtraceFrames(['Fatal error: exception Stack_overflow', 'not a frame'])).toEqual([]);
+  });
+});
+
+describe('a backtrace cut off inside the cycle', () => {
+  it('has no entry frames: its depth is a lower bound', () => {
+    const unit = [line('Called from', 'Tri.h', 'tri.ml', 3), line('Called from', 'Tri.g', 'tri.ml', 2)];
+    const printed = Array.from({ length: 512 }, () => unit).flat();
+    expect(backtraceCycle(backtraceFrames(printed))).toMatchObject({ repetitions: 512, entry: [] });
   });
 });

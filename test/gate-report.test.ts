@@ -29,7 +29,7 @@ async function gate(args: string[]) {
 }
 
 describe('gate', () => {
-  it('blocks the upgrade to a Lwt whose Lwt_mutex.unlock regressed, naming the case, in every report', async () => {
+  it('blocks the upgrade to a Lwt whose Lwt_mutex.unlock regressed, naming the cases, in every report', async () => {
     const reports = ['--markdown', at('gate.md'), '--junit', at('gate.xml'), '--html', at('gate.html')];
     const r = await gate([
       '--baseline',
@@ -47,14 +47,14 @@ describe('gate', () => {
     expect(storm).toMatchObject({ transition: 'regressed', blocking: true });
     expect(
       r.outcome.rows.filter((row: { blocking: boolean }) => row.blocking).map((row: { case: string }) => row.case),
-    ).toEqual(['mutex-unlock-storm']);
+    ).toEqual(['mutex-server', 'mutex-unlock-storm']);
     const markdown = await readFile(at('gate.md'), 'utf8');
     expect(markdown).toMatch(/upgrade blocked/);
     expect(markdown).toMatch(
       /\| mutex-unlock-storm \| clean: .* \| cycle × [\d,]+: `Case\.<fun> → Lwt\.callback → .*Lwt\.resolve.*` \| ❌ regressed \|/,
     );
     const junit = await readFile(at('gate.xml'), 'utf8');
-    expect(junit).toMatch(/<testsuites name="lwt-regress gate" tests="6" failures="1"/);
+    expect(junit).toMatch(/<testsuites name="lwt-regress gate" tests="8" failures="2"/);
     expect(junit).toMatch(
       /<testcase [^>]*name="mutex-unlock-storm › regressed"[^>]*><failure message="clean on 5\.6\.1, crashes on/,
     );
@@ -91,11 +91,11 @@ describe('gate', () => {
     [['--baseline', 'installed'], /gate needs --baseline and --candidate/],
     [['--baseline', 'installed', '--candidate', 'installed', '--lwt', '5.6.1'], /gate compares two Lwt versions/],
     [
-      ['--baseline', 'installed', '--candidate', '9.9.9', '--opam-root', '/nonexistent'],
-      /Lwt 9\.9\.9 could not be found/,
+      ['--baseline', 'installed', '--candidate', 'opam:9.9.9', '--opam-root', '/nonexistent'],
+      /Lwt opam:9\.9\.9 could not be found/,
     ],
   ])('bad input %j', async (args, message) => {
-    const r = await gate(args);
+    const r = await gate([...args, '--quiet']);
     expect(r.exitCode).toBe(EXIT.usage);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
@@ -151,18 +151,50 @@ describe('the HTML report in headless Chromium', () => {
       expect(await page.locator('h1').textContent()).toMatch(
         name === 'gate' ? /upgrade blocked/ : /all cases met their expectations/,
       );
-      expect(await page.locator(name === 'gate' ? 'table.gate tr' : 'table.matrix tr').count()).toBe(7);
+      expect(await page.locator(name === 'gate' ? 'table.gate tr' : 'table.matrix tr').count()).toBe(9);
       expect(await page.locator('section.crash svg').count()).toBe(cycles.length);
-      // Each loop draws every frame of its cycle and the repetition count.
+      // Unexpected crashes first and open; the expected ones folded, so that a blocker is not lost in them.
       const first = page.locator('section.crash').first();
       const firstCycle =
         name === 'gate'
           ? results.find((r: { status: string; observed: { outcome: string } | null }) => r.status === 'fail')
           : cycles[0];
+      const unexpected = cycles.filter((r: { status: string }) => r.status !== 'pass').length;
+      expect(await page.locator('section.crash details[open]').count()).toBe(unexpected);
+      if (name === 'gate') {
+        expect(await first.locator('summary').textContent()).toMatch(/^Unexpected: /);
+        // About a screen for the matrix and one per blocker: the folded expected crashes add a line each.
+        const height = await page.evaluate(() => document.documentElement.scrollHeight);
+        expect(height).toBeLessThan(1500 + 1100 * unexpected);
+      }
+      await first.locator('summary').click();
+      // Each loop draws every frame of its cycle and the repetition count, arrows in the text's direction.
       expect(await first.locator('svg g.frame').count()).toBe(firstCycle.observed.frames.length);
       expect(await first.locator('svg').innerHTML()).toContain(
         `× ${firstCycle.observed.depth.toLocaleString('en-US')}`,
       );
+      expect(await first.locator('.legend').textContent()).toMatch(/an arrow A → B means that A was called by B/);
+      const box = async (i: number) => {
+        const b = (await first.locator('svg g.frame rect').nth(i).boundingBox())!;
+        return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+      };
+      const edge = (await first.locator('svg line.edge').first().boundingBox())!;
+      if (firstCycle.observed.frames.length > 1) {
+        const [a, b] = [await box(0), await box(1)];
+        const start = { x: edge.x + edge.width / 2, y: edge.y + edge.height / 2 };
+        // The first arrow lies between frame 0 and frame 1: it goes from the top frame to its caller.
+        expect(Math.hypot(start.x - (a.x + b.x) / 2, start.y - (a.y + b.y) / 2)).toBeLessThan(
+          Math.hypot(a.x - b.x, a.y - b.y),
+        );
+      }
+      // Per frame: symbol, source line and return address; then what entered the cycle.
+      const frameRows = first.locator('table.frames tr');
+      expect(await frameRows.count()).toBeGreaterThanOrEqual(firstCycle.observed.frames.length + 2);
+      expect(await first.locator('table.frames').textContent()).toMatch(/caml\w+\+0x[0-9a-f]+.*\.ml:\d+.*0x[0-9a-f]+/s);
+      expect(await first.locator('.evidence').textContent()).toMatch(/reproduce: lwt-regress run /);
+      if (name === 'gate') expect(await first.locator('.evidence').textContent()).toMatch(/kept: .*\/core/);
+      expect(await page.locator('ul.facts').textContent()).toMatch(/OCaml \d+\.\d+\.\d+.*generated \d{4}-\d\d-\d\dT/s);
+      expect(await page.locator('ul.summary li').count()).toBeGreaterThan(0);
       await mkdir(SCREENSHOTS, { recursive: true });
       const shot = join(SCREENSHOTS, `${name}.png`);
       await page.screenshot({ path: shot, fullPage: true });

@@ -7,16 +7,17 @@
  * source tree with each compiler the tests built (OCaml 4.14.1 and 5.3.0).
  */
 import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { dir } from 'tmp-promise';
 import { afterAll, expect, inject, it } from 'vitest';
 import { expectationFor } from '../src/cases/manifest.js';
-import { buildLwt, type LwtBuildResult } from '../src/lwt/core-build.js';
+import { buildLwt, type LwtBuildResult } from '../src/lwt/lwt-build.js';
 import type { LwtSource } from '../src/lwt/source.js';
 import { inRange } from '../src/lwt/version.js';
-import { probe } from '../src/probe/probe.js';
-import { type PreparedSuite, prepareSuite, type SuiteRequest } from '../src/probe/suite.js';
+import { invalidResult, probe } from '../src/probe/probe.js';
+import { type PreparedSuite, prepareSuite, probePlan, type SuiteRequest } from '../src/probe/suite.js';
 import { SUITE_COMPILERS } from './support/compilers.js';
-import { debianLwtTree } from './support/lwt-fixtures.js';
+import { makeSourceTree } from './support/lwt-fixtures.js';
 import { defaultSelection } from './support/selection.js';
 
 const chosen = inject('selection');
@@ -28,7 +29,7 @@ afterAll(() => work.cleanup());
 const selections: SuiteRequest[] = chosen ? [chosen] : [defaultSelection()];
 const built = SUITE_COMPILERS.filter((v) => compilers[v]);
 if (!chosen && built.length > 0) {
-  const tree = await debianLwtTree(work.path);
+  const tree = await makeSourceTree(join(work.path, 'lwt-5.6.1'), '5.6.1');
   for (const version of built)
     selections.push({
       ...defaultSelection(),
@@ -52,23 +53,31 @@ function suite(prepared: PreparedSuite, selection: SuiteRequest) {
   }
 
   const ocaml = prepared.toolchain.ocamlVersion;
-  for (const source of prepared.sources) {
-    for (const testCase of prepared.cases) {
-      const expectation = inRange(source.version, testCase.manifest.needs)
-        ? expectationFor(testCase.manifest, source.version, ocaml)
-        : undefined;
-      const title = `ocaml ${ocaml} › lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
-      it(title, async (ctx) => {
-        const result = await probe(prepared.toolchain, source, await buildOnce(source), testCase, selection.settings);
+  for (const { source, item } of probePlan(prepared)) {
+    if (!('manifest' in item)) {
+      // A case whose manifest is broken is a failing test, with the reason: a suite must not silently shrink.
+      it(`ocaml ${ocaml} › lwt ${source.label} › ${item.name} › invalid case`, async () => {
+        const result = invalidResult(prepared.toolchain, source, item);
         if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
-        // Not applicable and untestable are neither a pass nor a fail: vitest counts them as skipped.
-        if (result.status === 'not-applicable' || result.status === 'untestable')
-          ctx.skip(`${result.status}: ${result.reason}`);
-        expect(
-          result.status,
-          `${result.reason}${result.artifacts ? `\n  kept: ${result.artifacts}` : ''}\n  reproduce: ${result.reproduce}`,
-        ).toBe('pass');
+        expect.fail(result.reason);
       });
+      continue;
     }
+    const testCase = item;
+    const expectation = inRange(source.version, testCase.manifest.needs)
+      ? expectationFor(testCase.manifest, source.version, ocaml)
+      : undefined;
+    const title = `ocaml ${ocaml} › lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
+    it(title, async (ctx) => {
+      const result = await probe(prepared.toolchain, source, await buildOnce(source), testCase, selection.settings);
+      if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
+      // Not applicable and untestable are neither a pass nor a fail: vitest counts them as skipped.
+      if (result.status === 'not-applicable' || result.status === 'untestable')
+        ctx.skip(`${result.status}: ${result.reason}`);
+      expect(
+        result.status,
+        `${result.reason}${result.artifacts ? `\n  kept: ${result.artifacts}` : ''}\n  reproduce: ${result.reproduce}`,
+      ).toBe('pass');
+    });
   }
 }

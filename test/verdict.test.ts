@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { FrameInfo } from '../src/analyze/report.js';
 import type { Expectation } from '../src/cases/manifest.js';
 import { transitionOf } from '../src/gate/gate.js';
 import { followsCall } from '../src/ocaml/return-address.js';
 import type { ProbeResult } from '../src/probe/probe.js';
-import { judge, type Observation, sameFunction } from '../src/probe/verdict.js';
+import { entryBelow, judge, type Observation, sameFunction } from '../src/probe/verdict.js';
 
 const cycle = (frames: string[], definitions = frames): Observation => ({
   outcome: 'cycle',
@@ -11,9 +12,7 @@ const cycle = (frames: string[], definitions = frames): Observation => ({
   frames,
   definitions,
   depth: 100,
-  depthAtLeast: false,
   entry: [],
-  handling: null,
 });
 const clean: Observation = {
   outcome: 'clean',
@@ -21,9 +20,7 @@ const clean: Observation = {
   frames: [],
   definitions: [],
   depth: null,
-  depthAtLeast: false,
   entry: [],
-  handling: null,
 };
 const expectCycle = (frames: string[]): Expectation => ({ lwt: '*', outcome: 'cycle', frames, why: '' });
 const expectClean: Expectation = { lwt: '*', outcome: 'clean', frames: [], why: '' };
@@ -85,7 +82,9 @@ function result(status: ProbeResult['status'], observed: Observation | null): Pr
     cached: null,
     capture: null,
     artifacts: null,
+    notes: [],
     reproduce: 'lwt-regress run',
+    known: null,
   };
 }
 
@@ -136,5 +135,18 @@ describe('followsCall', () => {
     ['push', tail(0x50)],
   ])('rejects %s', (_name, code) => {
     expect(followsCall(code)).toBe(false);
+  });
+});
+
+describe('what entered a cycle', () => {
+  const frame = (name: string) => ({ name }) as FrameInfo;
+  it("skips the leading frames of the cycle's own functions, called from elsewhere", () => {
+    const cycleNames = ['Lwt.callback', 'Lwt.iter_callback_list', 'Lwt.run_in_resolution_loop', 'Lwt.resolve'];
+    const below = ['Lwt.resolve', 'Lwt.callback', 'Lwt.iter_callback_list', 'Lwt.wakeup_general', 'Case.entry'];
+    expect(entryBelow(cycleNames, below.map(frame)).map((f) => f.name)).toEqual(['Lwt.wakeup_general', 'Case.entry']);
+    expect(entryBelow(cycleNames, ['Case.entry', 'Lwt.resolve'].map(frame)).map((f) => f.name)).toEqual([
+      'Case.entry',
+      'Lwt.resolve',
+    ]);
   });
 });

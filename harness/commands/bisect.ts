@@ -6,15 +6,17 @@ import { reproduction, toAnswer } from '../../src/bisect/answer.js';
 import { bisectCommits } from '../../src/bisect/bisect-commits.js';
 import { bisectVersions } from '../../src/bisect/bisect-versions.js';
 import { type BisectOutcome, isFreshBuild } from '../../src/bisect/outcome.js';
-import { loadCases, selectCases } from '../../src/cases/load-cases.js';
+import { loadCases, singleCase } from '../../src/cases/load-cases.js';
 import { EXIT } from '../../src/errors.js';
-import { buildLwt } from '../../src/lwt/core-build.js';
+import { buildLwt } from '../../src/lwt/lwt-build.js';
 import { resolveLwt } from '../../src/lwt/resolve.js';
 import { treeVersion } from '../../src/lwt/tree-version.js';
 import { cachedProbe } from '../../src/probe/probe-cache.js';
+import { findProjectFile } from '../../src/project/project-file.js';
 import { formatBisect } from '../../src/report/bisect-text.js';
 import { findToolchain } from '../../src/toolchain/ocamlfind.js';
 import { parse, usageError } from '../args.js';
+import { OUTPUT_OPTIONS, progressTo } from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
 
 const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -31,7 +33,7 @@ export async function bisectCommand(args: string[]): Promise<number> {
       'find-fix': { type: 'boolean' },
       commits: { type: 'boolean' },
       versions: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
+      ...OUTPUT_OPTIONS,
     },
   });
   if (positionals.length > 0) throw usageError(`bisect takes options only, not '${positionals[0]}'`);
@@ -45,7 +47,12 @@ export async function bisectCommand(args: string[]): Promise<number> {
     throw usageError(
       'bisect chooses the Lwt versions itself: use --good/--bad (and --versions, --lwt-git or --opam-root), not --lwt or --lwt-src',
     );
-  const { toolchain, settings } = toSuiteRequest({ ...values, case: undefined, 'lwt-git': undefined });
+  const say = progressTo(values);
+  const project = await findProjectFile(process.cwd());
+  const { toolchain, settings, caseDirs } = toSuiteRequest(
+    { ...values, case: undefined, lwt: undefined, 'lwt-git': undefined },
+    project,
+  );
   const findFix = values['find-fix'] ?? false;
   const caseName = caseNames[0]!;
   const json = values.json ?? false;
@@ -54,12 +61,13 @@ export async function bisectCommand(args: string[]): Promise<number> {
     if (values.versions)
       throw usageError('--versions lists releases; with --commits, --good and --bad are refs of --lwt-git');
     const git = values['lwt-git'] ?? 'https://github.com/ocsigen/lwt.git';
-    if (!json)
-      process.stderr.write(
-        `lwt-regress: bisecting the commits of ${git} from ${values.good} to ${values.bad} with git bisect run (case ${caseName})\n`,
-      );
+    say(
+      `lwt-regress: bisecting the commits of ${git} from ${values.good} to ${values.bad} ` +
+        `with git bisect run (case ${caseName})`,
+    );
     outcome = await bisectCommits({
       caseName,
+      caseDirs,
       git,
       good: values.good,
       bad: values.bad,
@@ -67,11 +75,13 @@ export async function bisectCommand(args: string[]): Promise<number> {
       toolchain,
       settings,
       probeCommand: [process.execPath, cli, 'bisect-probe'],
+      onStep: (line) => say(`  ${line}`),
     });
   } else {
     const versions = values.versions?.flatMap((v) => v.split(',')).filter(Boolean);
     outcome = await bisectVersions({
       caseName,
+      caseDirs,
       good: values.good,
       bad: values.bad,
       findFix,
@@ -80,9 +90,7 @@ export async function bisectCommand(args: string[]): Promise<number> {
       opamRoot: values['opam-root'],
       toolchain,
       settings,
-      onStep: json
-        ? undefined
-        : (s) => process.stderr.write(`  ${s.label}: ${s.reproduction}${s.reused ? ' (cached)' : ''} — ${s.summary}\n`),
+      onStep: (s) => say(`  ${s.label}: ${s.reproduction}${s.reused ? ' (cached)' : ''} — ${s.summary}`),
     });
   }
   const command = ['lwt-regress', 'bisect', ...args].join(' ');
@@ -112,12 +120,16 @@ export async function bisectProbeCommand(args: string[]): Promise<number> {
       },
     });
     const tree = resolve(values['lwt-src']!);
-    const { toolchain: toolchainRequest, settings } = toSuiteRequest({
+    const {
+      toolchain: toolchainRequest,
+      settings,
+      caseDirs,
+    } = toSuiteRequest({
       ...values,
       'lwt-src': undefined,
       case: undefined,
     });
-    const [testCase] = selectCases(await loadCases(), values.case);
+    const testCase = singleCase(await loadCases(caseDirs), values.case?.[0] ?? '');
     const toolchain = await findToolchain(toolchainRequest);
     const version = (await treeVersion(tree)) ?? values['version-hint'] ?? '0.0.0';
     const commit = (await execa('git', ['rev-parse', 'HEAD'], { cwd: tree })).stdout.trim();
@@ -127,7 +139,7 @@ export async function bisectProbeCommand(args: string[]): Promise<number> {
       commit,
       label: `${version} (${commit.slice(0, 10)})`,
     };
-    const result = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase!, settings);
+    const result = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase, settings);
     const r = reproduction(result);
     if (values.log) {
       await appendFile(

@@ -19,7 +19,11 @@ export async function demoCommand(args: string[]): Promise<number> {
   await mkdir(dir, { recursive: true });
   const built = await buildProgram({
     toolchain,
-    sources: [join(root, 'ocaml-cases/_stub/lwtr_stubs.c'), join(root, 'ocaml-cases/wakeup-chain/case.ml')],
+    sources: [
+      join(root, 'ocaml-cases/_stub/lwtr_stubs.c'),
+      join(root, 'ocaml-cases/_stub/lwtr_reset.ml'),
+      join(root, 'ocaml-cases/wakeup-chain/case.ml'),
+    ],
     packages: ['lwt'],
     workDir: dir,
     output: 'wakeup-chain',

@@ -1,9 +1,20 @@
-import { EXIT } from '../../src/errors.js';
-import { gate } from '../../src/gate/gate.js';
+import { type GateRow, gate } from '../../src/gate/gate.js';
 import { prepareSuite } from '../../src/probe/suite.js';
+import { findProjectFile } from '../../src/project/project-file.js';
+import { onInterruptReport } from '../../src/run/interrupt.js';
 import { parse, usageError } from '../args.js';
-import { REPORT_OPTIONS, reportFacts, writeReports } from '../report-outputs.js';
+import { exitCodeForGate } from '../exit-code.js';
+import {
+  checkReportPaths,
+  OUTPUT_OPTIONS,
+  progressTo,
+  REPORT_OPTIONS,
+  reportFacts,
+  writeReports,
+} from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
+
+const VERDICT_WORD = { blocked: 'BLOCKED', invalid: 'INVALID CASE', untestable: 'NOT FULLY TESTED', pass: 'PASS' };
 
 export async function gateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse({
@@ -17,7 +28,7 @@ export async function gateCommand(args: string[]): Promise<number> {
       candidate: { type: 'string' },
       'baseline-src': { type: 'string' },
       'candidate-src': { type: 'string' },
-      json: { type: 'boolean' },
+      ...OUTPUT_OPTIONS,
     },
   });
   if (positionals.length > 0) throw usageError(`gate takes options only, not '${positionals[0]}'`);
@@ -25,12 +36,16 @@ export async function gateCommand(args: string[]): Promise<number> {
     throw usageError(
       'gate compares two Lwt versions: give them with --baseline and --candidate (or --baseline-src/--candidate-src), not --lwt or --lwt-src',
     );
+  const say = progressTo(values);
+  const project = await findProjectFile(process.cwd());
+  values.baseline ??= values['baseline-src'] ? undefined : project?.baseline;
+  values.candidate ??= values['candidate-src'] ? undefined : project?.candidate;
   if (!(values.baseline || values['baseline-src']) || !(values.candidate || values['candidate-src'])) {
     throw usageError(
       'gate needs --baseline and --candidate (the Lwt in use and the one to upgrade to), as versions, installed, opam:V, refs of --lwt-git, or source trees with --baseline-src/--candidate-src',
     );
   }
-  const base = toSuiteRequest({ ...values, lwt: ['installed'], 'lwt-git': undefined });
+  const base = toSuiteRequest({ ...values, lwt: ['installed'], 'lwt-git': undefined }, project);
   const side = (spec: string | undefined, src: string | undefined) => ({
     spec: spec ?? 'source',
     src,
@@ -41,13 +56,22 @@ export async function gateCommand(args: string[]): Promise<number> {
     ...base,
     lwt: [side(values.baseline, values['baseline-src']), side(values.candidate, values['candidate-src'])],
   };
+  await checkReportPaths(values);
   const prepared = await prepareSuite(request);
-  if (!values.json)
-    process.stderr.write(
-      `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} on OCaml ${prepared.toolchain.ocamlVersion}, ${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB\n`,
-    );
+  for (const w of prepared.warnings) say(`lwt-regress: warning: ${w}`);
+  const rowsSoFar: GateRow[] = [];
+  onInterruptReport(() =>
+    values.json
+      ? JSON.stringify({ schema: 'lwt-regress/gate', schemaVersion: 1, interrupted: true, rows: rowsSoFar }, null, 2)
+      : ['interrupted; transitions so far:', ...rowsSoFar.map((r) => `  ${r.case}: ${r.transition}`)].join('\n'),
+  );
+  say(
+    `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} on OCaml ${prepared.toolchain.ocamlVersion}, ` +
+      `${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB`,
+  );
   const outcome = await gate(prepared, request.settings, (row) => {
-    if (!values.json) process.stderr.write(`  ${row.case}: ${row.transition}${row.blocking ? ' (blocking)' : ''}\n`);
+    rowsSoFar.push(row);
+    say(`  ${row.case}: ${row.transition}${row.blocking ? ' (blocking)' : ''}`);
   });
   const facts = reportFacts(prepared.toolchain, request.settings, ['gate', ...args]);
   const written = await writeReports(values, {
@@ -60,14 +84,12 @@ export async function gateCommand(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ schema: 'lwt-regress/gate', schemaVersion: 1, ...outcome }, null, 2)}\n`);
   } else {
     const blocking = outcome.rows.filter((r) => r.blocking);
-    process.stdout.write(
-      `${outcome.verdict === 'blocked' ? 'BLOCKED' : outcome.verdict === 'untestable' ? 'NOT FULLY TESTED' : 'PASS'}: Lwt ${outcome.baseline} → ${outcome.candidate}\n`,
-    );
+    process.stdout.write(`${VERDICT_WORD[outcome.verdict]}: Lwt ${outcome.baseline} → ${outcome.candidate}\n`);
     for (const r of blocking)
       process.stdout.write(`  ${r.case}: ${r.transition}: ${r.why}\n    reproduce: ${r.candidate.reproduce}\n`);
-    for (const r of outcome.rows.filter((r) => r.transition === 'untestable'))
-      process.stdout.write(`  ${r.case}: untestable: ${r.why}\n`);
+    for (const r of outcome.rows.filter((r) => r.transition === 'untestable' || r.transition === 'invalid'))
+      process.stdout.write(`  ${r.case}: ${r.transition}: ${r.why}\n`);
     for (const w of written) process.stdout.write(`  report: ${w}\n`);
   }
-  return outcome.verdict === 'blocked' ? EXIT.failed : outcome.verdict === 'untestable' ? EXIT.untestable : EXIT.ok;
+  return exitCodeForGate(outcome);
 }

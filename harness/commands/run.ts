@@ -1,8 +1,18 @@
-import { EXIT } from '../../src/errors.js';
+import type { ProbeResult } from '../../src/probe/probe.js';
 import { prepareSuite, runSuite } from '../../src/probe/suite.js';
-import { formatMatrix } from '../../src/report/matrix-text.js';
+import { findProjectFile } from '../../src/project/project-file.js';
+import { formatMatrix, styleFor } from '../../src/report/matrix-text.js';
+import { onInterruptReport } from '../../src/run/interrupt.js';
 import { parse, usageError } from '../args.js';
-import { REPORT_OPTIONS, reportFacts, writeReports } from '../report-outputs.js';
+import { exitCodeForResults } from '../exit-code.js';
+import {
+  checkReportPaths,
+  OUTPUT_OPTIONS,
+  progressTo,
+  REPORT_OPTIONS,
+  reportFacts,
+  writeReports,
+} from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
 
 export async function runCommand(args: string[]): Promise<number> {
@@ -10,28 +20,35 @@ export async function runCommand(args: string[]): Promise<number> {
     args,
     strict: true,
     allowPositionals: true,
-    options: { ...SELECTION_OPTIONS, ...REPORT_OPTIONS, json: { type: 'boolean' } },
+    options: { ...SELECTION_OPTIONS, ...REPORT_OPTIONS, ...OUTPUT_OPTIONS },
   });
   if (positionals.length > 0) throw usageError(`run takes options only, not '${positionals[0]}'`);
-  const request = toSuiteRequest(values);
+  const say = progressTo(values);
+  const request = toSuiteRequest(values, await findProjectFile(process.cwd()));
+  await checkReportPaths(values);
   const prepared = await prepareSuite(request);
-  if (!values.json)
-    process.stderr.write(
-      `lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); Lwt ${prepared.sources.map((s) => s.label).join(', ')}; stack ${request.settings.stackKiB} KiB\n`,
-    );
+  for (const w of prepared.warnings) say(`lwt-regress: warning: ${w}`);
+  say(
+    `lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); ` +
+      `Lwt ${prepared.sources.map((s) => s.label).join(', ')}; stack ${request.settings.stackKiB} KiB`,
+  );
+  const done: ProbeResult[] = [];
+  const total = prepared.sources.length * (prepared.cases.length + prepared.invalid.length);
+  onInterruptReport(() =>
+    values.json
+      ? JSON.stringify({ schema: 'lwt-regress/run', schemaVersion: 1, interrupted: true, results: done }, null, 2)
+      : `${formatMatrix(done)}\ninterrupted after ${done.length} of ${total} probes`,
+  );
   const results = await runSuite(prepared, request.settings, (r) => {
-    if (!values.json)
-      process.stderr.write(`  ${r.lwt.label} › ${r.case}: ${r.status}${r.status === 'pass' ? '' : ` (${r.reason})`}\n`);
+    done.push(r);
+    say(`  ${r.lwt.label} › ${r.case}: ${r.status}${r.status === 'pass' ? '' : ` (${r.reason})`}`);
   });
   const facts = reportFacts(prepared.toolchain, request.settings, ['run', ...args]);
   const written = await writeReports(values, { title: 'lwt-regress', results, facts });
-  if (!values.json) for (const w of written) process.stderr.write(`lwt-regress: report written to ${w}\n`);
+  for (const w of written) say(`lwt-regress: report written to ${w}`);
+  const json = { schema: 'lwt-regress/run', schemaVersion: 1, ocaml: prepared.toolchain.ocamlVersion, results };
   process.stdout.write(
-    values.json
-      ? `${JSON.stringify({ schema: 'lwt-regress/run', schemaVersion: 1, ocaml: prepared.toolchain.ocamlVersion, results }, null, 2)}\n`
-      : `${formatMatrix(results)}\n`,
+    values.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatMatrix(results, styleFor(process.stdout))}\n`,
   );
-  if (results.some((r) => r.status === 'fail')) return EXIT.failed;
-  if (results.some((r) => r.status === 'untestable')) return EXIT.untestable;
-  return EXIT.ok;
+  return exitCodeForResults(results);
 }

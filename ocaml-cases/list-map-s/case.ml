@@ -2,10 +2,7 @@
    resolved: up to 3.0.x, map_s recursed through bind for the rest of the
    list and then mapped the result, one pending frame per element. Fixed in
    3.1.0 (#347). *)
-external reset_sigsegv : unit -> unit = "lwtr_reset_sigsegv"
-
 let () =
-  reset_sigsegv ();
   let n = int_of_string Sys.argv.(1) in
   let rec range acc i = if i = 0 then acc else range (i :: acc) (i - 1) in
   let mapped = Lwt_list.map_s (fun x -> Lwt.return (x + 1)) (range [] n) in

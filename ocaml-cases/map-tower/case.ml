@@ -3,10 +3,7 @@
    resolves the next from inside its callback, so the stack grows with the
    height of the tower. Lwt never bounded this (the nesting limit of 3.2.0
    applies to wakeup_later only); 2.1.x survived bind towers, not map. *)
-external reset_sigsegv : unit -> unit = "lwtr_reset_sigsegv"
-
 let () =
-  reset_sigsegv ();
   let n = int_of_string Sys.argv.(1) in
   let bottom, wakener = Lwt.wait () in
   let rec tower i p = if i = n then p else tower (i + 1) (Lwt.map (fun x -> x + 1) p) in

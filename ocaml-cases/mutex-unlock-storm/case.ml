@@ -3,10 +3,7 @@
    with Lwt.wakeup, that waiter runs inside unlock, unlocks in turn, and the
    stack grows by one round of Lwt's wakeup machinery per waiter. Only the
    Lwt API of 2.0 onward is used, so the case builds against every era. *)
-external reset_sigsegv : unit -> unit = "lwtr_reset_sigsegv"
-
 let () =
-  reset_sigsegv ();
   let n = int_of_string Sys.argv.(1) in
   let m = Lwt_mutex.create () in
   let gate, open_gate = Lwt.wait () in

@@ -1,10 +1,7 @@
 (* The wakeup-chain with Lwt.wakeup_later (Lwt 2.3.1 on): a wakeup made while
    Lwt is already resolving something is queued instead of run at once, so
    the chain unwinds in a loop and must stay clean however long it is. *)
-external reset_sigsegv : unit -> unit = "lwtr_reset_sigsegv"
-
 let () =
-  reset_sigsegv ();
   let n = int_of_string Sys.argv.(1) in
   let first, first_wakener = Lwt.wait () in
   let resolved = ref 0 in

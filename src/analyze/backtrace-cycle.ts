@@ -1,40 +1,59 @@
 import { findCycle } from './cycle.js';
 
-/** The recurring cycle of a printed OCaml backtrace. */
 export interface BacktraceCycle {
-  /** Function names of the repeating unit, top to bottom, as the backtrace names them (`Lwt.Resolution_loop.resolve`). */
+  /** The cycle's frames, top first, by name. */
   frames: string[];
-  /** Whole repetitions among the frames printed. */
+  /** Whole repetitions seen: a lower bound, since the runtime keeps only the top of the backtrace. */
   repetitions: number;
-  /**
-   * The backtrace ends inside the cycle: the runtime keeps only the frames
-   * nearest the raise (BACKTRACE_BUFFER_SIZE = 1024, runtime/caml/backtrace.h),
-   * so the recursion is at least `repetitions` deep.
-   */
-  truncated: boolean;
+  /** The frames below the cycle in what was printed (empty when the printout ends inside it). */
+  entry: string[];
 }
 
-// "Raised by primitive operation at F in file …", "Called from F in file …", "Re-raised at F in file …".
-const FRAME = /^(?:Raised by primitive operation at|Raised at|Re-raised at|Called from) (\S+) in file (.*)$/;
+export interface BacktraceFrame {
+  name: string;
+  /** Where the frame is (`file:line`), which tells apart two calls from the same function. */
+  location: string;
+}
 
 /**
- * Folds a backtrace the way a core's frames are folded: each line (function
- * and location) is one frame, and the shortest unit that repeats from the top
- * down is the cycle.
+ * Frames of an OCaml backtrace as printed for an uncaught exception:
+ * `Raised at Lwt.wakeup_general in file "src/core/lwt.ml", line 1372, characters …`
+ * and `Called from …` lines (names are printed from OCaml 4.12 on; older
+ * runtimes print only the location, which then stands for the name).
  */
-export function backtraceCycle(lines: string[]): BacktraceCycle | undefined {
-  const frames = lines.map((l) => FRAME.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+export function backtraceFrames(lines: string[]): BacktraceFrame[] {
+  const frames: BacktraceFrame[] = [];
+  for (const line of lines) {
+    const m =
+      /^(?:Raised at|Re-raised at|Called from|Raised by primitive operation at)\s+(?:(\S+) in )?file "([^"]+)"(?:, line (\d+))?/.exec(
+        line.trim(),
+      );
+    if (!m) continue;
+    const location = `${m[2]}:${m[3] ?? '?'}`;
+    frames.push({ name: m[1] ?? location, location });
+  }
+  return frames;
+}
+
+/**
+ * The recurring cycle of a printed backtrace, by the same search as a
+ * core's frames (analyze/cycle.ts), on frames keyed by name and location.
+ * The runtime prints at most the top 1,024 frames of a stack overflow, so
+ * the repetitions are a lower bound and the entry is often cut off.
+ */
+export function backtraceCycle(frames: BacktraceFrame[]): BacktraceCycle | undefined {
   const ids = new Map<string, number>();
-  const keys = frames.map((m) => {
-    const key = `${m[1]} ${m[2]}`;
-    if (!ids.has(key)) ids.set(key, ids.size + 1);
+  const keys = frames.map((f) => {
+    const key = `${f.name}@${f.location}`;
+    if (!ids.has(key)) ids.set(key, ids.size);
     return ids.get(key)!;
   });
   const cycle = findCycle(keys, 0);
   if (!cycle) return undefined;
+  // The bottommost repetition, as the core analysis shows it.
   return {
-    frames: frames.slice(cycle.end - cycle.period, cycle.end).map((m) => m[1]!),
+    frames: frames.slice(cycle.end - cycle.period, cycle.end).map((f) => f.name),
     repetitions: cycle.repetitions,
-    truncated: cycle.end === frames.length,
+    entry: frames.slice(cycle.end).map((f) => f.name),
   };
 }

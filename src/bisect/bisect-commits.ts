@@ -2,20 +2,23 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
-import { loadCases, selectCases } from '../cases/load-cases.js';
+import { loadCases, singleCase } from '../cases/load-cases.js';
 import { EXIT, UserError } from '../errors.js';
-import { buildLwt } from '../lwt/core-build.js';
 import { gitSource, mirror, resolveRef } from '../lwt/git.js';
+import { buildLwt } from '../lwt/lwt-build.js';
 import { normalizeVersion } from '../lwt/version.js';
 import type { ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import type { Observation } from '../probe/verdict.js';
+import { trackDir, untrackDir } from '../run/interrupt.js';
 import { findToolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
 import { type Reproduction, reproduction, toAnswer } from './answer.js';
 import type { BisectOutcome, BisectPoint, BisectStep } from './outcome.js';
 
 export interface CommitBisectRequest {
   caseName: string;
+  /** Directories of cases; the built-in ones when not given. */
+  caseDirs?: string[];
   git: string;
   good: string;
   bad: string;
@@ -24,6 +27,8 @@ export interface CommitBisectRequest {
   settings: ProbeSettings;
   /** The command that runs one probe: `node dist/harness/cli.js bisect-probe`. */
   probeCommand: string[];
+  /** Told of each commit as its probe ends: `step 3/≈6 abc1234: clean`. */
+  onStep?: (line: string) => void;
 }
 
 /** One line per probe, written by `lwt-regress bisect-probe` for the bisect to read back. */
@@ -49,12 +54,13 @@ async function git(cwd: string, args: string[], reject = true) {
 
 /** Bisects the commits between two refs by driving `git bisect run` with our probe. */
 export async function bisectCommits(request: CommitBisectRequest): Promise<BisectOutcome> {
-  const [testCase] = selectCases(await loadCases(), [request.caseName]);
+  const testCase = singleCase(await loadCases(request.caseDirs), request.caseName);
   const toolchain = await findToolchain(request.toolchain);
-  const m = await mirror(request.git);
-  if (!m.ok) throw new UserError(`cannot bisect commits: ${m.why}`, EXIT.usage, 'Check --lwt-git');
-  const good = await resolveRef(m.dir, request.good);
-  const bad = await resolveRef(m.dir, request.bad);
+  const got = await mirror(request.git);
+  if (!got.ok) throw new UserError(`cannot bisect commits: ${got.why}`, EXIT.usage, 'Check --lwt-git');
+  const m = got.mirror;
+  const good = await resolveRef(m, request.good);
+  const bad = await resolveRef(m, request.bad);
   for (const [flag, ref, sha] of [
     ['--good', request.good, good],
     ['--bad', request.bad, bad],
@@ -89,6 +95,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     normalizeVersion(request.findFix ? request.good : request.bad);
 
   const work = await tmpDir({ unsafeCleanup: true, prefix: 'lwt-regress-bisect-' });
+  trackDir(work.path);
   try {
     const repo = join(work.path, 'repo');
     const log = join(work.path, 'probes.jsonl');
@@ -101,6 +108,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     const s = request.settings;
     const probeArgs = [
       ...request.probeCommand,
+      ...(request.caseDirs ?? []).flatMap((d) => ['--cases', d]),
       '--case',
       request.caseName,
       '--lwt-src',
@@ -122,6 +130,8 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
       ...(request.toolchain.ocaml ? ['--ocaml', request.toolchain.ocaml] : []),
     ];
     const decided = new RegExp(`is the first ${newTerm} commit`).test(marked);
+    const between = Number((await git(m.dir, ['rev-list', '--count', `${older}..${newer}`], false)).stdout) || 1;
+    const watch = watchSteps(log, Math.ceil(Math.log2(between + 1)), request.onStep);
     const run = decided
       ? undefined
       : await execa('git', ['bisect', 'run', 'sh', '-c', PROBE_WRAPPER, 'sh', ...probeArgs], {
@@ -129,6 +139,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
           reject: false,
           all: true,
         });
+    await watch.stop();
     const output = `${marked}\n${run?.all ?? ''}`;
     await git(repo, ['bisect', 'reset', '--quiet'], false);
     const lines = (await readFile(log, 'utf8').catch(() => ''))
@@ -186,7 +197,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
         commit: sha,
         reproduce: ['--lwt-git', request.git, '--lwt', sha],
       };
-      const r = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase!, request.settings);
+      const r = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase, request.settings);
       probes++;
       if (!r.reused && r.cached && (!r.cached.lwt || !r.cached.case)) builds++;
       return { r, answer: toAnswer(reproduction(r), request.findFix) };
@@ -219,7 +230,9 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     for (const l of lines)
       steps.push({ ...(await point(l.commit)), reproduction: l.reproduction, summary: l.summary, reused: l.reused });
     const untestable = await Promise.all(
-      lines.filter((l) => l.reproduction === 'untestable').map((l) => point(l.commit)),
+      lines
+        .filter((l) => l.reproduction === 'untestable')
+        .map(async (l) => ({ ...(await point(l.commit)), why: l.summary })),
     );
     return {
       mode: 'commits',
@@ -251,5 +264,37 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     };
   } finally {
     await work.cleanup();
+    untrackDir(work.path);
   }
+}
+
+/**
+ * Follows the probes' log while `git bisect run` works, and tells of each
+ * commit as its probe ends, with the step's number and the expected number
+ * of steps (log2 of the commits between the ends).
+ */
+function watchSteps(log: string, expected: number, onStep: ((line: string) => void) | undefined) {
+  let seen = 0;
+  const poll = async () => {
+    const text = await readFile(log, 'utf8').catch(() => '');
+    const complete = text.split('\n').slice(0, -1);
+    for (const raw of complete.slice(seen)) {
+      seen++;
+      const l = JSON.parse(raw) as ProbeLogLine;
+      const what =
+        l.reproduction === 'reproduces'
+          ? `crashes (${l.summary})`
+          : l.reproduction === 'clean'
+            ? 'clean'
+            : `untestable: ${l.summary}`;
+      onStep?.(`step ${seen}/≈${expected} ${l.commit.slice(0, 10)}: ${what}`);
+    }
+  };
+  const timer = onStep ? setInterval(() => void poll(), 250) : undefined;
+  return {
+    async stop() {
+      if (timer) clearInterval(timer);
+      if (onStep) await poll();
+    },
+  };
 }

@@ -1,6 +1,6 @@
-import { loadCases, selectCases } from '../cases/load-cases.js';
+import { loadCases, singleCase } from '../cases/load-cases.js';
 import { EXIT, UserError } from '../errors.js';
-import { buildLwt } from '../lwt/core-build.js';
+import { buildLwt } from '../lwt/lwt-build.js';
 import { resolveLwt } from '../lwt/resolve.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
@@ -12,6 +12,8 @@ import { bisectRange, versionList } from './version-list.js';
 
 export interface VersionBisectRequest {
   caseName: string;
+  /** Directories of cases; the built-in ones when not given. */
+  caseDirs?: string[];
   good: string;
   bad: string;
   findFix: boolean;
@@ -34,7 +36,7 @@ function reproductionText(r: ProbeResult): string {
 
 /** Bisects released versions: every probe is the full pipeline, with builds and verdicts cached. */
 export async function bisectVersions(request: VersionBisectRequest): Promise<BisectOutcome> {
-  const [testCase] = selectCases(await loadCases(), [request.caseName]);
+  const testCase = singleCase(await loadCases(request.caseDirs), request.caseName);
   const toolchain = await findToolchain(request.toolchain);
   const list = await versionList({ versions: request.versions, git: request.git, opamRoot: request.opamRoot });
   const range = bisectRange(list.entries, list.from, request.good, request.bad, request.findFix);
@@ -45,7 +47,7 @@ export async function bisectVersions(request: VersionBisectRequest): Promise<Bis
   const run = async (i: number) => {
     const entry = range[i]!;
     const source = await resolveLwt({ spec: entry.spec, git: request.git, opamRoot: request.opamRoot }, toolchain);
-    const result = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase!, request.settings);
+    const result = await cachedProbe(toolchain, source, await buildLwt(source, toolchain), testCase, request.settings);
     results.set(i, result);
     points[i] = { label: source.label, version: source.version, commit: source.commit ?? null };
     const step = stepOf(points[i]!, result, reproduction(result));
@@ -79,7 +81,10 @@ export async function bisectVersions(request: VersionBisectRequest): Promise<Bis
     firstBad: points[found.firstBad]!,
     lastGood: points[found.lastGood]!,
     candidates: found.kind === 'ambiguous' ? found.candidates.map((i) => points[i]!) : [],
-    untestable: found.untestable.map((i) => points[i]!),
+    untestable: found.untestable.map((i) => ({
+      ...points[i]!,
+      why: stepOf(points[i]!, results.get(i)!, 'untestable').summary,
+    })),
     steps,
     probes: results.size,
     builds: all.filter(isFreshBuild).length,

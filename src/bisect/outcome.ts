@@ -7,6 +7,8 @@ export interface BisectPoint {
   label: string;
   version: string;
   commit: string | null;
+  /** For an untestable one: why it could not be tested. */
+  why?: string;
 }
 
 export interface BisectStep extends BisectPoint {

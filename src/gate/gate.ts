@@ -1,9 +1,13 @@
 import { reproduction } from '../bisect/answer.js';
-import { buildLwt } from '../lwt/core-build.js';
+import type { Case } from '../cases/load-cases.js';
+import { buildLwt } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
+import { invalidResult } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
+import { inShard } from '../probe/shard.js';
 import type { PreparedSuite } from '../probe/suite.js';
+import type { Toolchain } from '../toolchain/ocamlfind.js';
 
 /**
  * What an upgrade does to one case:
@@ -11,9 +15,17 @@ import type { PreparedSuite } from '../probe/suite.js';
  * - expectation-broken: the candidate does not do what the case expects of its version (blocks);
  * - fixed: crashed on the baseline, clean on the candidate;
  * - unchanged; not-applicable (the candidate lacks the API);
- * - untestable: either side could not be tested (reported, and the gate does not pass silently).
+ * - untestable: either side could not be tested (reported, and the gate does not pass silently);
+ * - invalid: the case's manifest is broken, so neither side was probed.
  */
-export type Transition = 'regressed' | 'expectation-broken' | 'fixed' | 'unchanged' | 'not-applicable' | 'untestable';
+export type Transition =
+  | 'invalid'
+  | 'regressed'
+  | 'expectation-broken'
+  | 'fixed'
+  | 'unchanged'
+  | 'not-applicable'
+  | 'untestable';
 
 export interface GateRow {
   case: string;
@@ -30,7 +42,7 @@ export interface GateOutcome {
   /** The compiler both were built with. */
   ocaml: string;
   rows: GateRow[];
-  verdict: 'pass' | 'blocked' | 'untestable';
+  verdict: 'pass' | 'blocked' | 'invalid' | 'untestable';
 }
 
 export function transitionOf(
@@ -71,23 +83,69 @@ export async function gate(
   const [baseline, candidate] = prepared.sources as [LwtSource, LwtSource];
   const builds = await Promise.all([buildLwt(baseline, prepared.toolchain), buildLwt(candidate, prepared.toolchain)]);
   const rows: GateRow[] = [];
-  for (const testCase of prepared.cases) {
+  // Sharded by case: each part of a job matrix judges whole transitions.
+  const mine = <T>(items: T[], offset: number) => items.filter((_, k) => inShard(offset + k, prepared.shard));
+  for (const invalid of mine(prepared.invalid, 0)) {
+    const [before, after] = [
+      invalidResult(prepared.toolchain, baseline, invalid),
+      invalidResult(prepared.toolchain, candidate, invalid),
+    ];
+    const row = {
+      case: invalid.name,
+      baseline: before,
+      candidate: after,
+      transition: 'invalid' as const,
+      blocking: false,
+    };
+    rows.push({ ...row, why: after.reason });
+    onRow?.({ ...row, why: after.reason });
+  }
+  for (const testCase of mine(prepared.cases, prepared.invalid.length)) {
+    if (testCase.manifest.program.kind === 'command') {
+      const why = 'runs a program already built, with its own Lwt: an upgrade does not change it (use it with run)';
+      const [before, after] = [
+        asBuiltResult(prepared.toolchain, baseline, testCase, why),
+        asBuiltResult(prepared.toolchain, candidate, testCase, why),
+      ];
+      const row: GateRow = {
+        case: testCase.manifest.name,
+        baseline: before,
+        candidate: after,
+        transition: 'not-applicable',
+        blocking: false,
+        why,
+      };
+      rows.push(row);
+      onRow?.(row);
+      continue;
+    }
     const before = await cachedProbe(prepared.toolchain, baseline, builds[0]!, testCase, settings);
     const after = await cachedProbe(prepared.toolchain, candidate, builds[1]!, testCase, settings);
     const row = { case: testCase.manifest.name, baseline: before, candidate: after, ...transitionOf(before, after) };
     rows.push(row);
     onRow?.(row);
   }
-  const verdict = rows.some((r) => r.blocking)
-    ? 'blocked'
-    : rows.some((r) => r.transition === 'untestable')
-      ? 'untestable'
-      : 'pass';
   return {
     baseline: baseline.label,
     candidate: candidate.label,
     ocaml: prepared.toolchain.ocamlVersion,
     rows,
-    verdict,
+    verdict: gateVerdict(rows),
+  };
+}
+
+/** The gate's decision, most serious first: a blocking transition, a broken case, something untestable. */
+export function gateVerdict(rows: GateRow[]): GateOutcome['verdict'] {
+  if (rows.some((r) => r.blocking)) return 'blocked';
+  if (rows.some((r) => r.transition === 'invalid')) return 'invalid';
+  if (rows.some((r) => r.transition === 'untestable')) return 'untestable';
+  return 'pass';
+}
+
+function asBuiltResult(toolchain: Toolchain, source: LwtSource, testCase: Case, why: string): ProbeResult {
+  return {
+    ...invalidResult(toolchain, source, { name: testCase.manifest.name, dir: testCase.dir, why }),
+    status: 'not-applicable',
+    reason: why,
   };
 }

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { cacheRoot } from '../paths.js';
+import { progress, secondsSince } from '../progress.js';
 
 const OPAM_ENV = { OPAMROOTISOK: '1', OPAMYES: '1', OPAMCOLOR: 'never', OPAMNOENVNOTICE: 'true' };
 
@@ -22,7 +23,7 @@ export async function opamLwtVersions(options: OpamOptions): Promise<{ versions:
     env: OPAM_ENV,
   });
   if ((r as { code?: string }).code === 'ENOENT') return { why: 'opam is not installed' };
-  if (r.exitCode !== 0) return { why: firstError(r.stderr as string) };
+  if (r.exitCode !== 0) return { why: opamError(r.stderr as string) };
   return { versions: (r.stdout as string).trim().split(/\s+/).filter(Boolean) };
 }
 
@@ -38,6 +39,8 @@ export async function opamSource(version: string, options: OpamOptions): Promise
   );
   if (await isComplete(dir)) return { ok: true, dir };
   const staging = stagingFor(dir);
+  const started = performance.now();
+  progress(`fetching lwt.${version} with opam source`);
   const r = await execa('opam', ['source', ...rootArgs(options), `lwt.${version}`, '--dir', staging], {
     reject: false,
     env: OPAM_ENV,
@@ -45,7 +48,7 @@ export async function opamSource(version: string, options: OpamOptions): Promise
   if ((r as { code?: string }).code === 'ENOENT') return { ok: false, why: 'opam is not installed' };
   if (r.exitCode !== 0) {
     await rm(staging, { recursive: true, force: true });
-    const why = firstError(`${r.stderr}\n${r.stdout}`);
+    const why = opamError(`${r.stderr}\n${r.stdout}`);
     return {
       ok: false,
       why: /No switch is currently set/.test(why)
@@ -54,13 +57,24 @@ export async function opamSource(version: string, options: OpamOptions): Promise
     };
   }
   await publishDir(staging, dir);
+  progress(`fetched lwt.${version} (${secondsSince(started)})`);
   return { ok: true, dir };
 }
 
-function firstError(text: string): string {
+/**
+ * opam's reason for a failure: the first error line, with the lines that
+ * continue it (opam prints "Fatal error:" and the actual reason on the next line).
+ */
+export function opamError(text: string): string {
   const lines = text
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !/Running as root is not recommended/.test(l));
-  return (lines.find((l) => /\[ERROR\]|error/i.test(l)) ?? lines[0] ?? 'failed').replace(/^\[ERROR\]\s*/, '');
+  const at = Math.max(
+    0,
+    lines.findIndex((l) => /\[ERROR\]|error/i.test(l)),
+  );
+  let message = (lines[at] ?? 'failed').replace(/^\[ERROR\]\s*/, '');
+  for (let i = at + 1; i < lines.length && /:$/.test(message) && i <= at + 2; i++) message = `${message} ${lines[i]}`;
+  return message;
 }

@@ -84,11 +84,19 @@ export async function resolveLwt(request: LwtRequest, toolchain: Toolchain): Pro
   tried.push(await opamFailure(opam.why, request));
 
   const upstream = await gitSource(UPSTREAM_LWT, request.spec);
+  if (!upstream.ok && upstream.network) {
+    tried.push(`git: ${upstream.why}`);
+    throw new UserError(
+      `Lwt ${request.spec} could not be found here, and fetching it failed: ${tried.join('; ')}`,
+      EXIT.network,
+      'Check the network, or take Lwt from what is here: a local repository (--lwt-git), a source tree (--lwt-src), or an opam repository that has it (--opam-root)',
+    );
+  }
   if (upstream.ok)
     return fromGit(UPSTREAM_LWT, request.spec, upstream.dir, upstream.commit, upstream.version ?? version);
   tried.push(`git: ${upstream.why}`);
   throw fail(
-    'Use a version listed above, add an opam repository that has it, or point --lwt-git at a Lwt repository or --lwt-src at a source tree',
+    'Add an opam repository that has it, or point --lwt-git at a Lwt repository or --lwt-src at a source tree',
   );
 }
 

@@ -1,5 +1,6 @@
 /** Where a Lwt version comes from. */
-export type LwtOrigin = 'installed' | 'opam' | 'git' | 'dir';
+/** `as-built`: a command case's program, linked with whatever Lwt it was built against. */
+export type LwtOrigin = 'installed' | 'opam' | 'git' | 'dir' | 'as-built';
 
 export interface LwtSource {
   origin: LwtOrigin;
@@ -23,3 +24,12 @@ export interface LwtRequest {
   src?: string;
   opamRoot?: string;
 }
+
+/** The Lwt of a command case: not chosen by lwt-regress, and not known to it. */
+export const AS_BUILT: LwtSource = {
+  origin: 'as-built',
+  version: '0.0.0',
+  label: 'as built (command)',
+  dir: '',
+  reproduce: [],
+};

@@ -72,8 +72,8 @@ export function demangle(symbol: string): Demangled {
     // A module's own symbols without a value part: camlFoo (its data block).
     return { name: body, module: body, ocaml: true };
   }
-  // Module names are identifiers: only the value part carries $xx escapes.
-  const module = modules.join('.');
+  // A module named after a file such as null-write.ml carries escapes too (camlNull$2dwrite).
+  const module = modules.map(decodeEscapes).join('.');
   if (fn === undefined || fn === '') return { name: module, module, ocaml: true };
   return { name: module ? `${module}.${cleanFunctionName(fn)}` : cleanFunctionName(fn), module, ocaml: true };
 }

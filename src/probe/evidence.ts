@@ -5,6 +5,7 @@ export type Evidence =
   /** `raised`: OCaml 5, the core taken as the runtime raised Stack_overflow, whether it escaped, and what the program did after. */
   | { kind: 'core'; core: string; signal: string; raised?: { at: string; uncaught: boolean; after: Evidence } }
   | { kind: 'signal-without-core'; signal: string; why: string }
+  | { kind: 'not-started'; why: string }
   /**
    * `printedBy`: `runtime` when printed with the constructor's name, which only the
    * runtime's own handler does (so it was uncaught); `printexc` when printed
@@ -19,10 +20,21 @@ export type Evidence =
 
 const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
 
-/** Classifies a run: a signal with a core, an uncaught overflow exception, a hang, a clean or incomplete exit, or something else. */
-export function classifyRun(run: RunResult, timeoutMs: number): Evidence {
+/**
+ * Classifies a run: a signal with a core, an uncaught overflow exception, a
+ * hang, a clean or incomplete exit, or something else. `cleanWhen`: a case
+ * must say `clean: …` as its last word (so that work an overflow cut short
+ * inside Lwt is not taken for success); any other program (`lwt-regress
+ * check`) is clean when it exits 0.
+ */
+export function classifyRun(
+  run: RunResult,
+  timeoutMs: number,
+  cleanWhen: 'clean-line' | 'exit-0' = 'clean-line',
+): Evidence {
+  if (run.startFailed) return { kind: 'not-started', why: run.startFailed };
   if (run.core && run.raised) {
-    const after = classifyRun({ ...run, core: undefined, raised: undefined }, timeoutMs);
+    const after = classifyRun({ ...run, core: undefined, raised: undefined }, timeoutMs, cleanWhen);
     return { kind: 'core', core: run.core, signal: 'SIGTRAP', raised: { ...run.raised, after } };
   }
   if (run.timedOut) return { kind: 'hang', seconds: timeoutMs / 1000 };
@@ -40,6 +52,7 @@ export function classifyRun(run: RunResult, timeoutMs: number): Evidence {
     return { kind: 'exception', exception: fatal[1]!.replace(' ', '_'), backtrace, printedBy };
   }
   if (run.exitCode === 0 && /^clean:/m.test(run.stdout)) return { kind: 'clean', message: lastLine(run.stdout) };
+  if (run.exitCode === 0 && cleanWhen === 'exit-0') return { kind: 'clean', message: 'exit 0' };
   if (/^incomplete:/m.test(run.stdout)) return { kind: 'incomplete', message: lastLine(run.stdout) };
   return {
     kind: 'failure',

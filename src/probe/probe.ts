@@ -1,25 +1,20 @@
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { dir as tmpDir } from 'tmp-promise';
-import { analyzeCore } from '../analyze/analyze-core.js';
-import type { AnalysisReport } from '../analyze/report.js';
-import type { Case } from '../cases/load-cases.js';
-import { type Expectation, expectationFor } from '../cases/manifest.js';
-import { UserError } from '../errors.js';
-import { FileReader } from '../io/file-reader.js';
-import type { LwtBuildResult } from '../lwt/core-build.js';
+import { dirname, join, resolve } from 'node:path';
+import { CASES_DIR, type Case, type InvalidCase } from '../cases/load-cases.js';
+import { type Expectation, expectationFor, type KnownOverflow, knownOverflow, programArgs } from '../cases/manifest.js';
+import type { LwtBuild, LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
-import { formatAnalysis } from '../report/analysis-text.js';
-import { runFiberProgram, runtimeParameters } from '../run/ocaml5-capture.js';
-import { type CaptureMethod, runUnderLimits } from '../run/run-under-limits.js';
+import { shellWords } from '../report/shell-words.js';
+import type { CaptureMethod } from '../run/run-under-limits.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { caseBinary } from './case-binary.js';
-import { classifyRun } from './evidence.js';
-import { missingFiberEvidence } from './ocaml5-evidence.js';
-import { judge, type Observation, observe } from './verdict.js';
+import { duneBinary } from './dune-binary.js';
+import { judgeRun } from './judge-run.js';
+import { keepSigsegvLibrary } from './keep-sigsegv.js';
+import { type Observation, overflowed } from './verdict.js';
 
-export type ProbeStatus = 'pass' | 'fail' | 'not-applicable' | 'untestable';
+/** `invalid`: the case's manifest cannot be used, so nothing was probed. */
+export type ProbeStatus = 'pass' | 'fail' | 'not-applicable' | 'untestable' | 'invalid';
 
 export interface ProbeSettings {
   stackKiB: number;
@@ -27,6 +22,12 @@ export interface ProbeSettings {
   timeoutMs: number;
   /** Where failing runs keep their binary, core and log. */
   artifactsDir: string;
+  /**
+   * `expectations` (the default): a case fails when it does not do what its
+   * manifest expects of this Lwt. `no-overflow`: any stack overflow fails too,
+   * expected or not, for teams whose gate is "no overflow at all".
+   */
+  policy?: 'expectations' | 'no-overflow';
 }
 
 export interface ProbeResult {
@@ -40,17 +41,96 @@ export interface ProbeResult {
   /** Why it failed, was not applicable or untestable; for a pass, why the expectation holds. */
   reason: string;
   timings: { buildMs: number; runMs: number; analyzeMs: number; totalMs: number };
-  /** How the core was captured, when one was. */
+  /** How the core was captured, when the run died of a signal. */
   capture: 'kernel' | 'gdb' | null;
   /** Whether the Lwt build and the case binary came from the cache (null when nothing was built). */
   cached: { lwt: boolean; case: boolean } | null;
-  /** Kept binary, core and log of a run that did not meet its expectation. */
+  /** Kept binary, core and log of a run that did not pass. */
   artifacts: string | null;
+  /** What a reader should know besides the verdict: output cut, processes left behind, evidence not kept. */
+  notes: string[];
   /** The command that runs this probe again. */
   reproduce: string;
+  /** When this Lwt is expected to overflow in this case: the overflow's name and the version that fixed it. */
+  known: KnownOverflow | null;
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
+
+/** The command that runs this probe again, ready to paste into a shell. */
+export function reproduceCommand(
+  toolchain: Toolchain,
+  source: LwtSource,
+  testCase: Case,
+  settings: ProbeSettings,
+): string {
+  const where = dirname(testCase.dir);
+  const cases = where === CASES_DIR ? [] : ['--cases', where];
+  const name = testCase.manifest.name;
+  return shellWords([
+    'lwt-regress',
+    'run',
+    ...toolchain.reproduce,
+    ...source.reproduce,
+    ...cases,
+    '--case',
+    name,
+    '--stack',
+    String(settings.stackKiB),
+  ]);
+}
+
+type Program =
+  | { ok: true; executable: string; args: string[]; cached: boolean; preload?: string }
+  | { ok: false; error: string };
+
+/**
+ * The program a probe runs: the case compiled by lwt-regress (with its own
+ * SIGSEGV reset linked first), a dune target built against this Lwt, or a
+ * command's program as it is; the last two get the reset by preloading.
+ */
+async function programFor(testCase: Case, lwt: LwtBuild, toolchain: Toolchain): Promise<Program> {
+  const { program, args, size } = testCase.manifest;
+  if (program.kind === 'ocaml') {
+    const built = await caseBinary(testCase, lwt, toolchain);
+    return built.ok ? { ...built, args: programArgs(args, size.default) } : built;
+  }
+  const preload = await keepSigsegvLibrary(toolchain);
+  if (!preload.ok) return preload;
+  if (program.kind === 'dune') {
+    const built = await duneBinary(testCase, lwt, toolchain);
+    if (!built.ok) return built;
+    return { ...built, args: programArgs(args, size.default), cached: false, preload: preload.path };
+  }
+  const [first, ...rest] = program.argv;
+  return {
+    ok: true,
+    executable: resolve(testCase.dir, first!),
+    args: programArgs(rest, size.default),
+    cached: true,
+    preload: preload.path,
+  };
+}
+
+/** The result standing for a case whose manifest is broken, on this Lwt: nothing ran. */
+export function invalidResult(toolchain: Toolchain, source: LwtSource, invalid: InvalidCase): ProbeResult {
+  return {
+    lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
+    ocaml: toolchain.ocamlVersion,
+    case: invalid.name,
+    status: 'invalid',
+    expected: null,
+    observed: null,
+    reason: `invalid case: ${invalid.why} (${invalid.dir}/case.json)`,
+    timings: { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 },
+    capture: null,
+    cached: null,
+    artifacts: null,
+    notes: [],
+    reproduce: '',
+    known: null,
+  };
+}
 
 /** One probe: (toolchain, Lwt, case) → build → run under limits → analyze → verdict. */
 export async function probe(
@@ -62,16 +142,7 @@ export async function probe(
 ): Promise<ProbeResult> {
   const started = performance.now();
   const name = testCase.manifest.name;
-  const reproduce = [
-    'lwt-regress',
-    'run',
-    ...toolchain.reproduce,
-    ...source.reproduce,
-    '--case',
-    name,
-    '--stack',
-    String(settings.stackKiB),
-  ].join(' ');
+  const reproduce = reproduceCommand(toolchain, source, testCase, settings);
   const timings = { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 };
   const result = (status: ProbeStatus, reason: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
     lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
@@ -85,13 +156,19 @@ export async function probe(
     cached: null,
     capture: null,
     artifacts: null,
+    notes: [],
     reproduce,
+    known: null,
     ...extra,
   });
 
-  if (!inRange(source.version, testCase.manifest.needs))
+  const asBuilt = testCase.manifest.program.kind === 'command';
+  if (!asBuilt && !inRange(source.version, testCase.manifest.needs))
     return result('not-applicable', `needs Lwt ${testCase.manifest.needs}`);
-  const expected = expectationFor(testCase.manifest, source.version, toolchain.ocamlVersion);
+  // A command's expectations are all for "*": its Lwt is whatever it was linked with.
+  const expected = asBuilt
+    ? testCase.manifest.expect[0]
+    : expectationFor(testCase.manifest, source.version, toolchain.ocamlVersion);
   if (!expected)
     return result(
       'not-applicable',
@@ -100,76 +177,40 @@ export async function probe(
   timings.buildMs = lwt.ms;
   if (!lwt.ok) return result('untestable', `Lwt ${source.label} does not build: ${lwt.error}`, { expected });
   const buildStarted = performance.now();
-  const binary = await caseBinary(testCase, lwt.build, toolchain);
+  const binary = await programFor(testCase, lwt.build, toolchain);
   timings.buildMs += performance.now() - buildStarted;
   if (!binary.ok)
     return result('untestable', `the case does not build against Lwt ${source.label}: ${binary.error}`, { expected });
   const cached = { lwt: lwt.cached, case: binary.cached };
 
-  const work = await tmpDir({ unsafeCleanup: true, prefix: `lwt-regress-${safe(name)}-` });
-  try {
-    const runStarted = performance.now();
-    const run = await (toolchain.fibers ? runFiberProgram : runUnderLimits)({
-      executable: binary.executable,
-      args: [String(testCase.manifest.size.default)],
-      cwd: work.path,
-      stackKiB: settings.stackKiB,
-      timeoutMs: settings.timeoutMs,
-      capture: settings.capture,
-      env: { OCAMLRUNPARAM: runtimeParameters(toolchain.fibers, settings.stackKiB) },
+  const known = knownOverflow(testCase.manifest, expected);
+  const judged = await judgeRun({
+    executable: binary.executable,
+    args: binary.args,
+    preload: binary.preload,
+    expected,
+    stackKiB: settings.stackKiB,
+    capture: settings.capture,
+    timeoutMs: settings.timeoutMs,
+    keepIn: join(settings.artifactsDir, safe(source.label), name),
+    fibers: toolchain.fibers,
+    header: `lwt-regress: Lwt ${source.label}, case ${name}`,
+    reproduce,
+  });
+  timings.runMs = judged.runMs;
+  timings.analyzeMs = judged.analyzeMs;
+  const { observed, capture, notes, artifacts } = judged;
+  if (judged.status === 'pass' && settings.policy === 'no-overflow' && overflowed(observed)) {
+    return result('fail', `a stack overflow, which --policy no-overflow does not allow: ${observed.summary}`, {
+      expected,
+      observed,
+      cached,
+      capture,
+      notes,
+      artifacts,
+      known,
     });
-    timings.runMs = performance.now() - runStarted;
-    const evidence = classifyRun(run, settings.timeoutMs);
-    let analysis: AnalysisReport | undefined;
-    let analysisError: string | undefined;
-    if (evidence.kind === 'core') {
-      const analyzeStarted = performance.now();
-      const exe = FileReader.open(binary.executable, 'executable');
-      const core = FileReader.open(evidence.core, 'core');
-      try {
-        analysis = analyzeCore(exe, core).report;
-      } catch (error) {
-        if (!(error instanceof UserError)) throw error;
-        analysisError = error.describe();
-      } finally {
-        exe.close();
-        core.close();
-      }
-      timings.analyzeMs = performance.now() - analyzeStarted;
-    }
-    const observed = observe(evidence, analysis);
-    if (analysisError) observed.summary += ` (analysis failed: ${analysisError})`;
-    const missing = toolchain.fibers ? missingFiberEvidence(expected, evidence, observed, run) : undefined;
-    if (missing) return result('untestable', missing, { expected, observed, cached });
-    const verdict = judge(expected, observed);
-    const capture = run.core && run.capture.method !== 'none' ? run.capture.method : null;
-    if (verdict.met)
-      return result('pass', expected.why || `${expected.outcome} as expected`, { expected, observed, cached, capture });
-    const kept = join(settings.artifactsDir, safe(source.label), name);
-    await rm(kept, { recursive: true, force: true });
-    await mkdir(kept, { recursive: true });
-    await copyFile(binary.executable, join(kept, 'case'));
-    if (evidence.kind === 'core')
-      await rename(evidence.core, join(kept, 'core')).catch(() => copyFile(evidence.core, join(kept, 'core')));
-    const log = [
-      `lwt-regress: Lwt ${source.label}, case ${name}, stack ${settings.stackKiB} KiB, capture ${run.capture.method}`,
-      `expected: ${expected.outcome}${expected.frames.length ? ` through ${expected.frames.join(', ')}` : ''}${expected.why ? ` (${expected.why})` : ''}`,
-      `observed: ${observed.summary}`,
-      `reproduce: ${reproduce}`,
-      evidence.kind === 'core'
-        ? `analyze: lwt-regress analyze ${relative('.', join(kept, 'case'))} ${relative('.', join(kept, 'core'))}`
-        : '',
-      '',
-      `--- exit ${run.exitCode ?? '-'} signal ${run.signal ?? '-'}${run.timedOut ? ' (timed out)' : ''}`,
-      '--- stdout',
-      run.stdout,
-      '--- stderr',
-      run.stderr,
-      ...(analysis ? ['--- analysis', formatAnalysis(analysis)] : []),
-    ].join('\n');
-    await writeFile(join(kept, 'log.txt'), log);
-    return result('fail', verdict.why, { expected, observed, cached, capture, artifacts: kept });
-  } finally {
-    await work.cleanup();
   }
+  const reason = judged.status === 'pass' ? expected.why || `${expected.outcome} as expected` : judged.reason;
+  return result(judged.status, reason, { expected, observed, cached, capture, notes, artifacts, known });
 }

@@ -1,30 +1,98 @@
-import { type Case, loadCases, selectCases } from '../cases/load-cases.js';
-import { buildLwt, type LwtBuildResult } from '../lwt/core-build.js';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CASES_DIR, type Case, type InvalidCase, loadCases, selectCases } from '../cases/load-cases.js';
+import { EXIT, UserError } from '../errors.js';
+import { ensureWritableDir } from '../io/writable.js';
+import { buildLwt, type LwtBuildResult } from '../lwt/lwt-build.js';
 import { resolveLwt } from '../lwt/resolve.js';
-import type { LwtRequest, LwtSource } from '../lwt/source.js';
+import { AS_BUILT, type LwtRequest, type LwtSource } from '../lwt/source.js';
+import { cacheRoot } from '../paths.js';
 import { findToolchain, type Toolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
-import { type ProbeResult, type ProbeSettings, probe } from './probe.js';
+import { invalidResult, type ProbeResult, type ProbeSettings, probe } from './probe.js';
+import { inShard, type Shard } from './shard.js';
 
 export interface SuiteRequest {
   toolchain: ToolchainRequest;
   lwt: LwtRequest[];
   cases?: string[];
+  /** Directories of cases; the built-in ones when not given. */
+  caseDirs?: string[];
   settings: ProbeSettings;
+  /** Only this part of the version × case matrix (--shard i/n). */
+  shard?: Shard;
 }
 
 export interface PreparedSuite {
   toolchain: Toolchain;
   sources: LwtSource[];
   cases: Case[];
+  /** Cases whose manifest cannot be used: each shows up as an `invalid` result, and the others run. */
+  invalid: InvalidCase[];
+  /** Case directories skipped, for the user to hear about. */
+  warnings: string[];
+  shard?: Shard;
 }
 
-/** Everything that can fail on the user's input, checked before any build: toolchain, versions, cases. */
+/**
+ * The places a run writes to (the cache, the artifacts directory), checked
+ * before any build: a read-only or full disk is one line now, not a wrong
+ * verdict or a stack trace later.
+ */
+export async function checkPlaces(settings: ProbeSettings): Promise<void> {
+  await ensureWritableDir(cacheRoot(), 'the cache directory', 'Set LWT_REGRESS_CACHE to a writable directory');
+  await ensureWritableDir(
+    settings.artifactsDir,
+    'the artifacts directory',
+    'Point --artifacts at a writable directory',
+  );
+}
+
+/** Everything that can fail on the user's input, checked before any build: places, toolchain, versions, cases. */
 export async function prepareSuite(request: SuiteRequest): Promise<PreparedSuite> {
-  const cases = selectCases(await loadCases(), request.cases);
+  const loaded = selectCases(await loadCases(request.caseDirs ?? [CASES_DIR]), request.cases);
+  for (const c of loaded.cases) await checkCommand(c);
+  await checkPlaces(request.settings);
   const toolchain = await findToolchain(request.toolchain);
   const sources: LwtSource[] = [];
   for (const lwt of request.lwt) sources.push(await resolveLwt(lwt, toolchain));
-  return { toolchain, sources, cases };
+  return {
+    toolchain,
+    sources,
+    cases: loaded.cases,
+    invalid: loaded.invalid,
+    warnings: loaded.warnings,
+    shard: request.shard,
+  };
+}
+
+/**
+ * The probes of a suite in order, versions × cases (invalid cases first),
+ * with this shard's kept. A command case runs once, whatever the versions:
+ * its program was built elsewhere, against its own Lwt.
+ */
+export function probePlan(prepared: PreparedSuite): { source: LwtSource; item: Case | InvalidCase }[] {
+  const isCommand = (c: Case) => c.manifest.program.kind === 'command';
+  const all = [
+    ...prepared.sources.flatMap((source) =>
+      [...prepared.invalid, ...prepared.cases.filter((c) => !isCommand(c))].map((item) => ({ source, item })),
+    ),
+    ...prepared.cases.filter(isCommand).map((item) => ({ source: AS_BUILT, item })),
+  ];
+  return all.filter((_, k) => inShard(k, prepared.shard));
+}
+
+/** A command case's program must be there before anything runs: one line, exit 3, naming the fix. */
+async function checkCommand(testCase: Case): Promise<void> {
+  const program = testCase.manifest.program;
+  if (program.kind !== 'command') return;
+  const path = resolve(testCase.dir, program.argv[0]!);
+  if (!(await stat(path).catch(() => undefined))?.isFile()) {
+    throw new UserError(
+      `case ${testCase.manifest.name} runs ${path}, which does not exist`,
+      EXIT.unreadable,
+      'Build it first (e.g. dune build), or fix "command" in its case.json (paths are relative to the case directory)',
+    );
+  }
 }
 
 /** Each Lwt source is built once, then every case is probed against it. */
@@ -34,14 +102,21 @@ export async function runSuite(
   onResult?: (r: ProbeResult) => void,
 ): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
-  for (const source of prepared.sources) {
-    const build: LwtBuildResult = await buildLwt(source, prepared.toolchain);
-    for (const [i, testCase] of prepared.cases.entries()) {
-      // The Lwt build's time is counted once, on the first case.
-      const r = await probe(prepared.toolchain, source, { ...build, ms: i === 0 ? build.ms : 0 }, testCase, settings);
-      results.push(r);
-      onResult?.(r);
+  const report = (r: ProbeResult) => {
+    results.push(r);
+    onResult?.(r);
+  };
+  const builds = new Map<LwtSource, Promise<LwtBuildResult>>();
+  for (const { source, item } of probePlan(prepared)) {
+    if (!('manifest' in item)) {
+      report(invalidResult(prepared.toolchain, source, item));
+      continue;
     }
+    // Each Lwt is built once, when its first probe needs it; its build time is counted on that probe.
+    const first = !builds.has(source);
+    if (first) builds.set(source, buildLwt(source, prepared.toolchain));
+    const build = await builds.get(source)!;
+    report(await probe(prepared.toolchain, source, { ...build, ms: first ? build.ms : 0 }, item, settings));
   }
   return results;
 }

@@ -15,7 +15,7 @@ export function formatBisect(o: BisectOutcome): string {
   }
   if (o.observed) lines.push(`  ${o.findFix ? 'there' : 'it shows'}: ${o.observed.summary}`);
   lines.push(
-    `  ${o.probes} probe${o.probes === 1 ? '' : 's'}, ${o.builds} with a fresh build${o.untestable.length ? `; untestable: ${o.untestable.map((u) => u.label).join(', ')}` : ''}`,
+    `  ${o.probes} probe${o.probes === 1 ? '' : 's'}, ${o.builds} with a fresh build${o.untestable.length ? `; untestable: ${o.untestable.map((u) => `${u.label}${u.why ? ` (${u.why})` : ''}`).join(', ')}` : ''}`,
   );
   lines.push(`  reproduce: ${o.reproduce}`);
   return lines.join('\n');

@@ -1,13 +1,19 @@
-import type { GateOutcome } from '../gate/gate.js';
+import type { GateOutcome, GateRow } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
+import type { FrameWhere } from '../probe/verdict.js';
+import { cycleSvg } from './cycle-svg.js';
 import { escapeXml as x } from './escape.js';
+import { overflowSummary } from './overflow-summary.js';
+import { STATUS } from './status.js';
 import { thousands } from './thousands.js';
 
 /**
  * A self-contained HTML report (no script, no external resource): the
- * version × case matrix coloured by verdict, and for every crash the cycle
- * drawn as a loop of frames with its repetition count and the frames that
- * entered it.
+ * verdict and what overflowed on each Lwt, the version × case matrix
+ * coloured by verdict, then every crash with its cycle drawn as a loop,
+ * each frame's symbol, source line and address, the kept evidence and the
+ * command that reproduces it. Unexpected crashes come first and open;
+ * expected ones are folded.
  */
 export interface HtmlReportInput {
   title: string;
@@ -15,149 +21,163 @@ export interface HtmlReportInput {
   gate?: GateOutcome;
   /** Lines shown under the title: toolchain, stack, command. */
   facts: string[];
+  /** When the report was made (ISO 8601); now by default. */
+  generatedAt?: string;
 }
 
 const STYLE = `
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #1d2329; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #1d2329; max-width: 1200px; }
 h1 { font-size: 1.5rem; margin-bottom: .25rem; }
-.facts { color: #57606a; margin: 0 0 1.5rem; padding: 0; list-style: none; }
-table { border-collapse: collapse; margin-bottom: 2rem; }
+h2 { margin-top: 2rem; }
+.facts { color: #57606a; margin: 0 0 1rem; padding: 0; list-style: none; }
+.summary { margin: 0 0 1.5rem; padding-left: 1.2rem; }
+table { border-collapse: collapse; margin-bottom: 1.5rem; }
 th, td { border: 1px solid #d0d7de; padding: .4rem .6rem; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
-td small { display: block; color: #424a53; }
-.pass { background: #dafbe1; } .fail { background: #ffd8d3; } .untestable { background: #fff1c2; } .not-applicable { background: #eef0f2; color: #57606a; }
+td small, th small { display: block; color: #424a53; font-weight: normal; }
+.pass { background: #dafbe1; } .fail, .invalid { background: #ffd8d3; } .untestable { background: #fff1c2; }
+.not-applicable { background: #eef0f2; color: #57606a; }
 .blocked { color: #b42318; } .ok { color: #1a7f37; } .warn { color: #9a6700; }
-.crash { border: 1px solid #d0d7de; border-radius: 8px; padding: 1rem 1.25rem; margin-bottom: 1.5rem; max-width: 760px; }
-.crash h3 { margin-top: 0; }
-.entry { font-family: ui-monospace, monospace; font-size: 12px; }
+.crash { border: 1px solid #d0d7de; border-radius: 8px; padding: .75rem 1.25rem; margin-bottom: 1rem; }
+.crash.unexpected { border-color: #b42318; border-width: 2px; }
+.crash summary { cursor: pointer; font-weight: 600; }
+.frames td, .frames th { font-family: ui-monospace, monospace; font-size: 12px; padding: .15rem .4rem; }
+.cycle { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
+.legend { color: #57606a; font-size: 12px; }
+.evidence { font-size: 12px; }
+code { font-family: ui-monospace, monospace; background: #f6f8fa; padding: 0 .2em; border-radius: 3px; }
 svg text { font-family: ui-monospace, monospace; }
 `;
 
-const STATUS_TEXT: Record<ProbeResult['status'], string> = {
-  pass: 'pass',
-  fail: 'FAIL',
-  'not-applicable': 'n/a',
-  untestable: 'untestable',
-};
+/** Text as HTML, with Markdown-style `code` spans (from manifests and messages) as <code>. */
+function prose(text: string): string {
+  return x(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+}
+
+/** A matrix column: one Lwt, with its commit when it came from git. */
+function columnHead(r: ProbeResult): string {
+  const commit = r.lwt.commit ? `<small>commit ${x(r.lwt.commit.slice(0, 12))}</small>` : '';
+  return `<th>Lwt ${x(r.lwt.label)} · OCaml ${x(r.ocaml)}${commit}</th>`;
+}
 
 function cell(r: ProbeResult | undefined): string {
   if (!r) return '<td></td>';
-  const seen = r.observed
-    ? r.observed.outcome === 'cycle'
-      ? `cycle × ${r.observed.depthAtLeast ? '≥' : ''}${thousands(r.observed.depth ?? 0)}`
-      : r.observed.outcome
-    : r.reason;
-  const link = r.observed?.outcome === 'cycle' ? ` <a href="#${anchor(r)}">loop</a>` : '';
-  return `<td class="${r.status}" title="${x(r.reason)}"><b>${STATUS_TEXT[r.status]}</b><small>${x(seen)}${link}</small></td>`;
+  const o = r.observed;
+  const depth = o?.depth != null ? `${o.depthIsLowerBound ? ' ≥ ' : ' × '}${thousands(o.depth)}` : '';
+  const seen = o ? `${o.outcome}${o.outcome === 'cycle' ? depth : ''}` : r.reason;
+  const link = o?.outcome === 'cycle' ? ` <a href="#${anchor(r)}">cycle</a>` : '';
+  return `<td class="${STATUS[r.status].css}" title="${x(r.reason)}"><b>${STATUS[r.status].word}</b><small>${x(seen)}${link}</small></td>`;
 }
 
-const anchor = (r: ProbeResult) => `crash-${r.case}-${r.ocaml}-${r.lwt.label}`.replace(/[^A-Za-z0-9_-]+/g, '-');
+/** One column per Lwt and compiler. */
+const column = (r: ProbeResult) => `${r.ocaml} ${r.lwt.label}`;
+
+const anchor = (r: ProbeResult) => `crash-${r.case}-${column(r)}`.replace(/[^A-Za-z0-9_-]+/g, '-');
 
 function matrix(results: ProbeResult[]): string {
-  const column = (r: ProbeResult) => `Lwt ${r.lwt.label} · OCaml ${r.ocaml}`;
-  const versions = [...new Set(results.map(column))];
+  const versions = [...new Map(results.map((r) => [column(r), r])).values()];
   const cases = [...new Set(results.map((r) => r.case))];
-  const head = `<tr><th>case</th>${versions.map((v) => `<th>${x(v)}</th>`).join('')}</tr>`;
+  const head = `<tr><th>case</th>${versions.map(columnHead).join('')}</tr>`;
   const rows = cases.map(
     (c) =>
-      `<tr><th>${x(c)}</th>${versions.map((v) => cell(results.find((r) => r.case === c && column(r) === v))).join('')}</tr>`,
+      `<tr><th>${x(c)}</th>${versions.map((v) => cell(results.find((r) => r.case === c && column(r) === column(v)))).join('')}</tr>`,
   );
   return `<table class="matrix">${head}${rows.join('')}</table>`;
+}
+
+function transitionClass(r: GateRow): string {
+  if (r.blocking) return 'fail';
+  return r.transition === 'untestable' ? 'untestable' : r.transition === 'invalid' ? 'invalid' : 'pass';
 }
 
 function gateTable(g: GateOutcome): string {
   const rows = g.rows.map(
     (r) =>
-      `<tr><th>${x(r.case)}</th>${cell(r.baseline)}${cell(r.candidate)}<td class="${r.blocking ? 'fail' : r.transition === 'untestable' ? 'untestable' : 'pass'}"><b>${x(r.transition)}</b><small>${x(r.why)}</small></td></tr>`,
+      `<tr><th>${x(r.case)}</th>${cell(r.baseline)}${cell(r.candidate)}<td class="${transitionClass(r)}"><b>${x(r.transition)}</b><small>${prose(r.why)}</small></td></tr>`,
   );
   return `<table class="gate"><tr><th>case</th><th>baseline Lwt ${x(g.baseline)}</th><th>candidate Lwt ${x(g.candidate)}</th><th>transition</th></tr>${rows.join('')}</table>`;
 }
 
-/** The cycle as a loop: each frame calls the one before it in the list, and the first calls the last again. */
-function cycleSvg(frames: string[], repetitions: number): string {
-  const n = frames.length;
-  const boxWidth = (name: string) => Math.min(300, name.length * 7.4 + 20);
-  const widest = Math.max(...frames.map(boxWidth));
-  // Far enough out that no box covers the repetition count in the middle.
-  const radius = n === 1 ? 0 : Math.max(120, n * 34, widest / 2 + 80);
-  const width = Math.max(2 * radius + widest + 40, 360);
-  const height = 2 * radius + (n === 1 ? 150 : 90);
-  const cx = width / 2;
-  const cy = height / 2;
-  const at = (i: number) => {
-    const a = -Math.PI / 2 + (2 * Math.PI * i) / n;
-    return { px: cx + radius * Math.cos(a), py: cy + radius * Math.sin(a) };
-  };
-  const nodes = frames.map((name, i) => {
-    const { px, py } = n === 1 ? { px: cx, py: cy - 40 } : at(i);
-    const w = boxWidth(name);
-    return `<g class="frame"><rect x="${(px - w / 2).toFixed(1)}" y="${(py - 14).toFixed(1)}" width="${w.toFixed(1)}" height="28" rx="6" fill="#ffffff" stroke="#0969da"/><text x="${px.toFixed(1)}" y="${(py + 4).toFixed(1)}" text-anchor="middle" font-size="12">${x(name)}</text></g>`;
-  });
-  const edges: string[] = [];
-  if (n === 1) {
-    edges.push(
-      `<path d="M ${cx + 40} ${cy - 26} C ${cx + 120} ${cy + 40}, ${cx - 120} ${cy + 40}, ${cx - 40} ${cy - 26}" fill="none" stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"/>`,
-    );
-  } else {
-    for (let i = 0; i < n; i++) {
-      // Caller to callee: frame i+1 calls frame i; the top frame calls the bottom one of the next repetition.
-      const from = at((i + 1) % n);
-      const to = at(i);
-      const sx = from.px + (to.px - from.px) * 0.22;
-      const sy = from.py + (to.py - from.py) * 0.22;
-      const ex = from.px + (to.px - from.px) * 0.78;
-      const ey = from.py + (to.py - from.py) * 0.78;
-      edges.push(
-        `<line x1="${sx.toFixed(1)}" y1="${sy.toFixed(1)}" x2="${ex.toFixed(1)}" y2="${ey.toFixed(1)}" stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"/>`,
-      );
-    }
-  }
-  const centreY = n === 1 ? cy + 45 : cy;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width.toFixed(0)}" height="${height.toFixed(0)}" viewBox="0 0 ${width.toFixed(0)} ${height.toFixed(0)}" role="img" aria-label="cycle of ${n} frames repeated ${repetitions} times">
-<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#57606a"/></marker></defs>
-${edges.join('\n')}
-${nodes.join('\n')}
-<text x="${cx.toFixed(1)}" y="${centreY.toFixed(1)}" text-anchor="middle" font-size="22" font-weight="bold" fill="#b42318">× ${thousands(repetitions)}</text>
-<text x="${cx.toFixed(1)}" y="${(centreY + 18).toFixed(1)}" text-anchor="middle" font-size="11" fill="#57606a">repetitions</text>
-</svg>`;
+function frameRows(frames: FrameWhere[]): string {
+  return frames
+    .map(
+      (f) =>
+        `<tr><td>${x(f.name)}</td><td>${x(f.symbol ?? '')}</td><td>${x(f.location ?? '')}</td><td>${x(f.pc)}</td></tr>`,
+    )
+    .join('');
+}
+
+function framesTable(r: ProbeResult): string {
+  const where = r.observed?.where;
+  if (!where) return '';
+  const entry = where.entry.length
+    ? `<tr><th colspan="4">entered from (below the cycle)</th></tr>${frameRows(where.entry)}`
+    : '';
+  return `<table class="frames"><tr><th>frame</th><th>symbol</th><th>source</th><th>return address</th></tr>
+<tr><th colspan="4">the cycle, top of the stack first</th></tr>${frameRows(where.cycle)}${entry}</table>`;
+}
+
+function evidence(r: ProbeResult): string {
+  const kept = r.artifacts
+    ? `<li>kept: <code>${x(r.artifacts)}/case</code> (binary), <code>${x(r.artifacts)}/core</code>, <code>${x(r.artifacts)}/log.txt</code></li>`
+    : '';
+  return `<ul class="evidence">${kept}<li>reproduce: <code>${x(r.reproduce)}</code></li>${r.notes.map((n) => `<li>${prose(n)}</li>`).join('')}</ul>`;
 }
 
 function crashSection(r: ProbeResult): string {
   const o = r.observed!;
-  const entry = o.entry.length
-    ? `<p>Entered from:</p><ol class="entry">${o.entry.map((e) => `<li>${x(e)}</li>`).join('')}</ol>`
-    : '';
-  return `<section class="crash" id="${anchor(r)}"><h3>${x(r.case)} on Lwt ${x(r.lwt.label)}, OCaml ${x(r.ocaml)}: cycle of ${o.frames.length} frame${o.frames.length === 1 ? '' : 's'} × ${o.depthAtLeast ? 'at least ' : ''}${thousands(o.depth ?? 0)}</h3>
-<p class="${r.status === 'fail' ? 'blocked' : 'ok'}">${r.status === 'fail' ? `Not expected: Lwt ${x(r.lwt.version)} should run ${x(r.expected?.outcome ?? '?')} here (${x(r.expected?.why ?? '')})` : `As expected: ${x(r.expected?.why ?? r.reason)}`}</p>
-${cycleSvg(o.frames, o.depth ?? 0)}
-${entry}
-<p><small>reproduce: <code>${x(r.reproduce)}</code></small></p></section>`;
+  const unexpected = r.status !== 'pass';
+  const depth = `${o.depthIsLowerBound ? 'at least ' : ''}${thousands(o.depth ?? 0)}`;
+  const head = `${x(r.case)} on Lwt ${x(r.lwt.label)}, OCaml ${x(r.ocaml)}: cycle of ${o.frames.length} frame${o.frames.length === 1 ? '' : 's'} × ${depth}`;
+  const judgement = unexpected
+    ? `<p class="blocked">Not expected: ${prose(r.reason)}</p>`
+    : `<p class="ok">As expected: ${prose(r.expected?.why || r.reason)}${r.known ? ` (${x(r.known.fixedIn ? `fixed in ${r.known.fixedIn}` : 'not fixed')})` : ''}</p>`;
+  const legend =
+    '<p class="legend">Frames are listed and drawn top of the stack first: an arrow A → B means that A was called by B; the last frame is called again by the first of the next repetition.</p>';
+  return `<section class="crash${unexpected ? ' unexpected' : ''}" id="${anchor(r)}"><details${unexpected ? ' open' : ''}>
+<summary>${unexpected ? 'Unexpected: ' : 'Expected: '}${head}</summary>
+${judgement}
+${legend}
+<div class="cycle">${cycleSvg(o.frames, o.depth ?? 0, o.depthIsLowerBound ?? false)}
+${framesTable(r)}</div>
+${evidence(r)}
+</details></section>`;
+}
+
+function headline(input: HtmlReportInput, results: ProbeResult[]): [string, string] {
+  if (input.gate) {
+    return {
+      blocked: ['blocked', 'upgrade blocked'],
+      invalid: ['blocked', 'a case is invalid'],
+      untestable: ['warn', 'not fully tested'],
+      pass: ['ok', 'upgrade passes'],
+    }[input.gate.verdict] as [string, string];
+  }
+  const failed = results.filter((r) => r.status === 'fail').length;
+  const invalid = new Set(results.filter((r) => r.status === 'invalid').map((r) => r.case)).size;
+  const untestable = results.filter((r) => r.status === 'untestable').length;
+  if (failed) return ['blocked', `${failed} failed`];
+  if (invalid) return ['blocked', `${invalid} invalid case${invalid === 1 ? '' : 's'}`];
+  if (untestable) return ['warn', `nothing failed, ${untestable} untestable`];
+  return ['ok', 'all cases met their expectations'];
 }
 
 export function htmlReport(input: HtmlReportInput): string {
   const results = input.gate ? input.gate.rows.flatMap((r) => [r.baseline, r.candidate]) : input.results;
-  const failed = results.filter((r) => r.status === 'fail').length;
-  const untestable = results.filter((r) => r.status === 'untestable').length;
-  const verdict = input.gate
-    ? {
-        blocked: ['blocked', 'upgrade blocked'],
-        untestable: ['warn', 'not fully tested'],
-        pass: ['ok', 'upgrade passes'],
-      }[input.gate.verdict]
-    : failed
-      ? ['blocked', `${failed} failed`]
-      : untestable
-        ? ['warn', `nothing failed, ${untestable} untestable`]
-        : ['ok', 'all cases met their expectations'];
-  // Unexpected crashes first: they are what a reader came for.
+  const [tone, verdict] = headline(input, results);
+  // Unexpected crashes first, and open: they are what a reader came for.
   const crashes = results
     .filter((r) => r.observed?.outcome === 'cycle')
-    .sort((a, b) => Number(b.status === 'fail') - Number(a.status === 'fail'));
+    .sort((a, b) => Number(b.status !== 'pass') - Number(a.status !== 'pass'));
+  const generated = input.generatedAt ?? new Date().toISOString();
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${x(input.title)}</title><style>${STYLE}</style></head>
 <body>
-<h1>${x(input.title)}: <span class="${verdict![0]}">${x(verdict![1]!)}</span></h1>
-<ul class="facts">${input.facts.map((f) => `<li>${x(f)}</li>`).join('')}</ul>
+<h1>${x(input.title)}: <span class="${tone}">${x(verdict)}</span></h1>
+<ul class="facts">${[...input.facts, `generated ${generated}`].map((f) => `<li>${x(f)}</li>`).join('')}</ul>
+<ul class="summary">${overflowSummary(results)
+    .map((s) => `<li>${x(s)}</li>`)
+    .join('')}</ul>
 <h2>${input.gate ? 'Transitions' : 'Lwt version × case'}</h2>
 ${input.gate ? gateTable(input.gate) : matrix(results)}
 <h2>Crashes</h2>

@@ -37,7 +37,9 @@ function probeCase(suite: string, r: ProbeResult): JUnitCase {
     suite,
     name: `${r.case} › ${expectation}`,
     seconds: r.timings.totalMs / 1000,
-    ...(r.status === 'fail' ? { failure: `${r.reason} (reproduce: ${r.reproduce})` } : {}),
+    ...(r.status === 'fail' || r.status === 'invalid'
+      ? { failure: `${r.reason}${r.reproduce ? ` (reproduce: ${r.reproduce})` : ''}` }
+      : {}),
     ...(r.status === 'untestable' || r.status === 'not-applicable' ? { skipped: `${r.status}: ${r.reason}` } : {}),
   };
 }
@@ -60,4 +62,20 @@ export function gateJUnit(g: GateOutcome): string {
       ...(row.transition === 'untestable' ? { skipped: row.why } : {}),
     })),
   );
+}
+
+/** One `lwt-regress check` of a program, as a one-test JUnit report. */
+export function checkJUnit(
+  program: string,
+  judged: { status: string; reason: string; observed: { summary: string }; runMs: number },
+): string {
+  return junit('lwt-regress check', [
+    {
+      suite: 'lwt-regress check',
+      name: program,
+      seconds: judged.runMs / 1000,
+      ...(judged.status === 'fail' ? { failure: judged.reason } : {}),
+      ...(judged.status === 'untestable' ? { skipped: `untestable: ${judged.reason}` } : {}),
+    },
+  ]);
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { EXIT, UserError } from '../errors.js';
 import { exists } from '../io/exists.js';
-import { type RunRequest, type RunResult, runGroup } from './run-under-limits.js';
+import { common, type RunRequest, type RunResult, runGroup, startFailure } from './run-under-limits.js';
 
 /**
  * OCaml 5 runs OCaml code on fiber stacks that `ulimit -s` does not bound:
@@ -58,26 +58,29 @@ export async function runOcaml5UnderGdb(request: RunRequest): Promise<RunResult>
     request.executable,
     ...request.args,
   ];
-  const { result, timedOut } = await runGroup(
+  const run = await runGroup(
     [String(request.stackKiB), 'gdb', ...gdbArgs],
     request.cwd,
     request.timeoutMs,
     request.env,
   );
-  const stdout = String(result.stdout);
-  const out = `${stdout}\n${result.stderr}`;
+  if (run.exitCode === 127 && /\bexec: .*gdb/.test(run.stderr.text)) throw gdbMissing();
+  const out = `${run.stdout.text}\n${run.stderr.text}`;
   const stoppedAt = /^Breakpoint \d+, (?:0x[0-9a-f]+ in )?(caml_raise_exn|caml_raise_stack_overflow) /m.exec(out)?.[1];
   const uncaught = /^Breakpoint \d+, (?:0x[0-9a-f]+ in )?caml_fatal_uncaught_exception /m.test(out);
   const signal = /Program (?:received|terminated with) signal (SIG[A-Z]+)/.exec(out)?.[1];
   const exited = /\[Inferior \d+ \(process \d+\) exited (?:normally|with code (\d+))\]/.exec(out);
   const captured = (stoppedAt !== undefined || signal !== undefined) && (await exists(core));
   return {
+    ...common(run),
+    stdout: withoutGdbLines(run.stdout.text),
     // gdb prints the exit code in octal.
     exitCode: exited ? Number.parseInt(exited[1] ?? '0', 8) : undefined,
-    signal: timedOut ? undefined : signal,
-    timedOut,
-    stdout: withoutGdbLines(stdout),
-    stderr: String(result.stderr),
+    signal: run.timedOut ? undefined : signal,
+    // gdb names the program it could not load: `<path>: No such file or directory.`
+    startFailed: run.stderr.text
+      .split('\n')
+      .find((l) => l.startsWith(`${request.executable}: `) && /(No such file|Permission denied)/.test(l)),
     core: captured ? core : undefined,
     capture: { method: 'gdb' },
     ...(stoppedAt ? { raised: { at: stoppedAt, uncaught } } : {}),
@@ -109,26 +112,20 @@ export async function gdbAvailable(): Promise<boolean> {
  */
 export async function runFiberProgram(request: RunRequest): Promise<RunResult> {
   if (request.capture === 'gdb' || (request.capture === 'auto' && (await gdbAvailable()))) {
-    if (request.capture === 'gdb' && !(await gdbAvailable()))
-      throw new UserError(
-        'gdb is needed to capture cores of OCaml 5 programs (--capture gdb) but is not installed',
-        EXIT.toolchain,
-        'Install gdb (apt-get install gdb), or use --capture kernel to judge by the Stack_overflow backtrace alone',
-      );
+    if (request.capture === 'gdb' && !(await gdbAvailable())) throw gdbMissing();
     return runOcaml5UnderGdb(request);
   }
-  const { result, timedOut } = await runGroup(
+  const run = await runGroup(
     [String(request.stackKiB), request.executable, ...request.args],
     request.cwd,
     request.timeoutMs,
     request.env,
   );
   return {
-    exitCode: result.exitCode,
-    signal: timedOut ? undefined : result.signal,
-    timedOut,
-    stdout: String(result.stdout),
-    stderr: String(result.stderr),
+    ...common(run),
+    exitCode: run.exitCode,
+    signal: run.timedOut ? undefined : run.signal,
+    startFailed: startFailure(run),
     core: undefined,
     capture: {
       method: 'none',
@@ -138,4 +135,12 @@ export async function runFiberProgram(request: RunRequest): Promise<RunResult> {
           : 'gdb is not installed, and OCaml 5 raises Stack_overflow instead of dying of a signal, so no core was taken',
     },
   };
+}
+
+function gdbMissing(): UserError {
+  return new UserError(
+    'gdb is needed to capture cores of OCaml 5 programs but is not installed',
+    EXIT.toolchain,
+    'Install gdb (apt-get install gdb), or use --capture kernel to judge by the Stack_overflow backtrace alone',
+  );
 }

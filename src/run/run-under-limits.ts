@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { EXIT, UserError } from '../errors.js';
 import { exists } from '../io/exists.js';
+import { type CappedText, collectCapped } from './capped-output.js';
 import { kernelCoreDestination } from './core-pattern.js';
+import { trackRun, untrackRun } from './interrupt.js';
+import { killTagged, newTag, RUN_TAG } from './process-tags.js';
 
 export type CaptureMethod = 'kernel' | 'gdb' | 'auto';
 
@@ -17,17 +20,27 @@ export interface RunRequest {
   capture: CaptureMethod;
   /** Extra environment, e.g. OCAMLRUNPARAM=b for backtraces. */
   env?: Record<string, string>;
+  /**
+   * A library to preload into the program (LD_PRELOAD) when the kernel takes
+   * the core; under gdb it is not needed, since gdb stops at the first SIGSEGV
+   * whatever handler the program installed, and would load it into gdb itself.
+   */
+  preload?: string;
 }
 
 export interface RunResult {
   exitCode: number | undefined;
   signal: string | undefined;
   timedOut: boolean;
+  /** The program could not be started at all (the shell's exec failed): nothing about the case was observed. */
+  startFailed: string | undefined;
   stdout: string;
   stderr: string;
+  /** Sizes of the output streams, and whether they were cut to their beginning and end. */
+  output: { stdoutBytes: number; stderrBytes: number; cut: boolean };
   /** The core, when the process died of a signal and one could be had. */
   core: string | undefined;
-  /** How the core was captured, or why none was. */
+  /** How the core was captured, or why none was (`none`: OCaml 5 without gdb, see ocaml5-capture.ts). */
   capture: { method: 'kernel' | 'gdb' | 'none'; note?: string };
   /**
    * OCaml 5: gdb took the core as the runtime raised Stack_overflow (`at`: the
@@ -35,29 +48,42 @@ export interface RunResult {
    * then reached the runtime's uncaught-exception handler.
    */
   raised?: { at: string; uncaught: boolean };
+  /** Processes the program left behind (in the background, or escaped into a session of their own), now ended. */
+  strays: number;
 }
 
 // A fixed script: the limits and the command come in as arguments, never as shell text.
 const LIMITS_SCRIPT = 'ulimit -s "$0" && ulimit -c unlimited && exec "$@"';
 
+export interface GroupRun {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  timedOut: boolean;
+  pid: number | undefined;
+  stdout: CappedText;
+  stderr: CappedText;
+  strays: number;
+}
+
 /**
- * Runs the limits script in a process group of its own and, on timeout, kills
- * the whole group: under gdb the program is gdb's child, and killing gdb
- * alone would leave a hung program running.
+ * Runs the limits script in a process group of its own, every process of it
+ * tagged (see process-tags.ts). On timeout the group and every tagged
+ * process are killed: under gdb the program is gdb's child. When the program
+ * exits, whatever it left running is ended too: a background child would
+ * otherwise outlive the run and, holding the output pipes, keep it from ending.
  */
-export async function runGroup(
-  args: string[],
-  cwd: string,
-  timeoutMs: number,
-  env: Record<string, string> | undefined,
-) {
+export async function runGroup(args: string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}) {
+  const tag = newTag();
+  trackRun(tag);
   const child = execa('sh', ['-c', LIMITS_SCRIPT, ...args], {
     cwd,
-    env,
+    env: { ...env, [RUN_TAG]: tag },
     reject: false,
     stdin: 'ignore',
     detached: true,
+    buffer: false,
   });
+  const outputs = Promise.all([collectCapped(child.stdout), collectCapped(child.stderr)]);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -66,13 +92,46 @@ export async function runGroup(
     } catch {
       // Already gone.
     }
+    killTagged(RUN_TAG, tag);
   }, timeoutMs);
+  let strays = 0;
+  child.once('exit', () => {
+    strays = killTagged(RUN_TAG, tag);
+  });
   try {
     const result = await child;
-    return { result, pid: child.pid, timedOut };
+    const [stdout, stderr] = await outputs;
+    const run: GroupRun = {
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timedOut,
+      pid: child.pid,
+      stdout,
+      stderr,
+      strays,
+    };
+    return run;
   } finally {
     clearTimeout(timer);
+    killTagged(RUN_TAG, tag);
+    untrackRun(tag);
   }
+}
+
+/** The shell could not exec the program (missing, not executable): dash says `exec: …`, bash `…: exec: …`. */
+export function startFailure(run: GroupRun): string | undefined {
+  if (run.exitCode !== 126 && run.exitCode !== 127) return undefined;
+  return /\bexec: /.test(run.stderr.text) ? run.stderr.text.trim().split('\n').pop() : undefined;
+}
+
+export function common(run: GroupRun) {
+  return {
+    timedOut: run.timedOut,
+    stdout: run.stdout.text,
+    stderr: run.stderr.text,
+    output: { stdoutBytes: run.stdout.bytes, stderrBytes: run.stderr.bytes, cut: run.stdout.cut || run.stderr.cut },
+    strays: run.strays,
+  };
 }
 
 /** Runs a program under a small stack with cores enabled, then picks up its core. */
@@ -93,32 +152,33 @@ async function runWithKernelCore(
   request: RunRequest,
   pathFor: (pid: number, exe: string, cwd: string) => string,
 ): Promise<RunResult> {
-  const { result, pid, timedOut } = await runGroup(
+  const preload: Record<string, string> = request.preload
+    ? { LD_PRELOAD: [request.preload, process.env.LD_PRELOAD].filter(Boolean).join(':') }
+    : {};
+  const run = await runGroup(
     [String(request.stackKiB), request.executable, ...request.args],
     request.cwd,
     request.timeoutMs,
-    request.env,
+    { ...request.env, ...preload },
   );
   let core: string | undefined;
-  if (result.signal && !timedOut && pid !== undefined) {
-    const written = pathFor(pid, request.executable, request.cwd);
+  if (run.signal && !run.timedOut && run.pid !== undefined) {
+    const written = pathFor(run.pid, request.executable, request.cwd);
     if (await exists(written)) {
       core = join(request.cwd, 'core');
       if (written !== core) await rename(written, core);
     }
   }
+  const lost = run.signal && !core && !run.timedOut;
   return {
-    exitCode: result.exitCode,
-    signal: timedOut ? undefined : result.signal,
-    timedOut,
-    stdout: result.stdout as string,
-    stderr: result.stderr as string,
+    ...common(run),
+    exitCode: run.exitCode,
+    signal: run.timedOut ? undefined : run.signal,
+    startFailed: startFailure(run),
     core,
     capture: {
       method: 'kernel',
-      ...(result.signal && !core && !timedOut
-        ? { note: 'the process died of a signal but the kernel wrote no core file' }
-        : {}),
+      ...(lost ? { note: 'the process died of a signal but the kernel wrote no core file' } : {}),
     },
   };
 }
@@ -136,32 +196,31 @@ async function runUnderGdb(request: RunRequest, why: string | undefined): Promis
     request.executable,
     ...request.args,
   ];
-  const { result, timedOut } = await runGroup(
+  const run = await runGroup(
     [String(request.stackKiB), 'gdb', ...gdbArgs],
     request.cwd,
     request.timeoutMs,
     request.env,
   );
-  if (
-    (result as { code?: string }).code === 'ENOENT' ||
-    /gdb: (not found|No such file)/.test(result.stderr as string)
-  ) {
+  if (run.exitCode === 127 && /\bexec: .*gdb/.test(run.stderr.text)) {
     throw new UserError(
       'gdb is needed to capture cores here but is not installed',
       EXIT.toolchain,
       'Install gdb (apt-get install gdb) or make the kernel write core files (core_pattern core)',
     );
   }
-  const out = `${result.stdout}\n${result.stderr}`;
+  const out = `${run.stdout.text}\n${run.stderr.text}`;
   const signal = /Program (?:received|terminated with) signal (SIG[A-Z]+)/.exec(out)?.[1];
   const exited = /\[Inferior \d+ \(process \d+\) exited (?:normally|with code (\d+))\]/.exec(out);
   const captured = signal !== undefined && (await exists(core));
   return {
+    ...common(run),
     exitCode: exited ? Number(exited[1] ?? 0) : undefined,
-    signal: timedOut ? undefined : signal,
-    timedOut,
-    stdout: result.stdout as string,
-    stderr: result.stderr as string,
+    signal: run.timedOut ? undefined : signal,
+    // gdb names the program it could not load: `<path>: No such file or directory.`
+    startFailed: run.stderr.text
+      .split('\n')
+      .find((l) => l.startsWith(`${request.executable}: `) && /(No such file|Permission denied)/.test(l)),
     core: captured ? core : undefined,
     capture: { method: 'gdb', ...(why ? { note: why } : {}) },
   };

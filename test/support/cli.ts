@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
-const cli = fileURLToPath(new URL('../../dist/harness/cli.js', import.meta.url));
+/** The built CLI (npm test builds it first), run as a user would. */
+export const CLI = fileURLToPath(new URL('../../dist/harness/cli.js', import.meta.url));
 
 export interface CliOptions {
   cwd?: string;
@@ -12,6 +13,6 @@ export interface CliOptions {
 
 /** Runs the built CLI (npm test builds it first) as a user would. */
 export async function runCli(args: string[], options: CliOptions = {}) {
-  const r = await execa(process.execPath, [cli, ...args], { reject: false, ...options });
+  const r = await execa(process.execPath, [CLI, ...args], { reject: false, ...options });
   return { exitCode: r.exitCode, stdout: r.stdout as string, stderr: r.stderr as string };
 }

@@ -7,6 +7,8 @@ import { findToolchain } from '../../src/toolchain/ocamlfind.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const STUB = join(root, 'ocaml-cases/_stub/lwtr_stubs.c');
+/** The harness's module that calls the stub at start-up: what lwt-regress links before every case. */
+const RESET = join(root, 'ocaml-cases/_stub/lwtr_reset.ml');
 const fixture = (name: string) => join(root, 'test/fixtures', name);
 
 export interface CrashFixture {
@@ -40,7 +42,7 @@ export const SPECS: Spec[] = [
   },
   {
     name: 'wakeup-chain',
-    sources: [STUB, join(root, 'ocaml-cases/wakeup-chain/case.ml')],
+    sources: [STUB, RESET, join(root, 'ocaml-cases/wakeup-chain/case.ml')],
     packages: ['lwt'],
     args: ['1000000'],
     stackKiB: 1024,

@@ -1,33 +1,42 @@
 /**
- * Lwt versions made at test time from the installed Lwt's own sources
- * (Debian's liblwt-ocaml-dev ships the core .ml files): a source tree, a
- * regressed variant, a local opam repository and a git repository. Nothing
- * of Lwt is committed to this project.
+ * Lwt versions made at test time from Debian's source package of Lwt 5.6.1
+ * (`lwt_5.6.1.orig.tar.gz`, which ./setup downloads into test/fixtures/debian/
+ * with `apt-get source`): its core (src/core/) and lwt.unix with its C stubs
+ * (src/unix/, src/unix/unix_c/), as source trees, a regressed variant, a local
+ * opam repository and a git repository. Nothing of Lwt is committed to this project.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { projectRoot } from '../../src/paths.js';
 
-export async function installedLwtDir(): Promise<string> {
-  return (await execa('ocamlfind', ['query', 'lwt'])).stdout.trim();
-}
+/** Debian's tarball of the Lwt 5.6.1 sources. */
+export const LWT_TARBALL = join(projectRoot(), 'test', 'fixtures', 'debian', 'lwt_5.6.1.orig.tar.gz');
 
-/** A Lwt source tree laid out like the upstream repository: src/core/*.ml{,i} and lwt.opam with its version. */
+/** A Lwt source tree laid out like the upstream repository: src/core/, src/unix/ and lwt.opam with its version. */
 export async function makeSourceTree(dest: string, version: string): Promise<string> {
-  const from = await installedLwtDir();
-  await mkdir(join(dest, 'src', 'core'), { recursive: true });
-  for (const name of await readdir(from)) {
-    if (/\.mli?$/.test(name)) await copyFile(join(from, name), join(dest, 'src', 'core', name));
-  }
+  await access(LWT_TARBALL).catch(() => {
+    throw new Error(`${LWT_TARBALL} is missing: run ./setup (it downloads Debian's source package of lwt)`);
+  });
+  await mkdir(dest, { recursive: true });
+  await execa('tar', [
+    '-xzf',
+    LWT_TARBALL,
+    '-C',
+    dest,
+    '--strip-components=1',
+    '--wildcards',
+    '*/src/core',
+    '*/src/unix',
+  ]);
   await writeFile(join(dest, 'lwt.opam'), `opam-version: "2.0"\nversion: "${version}"\n`);
   return dest;
 }
 
 /** Edits one file of a tree, failing loudly if the text to replace is not there (so a changed Lwt cannot make the fixture silently pristine). */
 export async function patchTree(tree: string, file: string, from: string, to: string): Promise<void> {
-  const path = join(tree, 'src', 'core', file);
+  const path = join(tree, 'src', file.includes('/') ? '' : 'core', file);
   const text = await readFile(path, 'utf8');
   if (!text.includes(from)) throw new Error(`fixture patch: ${file} no longer contains ${JSON.stringify(from)}`);
   await writeFile(path, text.replace(from, to));
@@ -160,14 +169,4 @@ export async function makeCommitHistory(repo: string): Promise<string[]> {
         ),
     },
   ]);
-}
-
-/** Debian's whole Lwt 5.6.1 source tree (./setup downloads lwt_5.6.1.orig.tar.gz), unpacked into `dir`. */
-export async function debianLwtTree(dir: string): Promise<string> {
-  const debian = join(projectRoot(), 'test', 'fixtures', 'debian');
-  const tarball = (await readdir(debian)).find((f) => /^lwt_.*\.orig\.tar\.gz$/.test(f));
-  if (!tarball) throw new Error(`no lwt_*.orig.tar.gz in ${debian}: run ./setup`);
-  await execa('tar', ['xzf', join(debian, tarball), '-C', dir]);
-  const tree = (await readdir(dir)).find((f) => /^lwt-\d/.test(f));
-  return join(dir, tree!);
 }

@@ -1,0 +1,61 @@
+import { copyFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Toolchain } from '../toolchain/ocamlfind.js';
+import { BuildFailed, runStep } from './build-step.js';
+import { type Camlp4, preprocess } from './camlp4.js';
+
+export interface LibraryRequest {
+  /** findlib-style name of the archive: `lwt`, `lwt_unix`, `lwt_log`. */
+  archive: string;
+  /** The modules' files: the name each gets in `dir`, and where it is read from. */
+  files: Map<string, string>;
+  /** Where the library is compiled and its archive written (a findlib package directory). */
+  dir: string;
+  /** Lwt's camlp4 extensions, built on demand, for trees that do not parse as plain OCaml; and where camlp4 runs. */
+  camlp4?: { get: () => Promise<Camlp4>; cwd: string };
+  packages: string[];
+  /** Directories of the libraries this one uses (the core for lwt.unix). */
+  includes: string[];
+  /** Flags recorded in the archive for linking (its C stubs and C libraries). */
+  cclib: string[];
+}
+
+/**
+ * Compiles a library's modules with one `ocamlfind ocamlopt -g -c` over the
+ * files in the order `ocamldep -sort` gives, then archives them. A library
+ * written in Lwt's camlp4 syntax (2.0 to 2.4.6: `lwt x = …`, pa_optcomp's
+ * `#if`) is expanded first, file by file, through argument arrays. Returns
+ * the compilation units in link order.
+ */
+export async function compileLibrary(toolchain: Toolchain, request: LibraryRequest): Promise<string[]> {
+  const { dir } = request;
+  const names = [...request.files.keys()];
+  for (const [name, from] of request.files) await copyFile(from, join(dir, name));
+  const step = (args: string[], what?: string) => runStep(toolchain, 'ocamlfind', args, { cwd: dir, what });
+  let sorted: string;
+  try {
+    sorted = await step(['ocamldep', '-sort', ...names], 'ocamldep');
+  } catch (error) {
+    if (!(error instanceof BuildFailed) || !/Syntax error/.test(error.log) || !request.camlp4) throw error;
+    // As the 2.x _tags did, every file goes through camlp4 (pa_lwt also rewrites `raise_lwt`, which parses as
+    // plain OCaml); a file camlp4 cannot parse but plain OCaml can (newer syntax) is compiled as it is.
+    const unparsed = new Set([...error.log.matchAll(/File "([^"]+)", line/g)].map((m) => m[1]!));
+    const camlp4 = await request.camlp4.get();
+    for (const [name, from] of request.files) {
+      await preprocess(toolchain, camlp4, from, join(dir, name), request.camlp4.cwd).catch((failure: unknown) => {
+        if (!(failure instanceof BuildFailed) || failure.transient || unparsed.has(name)) throw failure;
+        return copyFile(from, join(dir, name));
+      });
+    }
+    sorted = await step(['ocamldep', '-sort', ...names], 'ocamldep');
+  }
+  const order = sorted.trim().split(/\s+/).filter(Boolean);
+  const packages = request.packages.length > 0 ? ['-package', request.packages.join(',')] : [];
+  const thread = request.packages.some((p) => p.startsWith('threads')) ? ['-thread'] : [];
+  const includes = request.includes.flatMap((i) => ['-I', i]);
+  await step(['ocamlopt', '-g', '-w', '-a', ...thread, ...packages, ...includes, '-c', ...order]);
+  const units = order.filter((f) => f.endsWith('.ml')).map((f) => `${basename(f, '.ml')}.cmx`);
+  const cclib = request.cclib.flatMap((f) => ['-cclib', f]);
+  await step(['ocamlopt', '-a', '-o', `${request.archive}.cmxa`, ...units, ...cclib], `${request.archive}.cmxa`);
+  return units;
+}

@@ -1,0 +1,65 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { digest } from '../cache/digest.js';
+import type { Case } from '../cases/load-cases.js';
+import { EXIT, UserError } from '../errors.js';
+import { firstError } from '../lwt/compiler-error.js';
+import type { LwtBuild } from '../lwt/lwt-build.js';
+import { cacheRoot } from '../paths.js';
+import { progress, secondsSince } from '../progress.js';
+import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
+import { findlibEnv } from './case-binary.js';
+
+export type DuneBinary = { ok: true; executable: string } | { ok: false; error: string; log: string };
+
+/**
+ * A target of the user's dune project, built by dune against the Lwt under
+ * test: that build's findlib tree first on OCAMLPATH (dune looks libraries
+ * up there before the compiler's own directory), and a build directory of
+ * lwt-regress's own per (compiler, Lwt build, project), so the user's
+ * `_build` is never touched and dune's incremental build is kept between runs.
+ */
+export async function duneBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolchain): Promise<DuneBinary> {
+  const program = testCase.manifest.program;
+  if (program.kind !== 'dune') throw new Error('duneBinary: not a dune case');
+  const root = resolve(testCase.dir, program.root);
+  if (!(await stat(join(root, 'dune-project')).catch(() => undefined))?.isFile()) {
+    return {
+      ok: false,
+      error: `"dune.root" ${program.root} is not a dune project (no dune-project in ${root})`,
+      log: '',
+    };
+  }
+  const buildDir = join(
+    cacheRoot(),
+    'dune',
+    digest([toolchain.ocamlVersion, toolchain.prefix, lwt.key, root]).slice(0, 20),
+  );
+  await mkdir(buildDir, { recursive: true });
+  const [file, args] = toolCommand(toolchain, 'dune', [
+    'build',
+    '--root',
+    root,
+    '--build-dir',
+    buildDir,
+    '--display',
+    'quiet',
+    '--no-print-directory',
+    program.target,
+  ]);
+  const started = performance.now();
+  progress(`dune build ${program.target} in ${root}`);
+  const r = await execa(file, args, { reject: false, all: true, env: { ...findlibEnv(lwt), DUNE_CACHE: 'disabled' } });
+  progress(`dune build ${program.target}: ${r.exitCode === 0 ? 'done' : 'failed'} (${secondsSince(started)})`);
+  if ((r as { code?: string }).code === 'ENOENT') {
+    throw new UserError(
+      `dune is not installed, and case ${testCase.manifest.name} is built with it`,
+      EXIT.toolchain,
+      'Install it (Debian/Ubuntu: apt-get install ocaml-dune, or run ./setup; opam: opam install dune)',
+    );
+  }
+  if (r.exitCode !== 0)
+    return { ok: false, error: `dune build ${program.target}: ${firstError(r.all ?? '')}`, log: r.all ?? '' };
+  return { ok: true, executable: join(buildDir, 'default', program.target) };
+}

@@ -1,0 +1,114 @@
+/**
+ * A run ends everything its case started, keeps memory and logs bounded
+ * whatever the case writes, and returns within its time limit even when the
+ * case's children escape into a session of their own.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { dir } from 'tmp-promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../src/errors.js';
+import type { ProbeResult } from '../src/probe/probe.js';
+import { taggedProcesses } from '../src/run/process-tags.js';
+import { makeCasesDir } from './support/case-dir.js';
+import { CLI, runCli } from './support/cli.js';
+
+let tmp: Awaited<ReturnType<typeof dir>>;
+let cases: string;
+let env: Record<string, string>;
+const at = (...parts: string[]) => join(tmp.path, ...parts);
+
+beforeAll(async () => {
+  tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-confinement-' });
+  env = { LWT_REGRESS_CACHE: at('cache') };
+  cases = await makeCasesDir(at('cases'), [
+    {
+      // The escaped child keeps the output pipe open: without confinement the run never ends.
+      name: 'escapes-and-hangs',
+      program: 'let () = ignore (Sys.command "setsid sleep 300 & sleep 300")\n',
+    },
+    {
+      name: 'leaves-children',
+      program:
+        'let () = ignore (Sys.command "setsid sleep 300 >/dev/null 2>&1 & sleep 300 &");\n' +
+        '  print_endline "clean: started two children"\n',
+    },
+    {
+      name: 'writes-a-gibibyte',
+      program:
+        "let () =\n  let b = Bytes.make 65536 'x' in\n  for _ = 1 to 16384 do print_bytes b done;\n" +
+        '  print_string "\\nclean: wrote 1 GiB\\n"\n',
+      expect: [{ lwt: '*', outcome: 'cycle' }],
+    },
+  ]);
+});
+afterAll(() => tmp.cleanup());
+
+/** Every process started under this test's cache: the CLI's whole tree carries it in its environment. */
+const leftovers = () => taggedProcesses('LWT_REGRESS_CACHE', env.LWT_REGRESS_CACHE!);
+
+async function run(caseName: string, extra: string[] = []) {
+  const r = await runCli(
+    [
+      'run',
+      '--json',
+      '--cases',
+      cases,
+      '--case',
+      caseName,
+      '--lwt',
+      'installed',
+      '--artifacts',
+      at('artifacts'),
+      ...extra,
+    ],
+    { env },
+  );
+  const results: ProbeResult[] = r.stdout.startsWith('{') ? JSON.parse(r.stdout).results : [];
+  return { ...r, result: results[0]! };
+}
+
+describe('processes a case leaves behind', () => {
+  it('a child in its own session does not keep `run --timeout 5` from returning, and is ended', async () => {
+    const started = Date.now();
+    const r = await run('escapes-and-hangs', ['--timeout', '5']);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(r.result.observed!.outcome).toBe('hang');
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
+
+  it('background children of a case that exits cleanly are ended after a passing run', async () => {
+    const r = await run('leaves-children');
+    expect(r.exitCode).toBe(EXIT.ok);
+    expect(r.result.status).toBe('pass');
+    expect(r.result.notes).toEqual([expect.stringMatching(/^2 process\(es\) the case left running were ended$/)]);
+    expect(leftovers()).toEqual([]);
+  });
+});
+
+describe('output', () => {
+  it('a case that writes 1 GiB: memory stays bounded, the log keeps its beginning and end, the report says it was cut', async () => {
+    const child = execa(
+      process.execPath,
+      [CLI, 'run', '--json', '--cases', cases, '--case', 'writes-a-gibibyte', '--lwt', 'installed'],
+      { env: { ...env }, extendEnv: true, reject: false, cwd: tmp.path },
+    );
+    let peakKiB = 0;
+    const sampler = setInterval(async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      peakKiB = Math.max(peakKiB, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    }, 25);
+    const r = await child;
+    clearInterval(sampler);
+    const result = (JSON.parse(r.stdout as string).results as ProbeResult[])[0]!;
+    // The clean line at the very end was read: the tail of the output is kept.
+    expect(result).toMatchObject({ status: 'fail', observed: { outcome: 'clean', summary: 'clean: wrote 1 GiB' } });
+    expect(result.notes.join('\n')).toMatch(/output cut: 1073741844 bytes on stdout and 0 on stderr/);
+    expect(peakKiB).toBeGreaterThan(0);
+    expect(peakKiB).toBeLessThan(300 * 1024);
+    const log = join(result.artifacts!, 'log.txt');
+    expect((await stat(log)).size).toBeLessThan(1.2 * 1024 * 1024);
+    expect(await readFile(log, 'utf8')).toMatch(/bytes of output not kept\]\n[x]*\nclean: wrote 1 GiB/);
+  }, 120_000);
+});

@@ -1,0 +1,84 @@
+/**
+ * A job matrix: `--shard I/N` splits the probes deterministically, every
+ * probe in exactly one shard, and `report --merge` puts the parts back
+ * together into the report (and exit code) of the whole.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { dir } from 'tmp-promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../src/errors.js';
+import type { ProbeResult } from '../src/probe/probe.js';
+import { inShard, parseShard } from '../src/probe/shard.js';
+import { runCli } from './support/cli.js';
+import { makeSourceTree, regressMutexUnlock } from './support/lwt-fixtures.js';
+
+let tmp: Awaited<ReturnType<typeof dir>>;
+let env: Record<string, string>;
+const at = (...parts: string[]) => join(tmp.path, ...parts);
+
+beforeAll(async () => {
+  tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-shard-' });
+  env = { LWT_REGRESS_CACHE: at('cache') };
+});
+afterAll(() => tmp.cleanup());
+
+describe('shards', () => {
+  it('every probe is in exactly one of N shards', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 200 }), (n, k) => {
+        const owners = Array.from({ length: n }, (_, i) => i + 1).filter((i) => inShard(k, { index: i, count: n }));
+        expect(owners).toHaveLength(1);
+      }),
+    );
+  });
+
+  it.each(['0/2', '3/2', '1/0', 'a/b', '1', '1/2/3'])('%s is not a shard', (text) => {
+    expect(parseShard(text)).toBeUndefined();
+  });
+
+  it('three shards of a run, merged, are the run', async () => {
+    const whole = await runCli(['run', '--json', '--artifacts', at('a')], { env });
+    const parts: string[] = [];
+    for (const i of [1, 2, 3]) {
+      const r = await runCli(['run', '--json', '--shard', `${i}/3`, '--artifacts', at('a')], { env });
+      expect(JSON.parse(r.stdout).results.length).toBeGreaterThan(0);
+      parts.push(at(`part${i}.json`));
+      await writeFile(parts[parts.length - 1]!, r.stdout);
+    }
+    const merged = await runCli(['report', '--merge', '--json', ...parts, '--markdown', at('merged.md')], { env });
+    expect(merged.exitCode).toBe(EXIT.ok);
+    const key = (rs: ProbeResult[]) => rs.map((r) => `${r.case}:${r.status}`).sort();
+    expect(key(JSON.parse(merged.stdout).results)).toEqual(key(JSON.parse(whole.stdout).results));
+    const dup = await runCli(['report', '--merge', parts[0]!, parts[0]!], { env });
+    expect(dup.exitCode).toBe(EXIT.usage);
+    expect(dup.stderr).toMatch(/is in both/);
+  }, 180_000);
+
+  it('two shards of a gate that blocks, merged, block', async () => {
+    const regressed = await makeSourceTree(at('regressed'), '5.6.1');
+    await regressMutexUnlock(regressed);
+    const gate = ['gate', '--json', '--baseline', 'installed', '--candidate-src', regressed, '--candidate', '5.6.1'];
+    const parts: string[] = [];
+    const codes: number[] = [];
+    for (const i of [1, 2]) {
+      const r = await runCli([...gate, '--shard', `${i}/2`, '--artifacts', at('g')], { env });
+      codes.push(r.exitCode!);
+      parts.push(at(`gate${i}.json`));
+      await writeFile(parts[parts.length - 1]!, r.stdout);
+    }
+    // mutex-server and mutex-unlock-storm regress, one in each shard; the merge blocks on both.
+    expect(codes).toEqual([EXIT.failed, EXIT.failed]);
+    const merged = await runCli(['report', '--merge', '--json', ...parts], { env });
+    expect(merged.exitCode).toBe(EXIT.failed);
+    const outcome = JSON.parse(merged.stdout);
+    expect(outcome.verdict).toBe('blocked');
+    expect(outcome.rows.filter((x: { blocking: boolean }) => x.blocking).map((x: { case: string }) => x.case)).toEqual([
+      'mutex-server',
+      'mutex-unlock-storm',
+    ]);
+    const whole = await runCli([...gate, '--artifacts', at('g')], { env });
+    expect(outcome.rows).toHaveLength(JSON.parse(whole.stdout).rows.length);
+  }, 180_000);
+});

@@ -47,8 +47,10 @@ async function run(args: string[], env: Record<string, string> = {}, extendEnv =
 }
 
 describe.skipIf(!prefix)('OCaml 5.3.0 with Debian Lwt 5.6.1', () => {
-  it('judges every case, the overflows by cores taken at the raise: exact depth, cycle, what Lwt did', async () => {
-    const r = await run(['--lwt-src', tree]);
+  it('judges every case on the core of Lwt, the overflows by cores taken at the raise: exact depth, cycle, what Lwt did', async () => {
+    // The cases on Lwt's core: lwt.unix needs ocplib-endian, which a built compiler does not have.
+    const core = 'wakeup-chain,map-tower,seq-of-list,mutex-unlock-storm,wakeup-later-chain,list-map-s';
+    const r = await run(['--lwt-src', tree, '--case', core]);
     expect(r.exitCode).toBe(EXIT.ok);
     // Lwt 5.6.1 catches the wakeup chain's overflow in bind; the other two overflow outside its handlers.
     for (const [name, handling] of [

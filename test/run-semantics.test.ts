@@ -31,6 +31,7 @@ afterAll(() => tmp.cleanup());
 const probe = (over: Partial<ProbeResult>): ProbeResult =>
   ({
     lwt: { version: '2.3.0', label: '2.3.0', origin: 'git', commit: null },
+    ocaml: '4.13.1',
     case: 'c',
     status: 'pass',
     expected: null,

@@ -21,7 +21,7 @@ export function missingFiberEvidence(
   const noCore = `no core (${run.capture.note ?? 'no core was taken'})`;
   const fix = 'install gdb so that a core is taken at the raise';
   if (evidence.kind === 'exception' && evidence.backtrace.length > 0) {
-    if (!expected.exception || observed.handling !== null) return undefined;
+    if (!expected.exception || observed.handling) return undefined;
     return `the OCaml 5 evidence is missing: ${noCore}, and the printed Stack_overflow does not tell whether Lwt caught it (Lwt.async_exception_hook prints it as the runtime does); ${fix}`;
   }
   const noBacktrace =

@@ -128,7 +128,8 @@ function crashSection(r: ProbeResult): string {
   const o = r.observed!;
   const unexpected = r.status !== 'pass';
   const depth = `${o.depthIsLowerBound ? 'at least ' : ''}${thousands(o.depth ?? 0)}`;
-  const head = `${x(r.case)} on Lwt ${x(r.lwt.label)}, OCaml ${x(r.ocaml)}: cycle of ${o.frames.length} frame${o.frames.length === 1 ? '' : 's'} × ${depth}`;
+  // The compiler is in the page's facts and the matrix's column heads: a run or a gate has one.
+  const head = `${x(r.case)} on Lwt ${x(r.lwt.label)}: cycle of ${o.frames.length} frame${o.frames.length === 1 ? '' : 's'} × ${depth}`;
   const judgement = unexpected
     ? `<p class="blocked">Not expected: ${prose(r.reason)}</p>`
     : `<p class="ok">As expected: ${prose(r.expected?.why || r.reason)}${r.known ? ` (${x(r.known.fixedIn ? `fixed in ${r.known.fixedIn}` : 'not fixed')})` : ''}</p>`;

@@ -4,6 +4,7 @@
  * repository and a git repository, as test/harness.test.ts does with the
  * compiler on PATH. A built compiler has no installed Lwt.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -26,6 +27,8 @@ let regressed: string;
 let withoutPervasives: string;
 let opamRoot: string;
 let repo: string;
+let history: string;
+let regression: string;
 const at = (...parts: string[]) => join(tmp.path, ...parts);
 
 beforeAll(async () => {
@@ -41,6 +44,12 @@ beforeAll(async () => {
   await makeGitRepository(repo, [
     { message: 'release', tag: 'v-good', apply: async (t) => void (await makeSourceTree(t, '5.6.1')) },
   ]);
+  history = at('lwt-history');
+  [, , regression] = (await makeGitRepository(history, [
+    { message: 'release', tag: 'v-good', apply: async (t) => void (await makeSourceTree(t, '5.6.1')) },
+    { message: 'touch', apply: (t) => patchTree(t, 'lwt_switch.ml', '(*', '(* touched *)\n(*') },
+    { message: 'Lwt_mutex.unlock: wake the next waiter at once', tag: 'v-bad', apply: regressMutexUnlock },
+  ])) as [string, string, string];
 }, 300_000);
 afterAll(() => tmp.cleanup());
 
@@ -109,6 +118,37 @@ describe.each(SUITE_COMPILERS)('OCaml %s through --ocaml', (version) => {
       ['pass', 'git'],
       ['pass', 'git'],
     ]);
+  });
+
+  it.skipIf(!prefix)('gate: the regressed tree is blocked, and the reports name the compiler', async () => {
+    const md = at(`gate-${version}.md`);
+    const r = await runCli(
+      [
+        ...['gate', '--json', '--ocaml', prefix!, '--artifacts', at('artifacts', version), '--markdown', md],
+        ...['--baseline-src', pristine, '--baseline', '5.6.1', '--candidate-src', regressed, '--candidate', '5.6.1'],
+        ...['--case', 'mutex-unlock-storm'],
+      ],
+      { env: { LWT_REGRESS_CACHE: at('cache', version) }, cwd: tmp.path },
+    );
+    expect(r.exitCode).toBe(EXIT.failed);
+    const outcome = JSON.parse(r.stdout);
+    expect(outcome).toMatchObject({ verdict: 'blocked', ocaml: version });
+    expect(outcome.rows[0]).toMatchObject({ transition: 'regressed', candidate: { ocaml: version } });
+    expect(await readFile(md, 'utf8')).toContain(`on OCaml ${version}`);
+  });
+
+  it.skipIf(!prefix)('bisect --commits: every probe builds with this compiler, and finds the regression', async () => {
+    const r = await runCli(
+      [
+        ...['bisect', '--commits', '--json', '--ocaml', prefix!, '--artifacts', at('artifacts', version)],
+        ...['--lwt-git', history, '--case', 'mutex-unlock-storm', '--good', 'v-good', '--bad', 'v-bad'],
+      ],
+      { env: { LWT_REGRESS_CACHE: at('cache', version) }, cwd: tmp.path },
+    );
+    expect(r.exitCode, r.stderr).toBe(EXIT.ok);
+    const outcome = JSON.parse(r.stdout);
+    expect(outcome).toMatchObject({ kind: 'found', ocaml: version, firstBad: { commit: regression } });
+    expect(outcome.reproduce).toContain(`--ocaml ${prefix}`);
   });
 
   it.skipIf(!prefix)('a built compiler has no installed Lwt: one line that says so', async () => {

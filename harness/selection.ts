@@ -12,6 +12,7 @@ export const SELECTION_OPTIONS = {
   cases: { type: 'string', multiple: true },
   stack: { type: 'string' },
   switch: { type: 'string' },
+  ocaml: { type: 'string' },
   'opam-root': { type: 'string' },
   'lwt-git': { type: 'string' },
   'lwt-src': { type: 'string' },
@@ -32,6 +33,8 @@ const SELECTION_OPTION_HELP: Record<keyof typeof SELECTION_OPTIONS, string> = {
                         of the built-in ones in ocaml-cases/ (default: lwt-regress.json's "cases")`,
   stack: '  --stack KIB           stack limit for the runs, in KiB (default 1024)',
   switch: "  --switch NAME         build with this opam switch's compiler (default: ocamlfind on PATH)",
+  ocaml: `  --ocaml DIR           build with the compiler installed in DIR (DIR/bin/ocamlopt, and its own
+                        findlib if it has one); npm run ocaml -- 5.3.0 builds one and prints DIR`,
   'opam-root': "  --opam-root DIR       the opam root to fetch Lwt sources from (default: opam's own)",
   'lwt-git': '  --lwt-git URL|PATH    take Lwt from this git repository (tags or commits in --lwt)',
   'lwt-src': '  --lwt-src DIR         take Lwt from this source tree (--lwt names its version if the tree does not)',
@@ -61,6 +64,7 @@ export interface SelectionValues {
   cases?: string[];
   stack?: string;
   switch?: string;
+  ocaml?: string;
   'opam-root'?: string;
   'lwt-git'?: string;
   'lwt-src'?: string;
@@ -96,6 +100,7 @@ export function toSuiteRequest(values: SelectionValues, project?: ProjectFile): 
     throw usageError(`--timeout ${timeout} is more than a day; use at most ${MAX_TIMEOUT_S} (seconds)`);
   const versions = list(values.lwt) ?? (values['lwt-git'] || values['lwt-src'] ? undefined : project?.lwt) ?? [];
   const specs = versions.length > 0 ? versions : [values['lwt-src'] ? 'source' : 'installed'];
+  if (values.ocaml && values.switch) throw usageError('--ocaml and --switch name two different compilers; give one');
   if (values['lwt-git'] && values['lwt-src'])
     throw usageError('--lwt-git and --lwt-src name two different sources; give one');
   if (values['lwt-git'] && !list(values.lwt)?.length)
@@ -108,7 +113,7 @@ export function toSuiteRequest(values: SelectionValues, project?: ProjectFile): 
     throw usageError(`--shard must be I/N with 1 <= I <= N, not '${values.shard}'`);
   return {
     ...(shard ? { shard } : {}),
-    toolchain: { opamSwitch: values.switch, opamRoot: values['opam-root'] },
+    toolchain: { opamSwitch: values.switch, opamRoot: values['opam-root'], ocaml: values.ocaml },
     lwt: specs.map((spec) => ({ spec, git: values['lwt-git'], src: values['lwt-src'], opamRoot: values['opam-root'] })),
     cases: list(values.case),
     caseDirs: caseDirectories(values, project),

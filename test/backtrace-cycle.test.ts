@@ -36,3 +36,11 @@ describe('the cycle of a printed backtrace', () => {
     expect(backtraceFrames(['Fatal error: exception Stack_overflow', 'not a frame'])).toEqual([]);
   });
 });
+
+describe('a backtrace cut off inside the cycle', () => {
+  it('has no entry frames: its depth is a lower bound', () => {
+    const unit = [line('Called from', 'Tri.h', 'tri.ml', 3), line('Called from', 'Tri.g', 'tri.ml', 2)];
+    const printed = Array.from({ length: 512 }, () => unit).flat();
+    expect(backtraceCycle(backtraceFrames(printed))).toMatchObject({ repetitions: 512, entry: [] });
+  });
+});

@@ -32,7 +32,13 @@ describe('the gate: a blocking transition outranks a broken case, which outranks
     for (const order of [rows, [...rows].reverse()]) {
       expect(gateVerdict([...order])).toBe(verdict);
       expect(
-        exitCodeForGate({ baseline: 'a', candidate: 'b', rows: [...order], verdict: gateVerdict([...order]) }),
+        exitCodeForGate({
+          baseline: 'a',
+          candidate: 'b',
+          ocaml: '4.13.1',
+          rows: [...order],
+          verdict: gateVerdict([...order]),
+        }),
       ).toBe(code);
     }
   });

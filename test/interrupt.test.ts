@@ -78,7 +78,7 @@ describe('interrupting lwt-regress run', () => {
       process.kill(run.child.pid!, signal);
       const r = await run.child;
       expect(r.exitCode).toBe(code);
-      expect(r.stdout).toMatch(/^lwt +case +verdict/m);
+      expect(r.stdout).toMatch(/^ocaml +lwt +case +verdict/m);
       expect(r.stdout).toMatch(/interrupted after 0 of 1 probes/);
       expect(r.stderr).toMatch(new RegExp(`interrupted \\(${signal}\\)`));
       expect(run.mine()).toEqual([]);

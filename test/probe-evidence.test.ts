@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
@@ -6,12 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Case } from '../src/cases/load-cases.js';
 import { CASES_DIR } from '../src/cases/load-cases.js';
 import { parseManifest } from '../src/cases/manifest.js';
-import { EXIT } from '../src/errors.js';
 import { buildLwt } from '../src/lwt/lwt-build.js';
 import { resolveLwt } from '../src/lwt/resolve.js';
 import { probe } from '../src/probe/probe.js';
 import { findToolchain } from '../src/toolchain/ocamlfind.js';
-import { runCli } from './support/cli.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 const previousCache = process.env.LWT_REGRESS_CACHE;
@@ -88,21 +86,5 @@ describe('evidence other than a core', () => {
     const r = await probeInstalled(c);
     expect(r.observed).toMatchObject({ outcome: 'incomplete', summary: 'incomplete: 3 of 4' });
     expect(r.status).toBe('fail');
-  });
-});
-
-describe('an OCaml 5 compiler', () => {
-  it('is refused with the reason and what to do instead', async () => {
-    // A stand-in ocamlfind that answers like an OCaml 5 toolchain: no OCaml 5 compiler can be installed here.
-    const bin = join(tmp.path, 'ocaml5-bin');
-    await mkdir(bin, { recursive: true });
-    await writeFile(join(bin, 'ocamlfind'), '#!/bin/sh\necho 5.2.0\n');
-    await chmod(join(bin, 'ocamlfind'), 0o755);
-    const r = await runCli(['run', '--lwt', 'installed'], { env: { PATH: `${bin}:${process.env.PATH}` } });
-    expect(r.exitCode).toBe(EXIT.toolchain);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(
-      /is OCaml 5\.2\.0: OCaml 5 runs OCaml code on heap-allocated fiber stacks, so ulimit -s does not bound its recursion.*Use an OCaml 4\.x compiler/,
-    );
   });
 });

@@ -1,57 +1,83 @@
 /**
- * The regression suite: one test per (Lwt version, case), named
- * `lwt 5.6.1 › mutex-unlock-storm › clean expected`. The selection comes from
- * `npm test -- --lwt … --case …` (harness/test.ts resolves it before vitest
- * starts); without one, every case runs against the installed Lwt.
+ * The regression suite: one test per (compiler, Lwt version, case), named
+ * `ocaml 4.13.1 › lwt 5.6.1 › mutex-unlock-storm › clean expected`. The
+ * selection comes from `npm test -- --lwt … --case …` (harness/test.ts
+ * resolves it before vitest starts); without one, every case runs against the
+ * installed Lwt with the compiler on PATH, and against Debian's Lwt 5.6.1
+ * source tree with each compiler the tests built (OCaml 4.14.1 and 5.3.0).
  */
 import { appendFile } from 'node:fs/promises';
-import { expect, inject, it } from 'vitest';
+import { join } from 'node:path';
+import { dir } from 'tmp-promise';
+import { afterAll, expect, inject, it } from 'vitest';
 import { expectationFor } from '../src/cases/manifest.js';
+import { makeSourceTree } from '../src/fixtures/lwt-fixtures.js';
 import { buildLwt, type LwtBuildResult } from '../src/lwt/lwt-build.js';
 import type { LwtSource } from '../src/lwt/source.js';
 import { inRange } from '../src/lwt/version.js';
 import { invalidResult, probe } from '../src/probe/probe.js';
-import { prepareSuite, probePlan } from '../src/probe/suite.js';
+import { type PreparedSuite, prepareSuite, probePlan, type SuiteRequest } from '../src/probe/suite.js';
+import { SUITE_COMPILERS } from './support/compilers.js';
 import { defaultSelection } from './support/selection.js';
 
-const selection = inject('selection') ?? defaultSelection();
-const prepared = await prepareSuite(selection);
+const chosen = inject('selection');
+const compilers = inject('compilers');
 const resultsFile = inject('resultsFile');
-const builds = new Map<string, Promise<LwtBuildResult>>();
-const buildTimeCounted = new Set<string>();
-/** Each Lwt is built once per suite; its build time is reported with the first case only. */
-async function buildOnce(source: LwtSource): Promise<LwtBuildResult> {
-  if (!builds.has(source.label)) builds.set(source.label, buildLwt(source, prepared.toolchain));
-  const build = await builds.get(source.label)!;
-  const first = !buildTimeCounted.has(source.label);
-  buildTimeCounted.add(source.label);
-  return first ? build : { ...build, ms: 0 };
+const work = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-suite-' });
+afterAll(() => work.cleanup());
+
+const selections: SuiteRequest[] = chosen ? [chosen] : [defaultSelection()];
+const built = SUITE_COMPILERS.filter((v) => compilers[v]);
+if (!chosen && built.length > 0) {
+  const tree = await makeSourceTree(join(work.path, 'lwt-5.6.1'), '5.6.1');
+  for (const version of built)
+    selections.push({
+      ...defaultSelection(),
+      toolchain: { ocaml: compilers[version]! },
+      lwt: [{ spec: 'source', src: tree }],
+    });
 }
 
-for (const { source, item } of probePlan(prepared)) {
-  if (!('manifest' in item)) {
-    // A case whose manifest is broken is a failing test, with the reason: a suite must not silently shrink.
-    it(`lwt ${source.label} › ${item.name} › invalid case`, async () => {
-      const result = invalidResult(source, item);
-      if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
-      expect.fail(result.reason);
-    });
-    continue;
+for (const selection of selections) suite(await prepareSuite(selection), selection);
+
+function suite(prepared: PreparedSuite, selection: SuiteRequest) {
+  const builds = new Map<string, Promise<LwtBuildResult>>();
+  const buildTimeCounted = new Set<string>();
+  /** Each Lwt is built once per suite; its build time is reported with the first case only. */
+  async function buildOnce(source: LwtSource): Promise<LwtBuildResult> {
+    if (!builds.has(source.label)) builds.set(source.label, buildLwt(source, prepared.toolchain));
+    const build = await builds.get(source.label)!;
+    const first = !buildTimeCounted.has(source.label);
+    buildTimeCounted.add(source.label);
+    return first ? build : { ...build, ms: 0 };
   }
-  const testCase = item;
-  const expectation = inRange(source.version, testCase.manifest.needs)
-    ? expectationFor(testCase.manifest, source.version)
-    : undefined;
-  const title = `lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
-  it(title, async (ctx) => {
-    const result = await probe(prepared.toolchain, source, await buildOnce(source), testCase, selection.settings);
-    if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
-    // Not applicable and untestable are neither a pass nor a fail: vitest counts them as skipped.
-    if (result.status === 'not-applicable' || result.status === 'untestable')
-      ctx.skip(`${result.status}: ${result.reason}`);
-    expect(
-      result.status,
-      `${result.reason}${result.artifacts ? `\n  kept: ${result.artifacts}` : ''}\n  reproduce: ${result.reproduce}`,
-    ).toBe('pass');
-  });
+
+  const ocaml = prepared.toolchain.ocamlVersion;
+  for (const { source, item } of probePlan(prepared)) {
+    if (!('manifest' in item)) {
+      // A case whose manifest is broken is a failing test, with the reason: a suite must not silently shrink.
+      it(`ocaml ${ocaml} › lwt ${source.label} › ${item.name} › invalid case`, async () => {
+        const result = invalidResult(prepared.toolchain, source, item);
+        if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
+        expect.fail(result.reason);
+      });
+      continue;
+    }
+    const testCase = item;
+    const expectation = inRange(source.version, testCase.manifest.needs)
+      ? expectationFor(testCase.manifest, source.version, ocaml)
+      : undefined;
+    const title = `ocaml ${ocaml} › lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
+    it(title, async (ctx) => {
+      const result = await probe(prepared.toolchain, source, await buildOnce(source), testCase, selection.settings);
+      if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
+      // Not applicable and untestable are neither a pass nor a fail: vitest counts them as skipped.
+      if (result.status === 'not-applicable' || result.status === 'untestable')
+        ctx.skip(`${result.status}: ${result.reason}`);
+      expect(
+        result.status,
+        `${result.reason}${result.artifacts ? `\n  kept: ${result.artifacts}` : ''}\n  reproduce: ${result.reproduce}`,
+      ).toBe('pass');
+    });
+  }
 }

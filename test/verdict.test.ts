@@ -46,6 +46,22 @@ describe('judge', () => {
     expect(judge(expectClean, { ...clean, outcome: 'hang', summary: 'no exit' })).toMatchObject({ met: false });
   });
 
+  it('on OCaml 5, what became of the Stack_overflow must be what the expectation says', () => {
+    const expectCaught: Expectation = { ...expectCycle(['Lwt.resolve']), ocaml: '>=5.0', exception: 'caught-by-lwt' };
+    const caught = { ...cycle(['Lwt.resolve']), handling: 'caught-by-lwt' as const };
+    expect(judge(expectCaught, caught)).toEqual({ met: true });
+    expect(judge(expectCaught, { ...caught, handling: 'uncaught' })).toMatchObject({
+      met: false,
+      why: expect.stringMatching(/expected the Stack_overflow to be caught by Lwt, observed it uncaught/),
+    });
+    expect(judge(expectCaught, cycle(['Lwt.resolve']))).toMatchObject({
+      met: false,
+      why: expect.stringMatching(/observed nothing of what became of it/),
+    });
+    // Without an "exception" field the handling is not judged.
+    expect(judge(expectCycle(['Lwt.resolve']), { ...caught, handling: 'uncaught' })).toEqual({ met: true });
+  });
+
   it('sameFunction does not confuse modules or prefixes', () => {
     expect(sameFunction('Lwt.resolve', 'Lwt_seq.resolve')).toBe(false);
     expect(sameFunction('Lwt.resolve', 'Lwt.X.resolve_later')).toBe(false);
@@ -56,6 +72,7 @@ describe('judge', () => {
 function result(status: ProbeResult['status'], observed: Observation | null): ProbeResult {
   return {
     lwt: { version: '1.0.0', label: status, origin: 'dir', commit: null },
+    ocaml: '4.13.1',
     case: 'c',
     status,
     expected: null,

@@ -66,7 +66,7 @@ export async function gateCommand(args: string[]): Promise<number> {
       : ['interrupted; transitions so far:', ...rowsSoFar.map((r) => `  ${r.case}: ${r.transition}`)].join('\n'),
   );
   say(
-    `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label}, ` +
+    `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} on OCaml ${prepared.toolchain.ocamlVersion}, ` +
       `${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB`,
   );
   const outcome = await gate(prepared, request.settings, (row) => {

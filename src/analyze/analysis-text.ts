@@ -19,11 +19,14 @@ function frameLine(f: FrameInfo, withIndex: boolean): string {
 export function formatAnalysis(r: AnalysisReport): string {
   const lines: string[] = [];
   const fault = r.signal.faultAddress ? ` at ${r.signal.faultAddress}` : '';
+  const ocaml = r.ocaml.version ? `OCaml ${r.ocaml.version}` : r.ocaml.fibers ? 'OCaml 5' : 'OCaml';
   lines.push(
-    `${VERDICT_TEXT[r.verdict]}: ${r.signal.name}${fault}, rsp ${r.registers.rsp}${r.stack.rspAtPageBoundary ? ' (on a page boundary)' : ''}${r.stack.rspBelowMapping ? ' (below the stack mapping)' : ''}`,
+    r.trigger?.kind === 'stack-overflow-raise'
+      ? `${VERDICT_TEXT[r.verdict]}: ${ocaml} raising Stack_overflow at ${r.trigger.at} (a fiber stack reached its limit; the core was taken there, ${r.signal.name}), rsp ${r.registers.rsp}`
+      : `${VERDICT_TEXT[r.verdict]}: ${r.signal.name}${fault}, rsp ${r.registers.rsp}${r.stack.rspAtPageBoundary ? ' (on a page boundary)' : ''}${r.stack.rspBelowMapping ? ' (below the stack mapping)' : ''}`,
   );
   lines.push(
-    `  executable ${r.executable.path}${r.executable.pie ? `, PIE loaded at bias ${r.executable.loadBias}` : ''}; core ${r.core.path} (pid ${r.core.pid}, matched by ${r.core.matchedBy})`,
+    `  executable ${r.executable.path} (${ocaml}${r.ocaml.fibers ? ', fiber stacks' : ''})${r.executable.pie ? `, PIE loaded at bias ${r.executable.loadBias}` : ''}; core ${r.core.path} (pid ${r.core.pid}, matched by ${r.core.matchedBy})`,
   );
   lines.push(
     `  ${r.walk.mode} walk: ${thousands(r.walk.totalFrames)} frames (${thousands(r.walk.exactFrames)} exact, ${thousands(r.walk.scannedFrames)} scanned), ${thousands(r.stack.usedBytes)} stack bytes, ended: ${r.walk.ended}`,

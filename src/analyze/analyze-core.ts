@@ -8,11 +8,14 @@ import { ET_DYN } from '../elf/header.js';
 import { PF_X, PT_LOAD } from '../elf/segments.js';
 import { SymbolTable } from '../elf/symbols.js';
 import { EXIT, UserError } from '../errors.js';
+import { identifyRuntime, type OcamlRuntime } from '../ocaml/compiler-version.js';
+import { decodePackedLocation } from '../ocaml/debuginfo5.js';
 import { demangle } from '../ocaml/demangle.js';
 import { decodeLocation, type FrameTables, readFrameTables } from '../ocaml/frametable.js';
 import { ReturnAddressOracle } from '../ocaml/return-address.js';
 import { METHODS, type StackFrames, walkStack } from '../ocaml/stack-walk.js';
 import { type CycleMatch, findCycle, findCycleTolerant } from './cycle.js';
+import { stackOverflowRaise } from './overflow-raise.js';
 import {
   ANALYSIS_SCHEMA,
   ANALYSIS_SCHEMA_VERSION,
@@ -80,7 +83,12 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const stack = new StackMemory(region, Math.max(region.start, regs.rsp));
   const openMs = lap();
 
-  const tables = mode === 'exact' ? loadFrameTables(image, notes) : undefined;
+  const runtime = identifyRuntime(exe, image.memory, image.bias);
+  if (runtime.version === undefined)
+    notes.push(
+      'the compiler version is unknown (the program does not link Stdlib.Sys): source lines are decoded as OCaml 4.x to 5.1 record them',
+    );
+  const tables = mode === 'exact' ? loadFrameTables(image, runtime, notes) : undefined;
   if (mode === 'scan')
     notes.push('scan mode: frames are stack words that look like return addresses, not an exact walk');
   const code = exe.segments
@@ -95,6 +103,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
     pc: regs.rip,
     sp: regs.rsp,
     maxFrames,
+    fibers: runtime.fibers ? { stackAt: otherStacks(image) } : undefined,
   });
 
   const walkMs = lap();
@@ -107,14 +116,16 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const cycle = found?.cycle;
   const cycleMs = lap();
 
-  const describeFrame = (index: number): FrameInfo => describe(image, symbols, tables, frames, index);
+  const describeFrame = (index: number): FrameInfo => describe(image, symbols, tables, runtime, frames, index);
   const signo = image.core.signal?.signo ?? image.core.thread.signal;
   const fault = image.core.signal && (signo === SIGSEGV || signo === SIGBUS) ? image.core.signal.address : undefined;
   const faultBelowStack = fault !== undefined && fault < region.start + 4096 && fault + GUARD_GAP >= region.start;
   const rspBelowMapping = regs.rsp < region.start;
-  const overflow =
+  const guardFault =
     (signo === SIGSEGV || signo === SIGBUS) &&
     (fault !== undefined ? faultBelowStack : rspBelowMapping || regs.rsp - region.start < 4096);
+  const raisedAt = runtime.fibers ? stackOverflowRaise(exe, symbols, image.bias, regs) : undefined;
+  const overflow = guardFault || raisedAt !== undefined;
   const verdict: Verdict = !overflow
     ? 'not-stack-overflow'
     : cycle
@@ -135,6 +146,8 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
     schema: ANALYSIS_SCHEMA,
     schemaVersion: ANALYSIS_SCHEMA_VERSION,
     verdict,
+    trigger: raisedAt ? { kind: 'stack-overflow-raise', at: raisedAt } : guardFault ? { kind: 'guard-fault' } : null,
+    ocaml: { version: runtime.version ?? null, fibers: runtime.fibers },
     executable: {
       path: executable.name,
       buildId: exe.buildId ?? null,
@@ -183,7 +196,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   };
 }
 
-function loadFrameTables(image: ProcessImage, notes: string[]): FrameTables | undefined {
+function loadFrameTables(image: ProcessImage, runtime: OcamlRuntime, notes: string[]): FrameTables | undefined {
   const address = dataSymbolAddress(image.exe, 'caml_frametable');
   if (address === undefined) {
     notes.push(
@@ -191,7 +204,7 @@ function loadFrameTables(image: ProcessImage, notes: string[]): FrameTables | un
     );
     return undefined;
   }
-  const tables = readFrameTables(image.memory, address + image.bias);
+  const tables = readFrameTables(image.memory, address + image.bias, runtime.frameTables);
   if (tables.descriptors.size === 0) {
     notes.push('the frame tables could not be read from the core: falling back to scan mode');
     return undefined;
@@ -222,10 +235,26 @@ function cycleReport(
   };
 }
 
+/** The dumped stacks an OCaml 5 walk crosses into (the C stack below a fiber), each read through one window. */
+function otherStacks(image: ProcessImage): (address: number) => StackMemory | undefined {
+  const opened = new Map<number, StackMemory>();
+  return (address) => {
+    const region = image.memory.stackRegion(address, 0);
+    if (!region) return undefined;
+    let stack = opened.get(region.start);
+    if (!stack) {
+      stack = new StackMemory(region, region.start);
+      opened.set(region.start, stack);
+    }
+    return stack;
+  };
+}
+
 function describe(
   image: ProcessImage,
   symbols: SymbolTable,
   tables: FrameTables | undefined,
+  runtime: OcamlRuntime,
   frames: StackFrames,
   index: number,
 ): FrameInfo {
@@ -236,7 +265,8 @@ function describe(
   const hit = symbols.lookup(pc - image.bias - (method === 'register' ? 0 : 1));
   const offset = hit ? pc - image.bias - hit.address : null;
   const debugInfo = method !== 'register' ? tables?.descriptors.get(pc)?.debugInfo : undefined;
-  const location = debugInfo ? decodeLocation(image.memory, debugInfo) : undefined;
+  const decode = runtime.packedDebugInfo ? decodePackedLocation : decodeLocation;
+  const location = debugInfo ? decode(image.memory, debugInfo) : undefined;
   return {
     index,
     pc: hex(pc),

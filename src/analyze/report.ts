@@ -50,6 +50,14 @@ export interface AnalysisReport {
   schema: typeof ANALYSIS_SCHEMA;
   schemaVersion: typeof ANALYSIS_SCHEMA_VERSION;
   verdict: Verdict;
+  /**
+   * What showed the overflow: a fault in the guard gap below the stack (OCaml 4.x,
+   * C code), or the core taken where OCaml 5's runtime raises Stack_overflow
+   * (at `caml_raise_exn` or `caml_raise_stack_overflow`); null when it is not an overflow.
+   */
+  trigger: { kind: 'guard-fault' } | { kind: 'stack-overflow-raise'; at: string } | null;
+  /** The compiler, as the executable records it (`Stdlib.Sys.ocaml_version`), and whether it runs OCaml on fiber stacks. */
+  ocaml: { version: string | null; fibers: boolean };
   executable: {
     path: string;
     buildId: string | null;

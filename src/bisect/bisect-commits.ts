@@ -61,6 +61,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     mode: 'commits',
     findFix,
     case: caseName,
+    ocaml: toolchain.ocamlVersion,
     kind: found.first ? 'found' : 'ambiguous',
     firstBad: await point(firstBad),
     lastGood: await point(lastGood),
@@ -73,6 +74,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     reproduce: shellWords([
       'lwt-regress',
       'run',
+      ...toolchain.reproduce,
       '--lwt-git',
       request.git,
       '--lwt',

@@ -77,6 +77,7 @@ export async function bisectVersions(request: VersionBisectRequest): Promise<Bis
     mode: 'versions',
     findFix: request.findFix,
     case: request.caseName,
+    ocaml: toolchain.ocamlVersion,
     kind: found.kind,
     firstBad: points[found.firstBad]!,
     lastGood: points[found.lastGood]!,

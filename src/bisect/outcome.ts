@@ -23,6 +23,8 @@ export interface BisectOutcome {
   mode: 'versions' | 'commits';
   findFix: boolean;
   case: string;
+  /** The compiler every probe used. */
+  ocaml: string;
   kind: 'found' | 'ambiguous';
   /** The first version or commit that crashes (with --find-fix: the first that is clean). */
   firstBad: BisectPoint;

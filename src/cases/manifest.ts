@@ -3,10 +3,20 @@ import { EXIT, UserError } from '../errors.js';
 
 export type ExpectedOutcome = 'cycle' | 'clean';
 
+/** OCaml 5: what becomes of the Stack_overflow the runtime raises. */
+export type ExceptionHandling = 'caught-by-lwt' | 'uncaught';
+
 export interface Expectation {
   /** Lwt versions this applies to (semver range). */
   lwt: string;
+  /** Compiler versions this applies to (semver range); any when absent. */
+  ocaml?: string;
   outcome: ExpectedOutcome;
+  /**
+   * For a `cycle` on OCaml 5: whether Lwt catches the Stack_overflow (the
+   * program goes on) or lets it escape (the program dies of it).
+   */
+  exception?: ExceptionHandling;
   /** For `cycle`: names that must all appear in the cycle (demangled, e.g. `Lwt.resolve`). */
   frames: string[];
   why: string;
@@ -81,7 +91,20 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
     const frames = e.frames ?? [];
     if (!Array.isArray(frames) || !frames.every((f) => typeof f === 'string'))
       throw invalid(name, `expect[${i}] "frames" must be a list of names`);
-    return { lwt: e.lwt, outcome: e.outcome, frames: frames as string[], why: typeof e.why === 'string' ? e.why : '' };
+    if (e.ocaml !== undefined && (typeof e.ocaml !== 'string' || semver.validRange(e.ocaml) === null))
+      throw invalid(name, `expect[${i}] "ocaml" must be a semver range of compiler versions`);
+    if (e.exception !== undefined && e.exception !== 'caught-by-lwt' && e.exception !== 'uncaught')
+      throw invalid(name, `expect[${i}] "exception" must be "caught-by-lwt" or "uncaught"`);
+    if (e.exception !== undefined && (e.outcome !== 'cycle' || e.ocaml === undefined))
+      throw invalid(name, `expect[${i}] "exception" needs "outcome": "cycle" and an "ocaml" range (OCaml 5 raises it)`);
+    return {
+      lwt: e.lwt,
+      ...(e.ocaml !== undefined ? { ocaml: e.ocaml as string } : {}),
+      outcome: e.outcome,
+      ...(e.exception !== undefined ? { exception: e.exception as ExceptionHandling } : {}),
+      frames: frames as string[],
+      why: typeof e.why === 'string' ? e.why : '',
+    };
   });
   const program = programOf(name, m);
   const args = m.args ?? ['{size}'];
@@ -115,20 +138,32 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
 
 /**
  * What the manifest says of an overflow it expects: its title, and the
- * first version after it expected to run clean (the fix), if any.
+ * first version after it expected to run clean (the fix), if any, among the
+ * entries for the same compilers.
  */
 export function knownOverflow(manifest: CaseManifest, expectation: Expectation): KnownOverflow | null {
   if (expectation.outcome !== 'cycle') return null;
-  const later = manifest.expect.slice(manifest.expect.indexOf(expectation) + 1);
+  const later = manifest.expect
+    .slice(manifest.expect.indexOf(expectation) + 1)
+    .filter((e) => e.ocaml === undefined || e.ocaml === expectation.ocaml);
   // Fixed only if it stays fixed: a clean range followed by another overflowing one is not a fix.
   const fix = later.findIndex((e) => e.outcome === 'clean');
   const stays = fix >= 0 && later.slice(fix).every((e) => e.outcome === 'clean');
   return { title: manifest.title, fixedIn: stays ? (semver.minVersion(later[fix]!.lwt)?.version ?? null) : null };
 }
 
-/** The expectation for a version: the first entry whose range holds it. */
-export function expectationFor(manifest: CaseManifest, version: string): Expectation | undefined {
-  return manifest.expect.find((e) => semver.satisfies(version, e.lwt, { includePrerelease: true }));
+/**
+ * The expectation for a Lwt version built with a compiler: the first entry
+ * whose `lwt` range holds the version and whose `ocaml` range, if it has one,
+ * holds the compiler's (`5.3.0+dev` counts as 5.3.0).
+ */
+export function expectationFor(manifest: CaseManifest, version: string, ocaml: string): Expectation | undefined {
+  const compiler = semver.coerce(ocaml)?.version;
+  return manifest.expect.find(
+    (e) =>
+      semver.satisfies(version, e.lwt, { includePrerelease: true }) &&
+      (e.ocaml === undefined || (compiler !== undefined && semver.satisfies(compiler, e.ocaml))),
+  );
 }
 
 function programOf(name: string, m: Record<string, unknown>): CaseProgram {

@@ -7,6 +7,7 @@ import { View } from './view.js';
 
 const STT_OBJECT = 1;
 const STT_NOTYPE = 0;
+const STT_FUNC = 2;
 
 /** An ELF file's structure, read once; contents stay in the reader. */
 export interface ElfFile {
@@ -36,6 +37,15 @@ export function openElf(reader: ByteReader): ElfFile {
  * NOTYPE label in .data), from .symtab or else .dynsym.
  */
 export function dataSymbolAddress(elf: ElfFile, name: string): number | undefined {
+  return symbolAddress(elf, name, (kind) => kind === STT_OBJECT || kind === STT_NOTYPE);
+}
+
+/** The link-time address of a function symbol (`caml_raise_exn`), from .symtab or else .dynsym. */
+export function functionSymbolAddress(elf: ElfFile, name: string): number | undefined {
+  return symbolAddress(elf, name, (kind) => kind === STT_FUNC);
+}
+
+function symbolAddress(elf: ElfFile, name: string, accept: (kind: number) => boolean): number | undefined {
   for (const type of [SHT_SYMTAB, SHT_DYNSYM]) {
     const table = elf.sections.find((s) => s.type === type);
     if (!table) continue;
@@ -46,8 +56,7 @@ export function dataSymbolAddress(elf: ElfFile, name: string): number | undefine
     // Compare bytes in place: decoding every name of a large table costs more than the whole walk.
     const wanted = Buffer.from(`${name}\0`, 'latin1');
     for (let at = 24; at + 24 <= syms.length; at += 24) {
-      const kind = syms.u8(at + 4) & 0xf;
-      if ((kind !== STT_OBJECT && kind !== STT_NOTYPE) || syms.u16(at + 6) === 0) continue;
+      if (!accept(syms.u8(at + 4) & 0xf) || syms.u16(at + 6) === 0) continue;
       const offset = syms.u32(at);
       if (offset + wanted.length <= strs.length && wanted.equals(strs.bytes.subarray(offset, offset + wanted.length)))
         return syms.u64(at + 8);

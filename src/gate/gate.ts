@@ -7,6 +7,7 @@ import { cachedProbe } from '../probe/probe-cache.js';
 import { reproductionOf } from '../probe/reproduction.js';
 import { inShard } from '../probe/shard.js';
 import type { PreparedSuite } from '../probe/suite.js';
+import type { Toolchain } from '../toolchain/ocamlfind.js';
 
 /**
  * What an upgrade does to one case:
@@ -38,6 +39,8 @@ export interface GateRow {
 export interface GateOutcome {
   baseline: string;
   candidate: string;
+  /** The compiler both were built with. */
+  ocaml: string;
   rows: GateRow[];
   verdict: 'pass' | 'blocked' | 'invalid' | 'untestable';
 }
@@ -83,7 +86,10 @@ export async function gate(
   // Sharded by case: each part of a job matrix judges whole transitions.
   const mine = <T>(items: T[], offset: number) => items.filter((_, k) => inShard(offset + k, prepared.shard));
   for (const invalid of mine(prepared.invalid, 0)) {
-    const [before, after] = [invalidResult(baseline, invalid), invalidResult(candidate, invalid)];
+    const [before, after] = [
+      invalidResult(prepared.toolchain, baseline, invalid),
+      invalidResult(prepared.toolchain, candidate, invalid),
+    ];
     const row = {
       case: invalid.name,
       baseline: before,
@@ -97,7 +103,10 @@ export async function gate(
   for (const testCase of mine(prepared.cases, prepared.invalid.length)) {
     if (testCase.manifest.program.kind === 'command') {
       const why = 'runs a program already built, with its own Lwt: an upgrade does not change it (use it with run)';
-      const [before, after] = [asBuiltResult(baseline, testCase, why), asBuiltResult(candidate, testCase, why)];
+      const [before, after] = [
+        asBuiltResult(prepared.toolchain, baseline, testCase, why),
+        asBuiltResult(prepared.toolchain, candidate, testCase, why),
+      ];
       const row: GateRow = {
         case: testCase.manifest.name,
         baseline: before,
@@ -116,7 +125,13 @@ export async function gate(
     rows.push(row);
     onRow?.(row);
   }
-  return { baseline: baseline.label, candidate: candidate.label, rows, verdict: gateVerdict(rows) };
+  return {
+    baseline: baseline.label,
+    candidate: candidate.label,
+    ocaml: prepared.toolchain.ocamlVersion,
+    rows,
+    verdict: gateVerdict(rows),
+  };
 }
 
 /** The gate's decision, most serious first: a blocking transition, a broken case, something untestable. */
@@ -127,9 +142,9 @@ export function gateVerdict(rows: GateRow[]): GateOutcome['verdict'] {
   return 'pass';
 }
 
-function asBuiltResult(source: LwtSource, testCase: Case, why: string): ProbeResult {
+function asBuiltResult(toolchain: Toolchain, source: LwtSource, testCase: Case, why: string): ProbeResult {
   return {
-    ...invalidResult(source, { name: testCase.manifest.name, dir: testCase.dir, why }),
+    ...invalidResult(toolchain, source, { name: testCase.manifest.name, dir: testCase.dir, why }),
     status: 'not-applicable',
     reason: why,
   };

@@ -93,19 +93,31 @@ const MAX_DESCRIPTORS_PER_MODULE = 10_000_000;
  * that runs out of readable memory is cut where it ends: a corrupt core gives
  * fewer descriptors, never a hang.
  */
-export function readFrameTables(memory: AddressSpace, frametableAddress: number): FrameTables {
+export function readFrameTables(
+  memory: AddressSpace,
+  frametableAddress: number,
+  layout: FrameTableLayout = 'offsets',
+): FrameTables {
   const descriptors = new DescriptorTable();
   let modules = 0;
   for (let i = 0; i < MAX_MODULES; i++) {
     const table = memory.u64(frametableAddress + i * 8);
     if (!table) break;
     modules++;
-    readModuleTable(memory, table, descriptors);
+    readModuleTable(memory, table, descriptors, layout);
   }
   return { descriptors, modules };
 }
 
-function readModuleTable(memory: AddressSpace, table: number, into: DescriptorTable): void {
+/**
+ * `offsets`: OCaml 4.11 and later, as above. `pointers`: up to 4.10
+ * (runtime/roots_nat.c, next_frame_descr, in 4.10.0): no allocation lengths,
+ * the descriptor aligned to 8 after its live offsets, then, if frame_size & 1,
+ * an 8-byte pointer to the debuginfo record.
+ */
+export type FrameTableLayout = 'offsets' | 'pointers';
+
+function readModuleTable(memory: AddressSpace, table: number, into: DescriptorTable, layout: FrameTableLayout): void {
   const block = memory.block(table);
   if (!block) return;
   const { bytes, start } = block;
@@ -124,6 +136,15 @@ function readModuleTable(memory: AddressSpace, table: number, into: DescriptorTa
     const frameSize = dv.getUint16(at + 8, true);
     const numLive = dv.getUint16(at + 10, true);
     let p = at + 12 + numLive * 2;
+    if (layout === 'pointers') {
+      p = (p + 7) & ~7;
+      const debug = frameSize !== RETURN_TO_C && (frameSize & 1) === 1;
+      if (debug && p + 8 > end) return;
+      const pointer = debug ? dv.getUint32(p, true) + dv.getUint32(p + 4, true) * 0x1_0000_0000 : 0;
+      if (retaddr !== 0) into.set(retaddr, frameSize === RETURN_TO_C ? RETURN_TO_C : frameSize & 0xfffc, pointer);
+      at = debug ? p + 8 : p;
+      continue;
+    }
     let numAllocs = 0;
     if (frameSize !== RETURN_TO_C && frameSize & 2) {
       if (p >= end) return;

@@ -1,4 +1,5 @@
 import type { StackMemory } from '../core/stack-memory.js';
+import { crossToC } from './fiber-crossing.js';
 import { type DescriptorTable, RETURN_TO_C } from './frametable.js';
 
 /**
@@ -25,7 +26,7 @@ export interface StackFrames {
   /** Frames found by scanning rather than by the frame tables or the register. */
   scanned: number;
   /** Why the walk stopped. */
-  ended: 'bottom' | 'unknown-return-address' | 'stack-end' | 'max-frames' | 'corrupt-frame';
+  ended: 'bottom' | 'unknown-return-address' | 'stack-end' | 'max-frames' | 'corrupt-frame' | 'fiber-entry';
 }
 
 export interface WalkInput {
@@ -35,6 +36,8 @@ export interface WalkInput {
   pc: number;
   sp: number;
   maxFrames: number;
+  /** OCaml 5: OCaml frames live on fibers; returns into C cross to the C stack that holds an address. */
+  fibers?: { stackAt(address: number): StackMemory | undefined };
 }
 
 /** Growable parallel typed arrays, sized from the stack so that a deep walk rarely grows them. */
@@ -115,7 +118,7 @@ export function walkStack(input: WalkInput): StackFrames {
     slot = scanUpTo(stack.high, slot);
     if (slot + 8 > stack.high) return out.finish('stack-end');
     if (out.length >= maxFrames) break;
-    const ended = walkExact(stack, descriptors!, slot, out, maxFrames, isReturnAddress);
+    const ended = walkExact(stack, descriptors!, slot, out, maxFrames, isReturnAddress, input.fibers);
     if (ended.reason !== 'unknown-return-address' && ended.reason !== 'bottom') return out.finish(ended.reason);
     // Past the last OCaml frame (the program's start-up in C, or a chain the tables do not cover): scan on.
     slot = ended.nextSlot;
@@ -151,6 +154,7 @@ function walkExact(
   out: FrameBuffer,
   maxFrames: number,
   isReturnAddress: (value: number) => boolean,
+  fibers: WalkInput['fibers'],
 ): { reason: StackFrames['ended']; nextSlot: number } {
   let slot = start;
   let pc = stack.u64(slot)!;
@@ -170,6 +174,20 @@ function walkExact(
       if (next === undefined) return { reason: 'stack-end', nextSlot: sp };
       pc = next;
       method = EXACT;
+      continue;
+    }
+    if (fibers) {
+      // OCaml 5: the rest is on the C stack, and after a callback back on this fiber.
+      const crossed = crossToC(stack, sp, fibers.stackAt, isReturnAddress, maxFrames - out.length);
+      if (crossed.kind === 'lost') return { reason: 'fiber-entry', nextSlot: stack.high };
+      for (const f of crossed.frames) out.push(f.pc, f.slot, f.method === 'context' ? CONTEXT : SCANNED);
+      if (crossed.kind === 'outermost') return { reason: 'bottom', nextSlot: stack.high };
+      slot = crossed.slot;
+      const next = stack.u64(slot);
+      if (next === undefined) return { reason: 'stack-end', nextSlot: stack.high };
+      sp = slot + 8;
+      pc = next;
+      method = CONTEXT;
       continue;
     }
     // Return into C: the runtime saved the previous OCaml chunk's bottom and

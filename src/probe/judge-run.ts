@@ -7,9 +7,11 @@ import type { Expectation } from '../cases/manifest.js';
 import { UserError } from '../errors.js';
 import { FileReader } from '../io/file-reader.js';
 import { trackDir, untrackDir } from '../run/interrupt.js';
+import { runFiberProgram, runtimeParameters } from '../run/ocaml5-capture.js';
 import { type CaptureMethod, type RunResult, runUnderLimits } from '../run/run-under-limits.js';
 import { classifyRun, type Evidence } from './evidence.js';
 import { keepEvidence } from './keep-evidence.js';
+import { missingFiberEvidence } from './ocaml5-evidence.js';
 import { judge, type Observation, observe, undecidable } from './verdict.js';
 
 export interface RunToJudge {
@@ -19,7 +21,7 @@ export interface RunToJudge {
   stackKiB: number;
   capture: CaptureMethod;
   timeoutMs: number;
-  /** Extra environment for the program (OCAMLRUNPARAM=b is always set, for backtraces). */
+  /** Extra environment for the program (OCAMLRUNPARAM is always set: see runtimeParameters). */
   env?: Record<string, string>;
   /** A library to preload: the SIGSEGV reset of a program lwt-regress did not link. */
   preload?: string;
@@ -29,6 +31,8 @@ export interface RunToJudge {
   reproduce: string;
   /** What a clean run is: a case's `clean: …` line (the default), or any program's exit 0. */
   cleanWhen?: 'clean-line' | 'exit-0';
+  /** OCaml 5: the program runs on fiber stacks (see run/ocaml5-capture.ts). */
+  fibers?: boolean;
 }
 
 export interface JudgedRun {
@@ -56,14 +60,14 @@ export async function judgeRun(request: RunToJudge): Promise<JudgedRun> {
   trackDir(work.path);
   try {
     const runStarted = performance.now();
-    const run = await runUnderLimits({
+    const run = await (request.fibers ? runFiberProgram : runUnderLimits)({
       executable: request.executable,
       args: request.args,
       cwd: work.path,
       stackKiB: request.stackKiB,
       timeoutMs: request.timeoutMs,
       capture: request.capture,
-      env: { OCAMLRUNPARAM: 'b', ...request.env },
+      env: { OCAMLRUNPARAM: runtimeParameters(request.fibers ?? false, request.stackKiB), ...request.env },
       preload: request.preload,
     });
     const runMs = performance.now() - runStarted;
@@ -75,12 +79,14 @@ export async function judgeRun(request: RunToJudge): Promise<JudgedRun> {
     const judged = {
       observed,
       analysis,
-      capture: run.signal ? run.capture.method : null,
+      capture: run.core && run.capture.method !== 'none' ? run.capture.method : null,
       notes: runNotes(run),
       runMs,
       analyzeMs,
     };
-    const cannotTell = undecidable(request.expected, observed);
+    const cannotTell =
+      undecidable(request.expected, observed) ??
+      (request.fibers ? missingFiberEvidence(request.expected, evidence, observed, run) : undefined);
     const verdict = judge(request.expected, observed);
     if (!cannotTell && verdict.met) return { ...judged, status: 'pass', reason: '', artifacts: null };
     const kept = await keepEvidence({

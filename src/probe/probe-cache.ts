@@ -48,7 +48,7 @@ export async function cachedProbe(
       ...saved,
       artifacts: kept,
       lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
-      reproduce: reproduceCommand(source, testCase, settings),
+      reproduce: reproduceCommand(toolchain, source, testCase, settings),
       reused: true,
     };
   }

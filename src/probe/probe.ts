@@ -32,6 +32,8 @@ export interface ProbeSettings {
 
 export interface ProbeResult {
   lwt: { version: string; label: string; origin: LwtSource['origin']; commit: string | null };
+  /** The compiler's version (`ocamlopt -version`). */
+  ocaml: string;
   case: string;
   status: ProbeStatus;
   expected: Expectation | null;
@@ -56,13 +58,19 @@ export interface ProbeResult {
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
 
 /** The command that runs this probe again, ready to paste into a shell. */
-export function reproduceCommand(source: LwtSource, testCase: Case, settings: ProbeSettings): string {
+export function reproduceCommand(
+  toolchain: Toolchain,
+  source: LwtSource,
+  testCase: Case,
+  settings: ProbeSettings,
+): string {
   const where = dirname(testCase.dir);
   const cases = where === CASES_DIR ? [] : ['--cases', where];
   const name = testCase.manifest.name;
   return shellWords([
     'lwt-regress',
     'run',
+    ...toolchain.reproduce,
     ...source.reproduce,
     ...cases,
     '--case',
@@ -105,9 +113,10 @@ async function programFor(testCase: Case, lwt: LwtBuild, toolchain: Toolchain): 
 }
 
 /** The result standing for a case whose manifest is broken, on this Lwt: nothing ran. */
-export function invalidResult(source: LwtSource, invalid: InvalidCase): ProbeResult {
+export function invalidResult(toolchain: Toolchain, source: LwtSource, invalid: InvalidCase): ProbeResult {
   return {
     lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
+    ocaml: toolchain.ocamlVersion,
     case: invalid.name,
     status: 'invalid',
     expected: null,
@@ -133,10 +142,11 @@ export async function probe(
 ): Promise<ProbeResult> {
   const started = performance.now();
   const name = testCase.manifest.name;
-  const reproduce = reproduceCommand(source, testCase, settings);
+  const reproduce = reproduceCommand(toolchain, source, testCase, settings);
   const timings = { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 };
   const result = (status: ProbeStatus, reason: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
     lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
+    ocaml: toolchain.ocamlVersion,
     case: name,
     status,
     expected: null,
@@ -156,8 +166,14 @@ export async function probe(
   if (!asBuilt && !inRange(source.version, testCase.manifest.needs))
     return result('not-applicable', `needs Lwt ${testCase.manifest.needs}`);
   // A command's expectations are all for "*": its Lwt is whatever it was linked with.
-  const expected = asBuilt ? testCase.manifest.expect[0] : expectationFor(testCase.manifest, source.version);
-  if (!expected) return result('not-applicable', `case.json has no expectation for Lwt ${source.version}`);
+  const expected = asBuilt
+    ? testCase.manifest.expect[0]
+    : expectationFor(testCase.manifest, source.version, toolchain.ocamlVersion);
+  if (!expected)
+    return result(
+      'not-applicable',
+      `case.json has no expectation for Lwt ${source.version} with OCaml ${toolchain.ocamlVersion}`,
+    );
   timings.buildMs = lwt.ms;
   if (!lwt.ok) return result('untestable', `Lwt ${source.label} does not build: ${lwt.error}`, { expected });
   const buildStarted = performance.now();
@@ -177,6 +193,7 @@ export async function probe(
     capture: settings.capture,
     timeoutMs: settings.timeoutMs,
     keepIn: join(settings.artifactsDir, safe(source.label), name),
+    fibers: toolchain.fibers,
     header: `lwt-regress: Lwt ${source.label}, case ${name}`,
     reproduce,
   });

@@ -109,7 +109,7 @@ export async function runSuite(
   const builds = new Map<LwtSource, Promise<LwtBuildResult>>();
   for (const { source, item } of probePlan(prepared)) {
     if (!('manifest' in item)) {
-      report(invalidResult(source, item));
+      report(invalidResult(prepared.toolchain, source, item));
       continue;
     }
     // Each Lwt is built once, when its first probe needs it; its build time is counted on that probe.

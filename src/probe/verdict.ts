@@ -1,6 +1,6 @@
 import { backtraceCycle, backtraceFrames } from '../analyze/backtrace-cycle.js';
 import type { AnalysisReport, FrameInfo } from '../analyze/report.js';
-import type { Expectation } from '../cases/manifest.js';
+import type { ExceptionHandling, Expectation } from '../cases/manifest.js';
 import { thousands } from '../text/thousands.js';
 import type { Evidence } from './evidence.js';
 
@@ -33,6 +33,8 @@ export interface Observation {
   entry: string[];
   /** For a cycle read from a core: where each of its frames is, in the order of `frames`, then the entry's. */
   where?: { cycle: FrameWhere[]; entry: FrameWhere[] };
+  /** OCaml 5: what became of the Stack_overflow; absent where the run does not show it (OCaml 4's signals). */
+  handling?: ExceptionHandling;
 }
 
 /** A frame as a reader looks it up: its symbol with the offset, its source line, its return address. */
@@ -70,6 +72,23 @@ const nothing: Pick<Observation, 'frames' | 'definitions' | 'depth' | 'entry'> =
   entry: [],
 };
 
+const HANDLING_TEXT: Record<ExceptionHandling, string> = {
+  'caught-by-lwt': 'caught by Lwt',
+  uncaught: 'uncaught',
+};
+
+/**
+ * After OCaml 5 raised Stack_overflow under gdb: it escaped when it reached the
+ * runtime's uncaught-exception handler; otherwise the program went on (Lwt
+ * rejected a promise, or its async exception hook reported it and exited).
+ */
+function afterSummary(raised: { uncaught: boolean; after: Evidence }): string {
+  if (raised.uncaught) return 'Stack_overflow uncaught: the program died of it';
+  if (raised.after.kind === 'exception')
+    return 'Stack_overflow caught by Lwt: Lwt.async_exception_hook reported it and exited';
+  return `Stack_overflow caught by Lwt, then ${observe(raised.after, undefined).summary}`;
+}
+
 /** `analysisError`: why the core could not be analysed (cut short by a full disk, say). */
 export function observe(evidence: Evidence, analysis: AnalysisReport | undefined, analysisError?: string): Observation {
   switch (evidence.kind) {
@@ -82,13 +101,17 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
           summary: `${evidence.signal}, but its core cannot be read: ${why}`,
         };
       }
+      const raised = evidence.raised;
+      const handled = raised ? { handling: raised.uncaught ? ('uncaught' as const) : ('caught-by-lwt' as const) } : {};
+      const then = raised ? ` (${afterSummary(raised)})` : '';
       if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
         const c = analysis.cycle;
         const frames = c.frames.map((f) => f.name);
         const entry = entryBelow(frames, analysis.entry).slice(0, 5);
         return {
+          ...handled,
           outcome: 'cycle',
-          summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}`,
+          summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}${then}`,
           frames,
           definitions: c.frames.map((f) => f.definition ?? f.name),
           depth: c.repetitions,
@@ -101,8 +124,9 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
       if (analysis.verdict === 'stack-overflow-without-cycle')
         return {
           ...nothing,
+          ...handled,
           outcome: 'overflow-without-cycle',
-          summary: `stack overflow (${evidence.signal}) without a recurring cycle`,
+          summary: `stack overflow (${raised ? `Stack_overflow raised at ${raised.at}` : evidence.signal}) without a recurring cycle${then}`,
           frames: top,
           definitions,
         };
@@ -121,12 +145,19 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
     case 'exception': {
       const printed = backtraceFrames(evidence.backtrace);
       const cycle = backtraceCycle(printed);
+      // Printexc's words come from its uncaught-exception handler and from Lwt's hook alike: no telling which.
+      const handled = evidence.printedBy === 'runtime' ? { handling: 'uncaught' as const } : {};
+      const reported =
+        evidence.printedBy === 'runtime'
+          ? `uncaught ${evidence.exception}`
+          : `${evidence.exception} printed as fatal (uncaught, or by Lwt.async_exception_hook)`;
       if (cycle) {
         return {
           ...nothing,
+          ...handled,
           outcome: 'overflow-exception',
           summary:
-            `uncaught ${evidence.exception}: cycle of ${cycle.frames.length} × at least ${thousands(cycle.repetitions)} ` +
+            `${reported}: cycle of ${cycle.frames.length} × at least ${thousands(cycle.repetitions)} ` +
             `(from the printed backtrace): ${cycle.frames.join(' → ')}`,
           frames: cycle.frames,
           definitions: cycle.frames,
@@ -138,8 +169,9 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
       const frames = printed.map((f) => f.name);
       return {
         ...nothing,
+        ...handled,
         outcome: 'overflow-exception',
-        summary: `uncaught ${evidence.exception}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ''}`,
+        summary: `${reported}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ' (no backtrace)'}`,
         frames,
         definitions: frames,
       };
@@ -182,10 +214,11 @@ export function undecidable(expectation: Expectation, observed: Observation): st
 }
 
 /**
- * Did the run do what the manifest expects for this version? A `cycle` needs
+ * Did the run do what the manifest expects for this version and compiler? A `cycle` needs
  * a recurring cycle holding every listed frame, by symbol or by the source
  * definition OCaml recorded (`Lwt.bind` holds `Lwt.bind.(fun)`) (an uncaught Stack_overflow
- * whose backtrace holds them counts too); `clean` needs a complete clean exit.
+ * whose backtrace holds them counts too), and on OCaml 5 what became of the
+ * exception where the manifest says; `clean` needs a complete clean exit.
  */
 export function judge(expectation: Expectation, observed: Observation): Judgement {
   if (expectation.outcome === 'clean') {
@@ -204,9 +237,14 @@ export function judge(expectation: Expectation, observed: Observation): Judgemen
       !observed.frames.some((o) => sameFunction(f, o)) &&
       !observed.definitions.some((d) => d === f || d.startsWith(`${f}.`)),
   );
-  return missing.length === 0
-    ? { met: true }
-    : { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
+  if (missing.length > 0)
+    return { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
+  if (expectation.exception && observed.handling !== expectation.exception)
+    return {
+      met: false,
+      why: `expected the Stack_overflow to be ${HANDLING_TEXT[expectation.exception]}, observed ${observed.handling ? `it ${HANDLING_TEXT[observed.handling]}` : 'nothing of what became of it'}: ${observed.summary}`,
+    };
+  return { met: true };
 }
 
 /** Whether the run overflowed the stack, whatever was expected: a cycle, an overflow without one, or Stack_overflow. */

@@ -7,10 +7,10 @@ export function formatBisect(o: BisectOutcome): string {
   const good = o.findFix ? 'last still crashing' : 'last good';
   const lines: string[] = [];
   if (o.kind === 'found') {
-    lines.push(`${bad}: ${o.firstBad.label}   (${good}: ${o.lastGood.label})`);
+    lines.push(`${bad}: ${o.firstBad.label}   (${good}: ${o.lastGood.label}; OCaml ${o.ocaml})`);
   } else {
     lines.push(
-      `${bad}: one of ${o.candidates.map((c) => c.label).join(', ')} — the ones before ${o.firstBad.label} could not be tested   (${good}: ${o.lastGood.label})`,
+      `${bad}: one of ${o.candidates.map((c) => c.label).join(', ')} — the ones before ${o.firstBad.label} could not be tested   (${good}: ${o.lastGood.label}; OCaml ${o.ocaml})`,
     );
   }
   if (o.observed) lines.push(`  ${o.findFix ? 'there' : 'it shows'}: ${o.observed.summary}`);

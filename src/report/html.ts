@@ -57,7 +57,7 @@ function prose(text: string): string {
 /** A matrix column: one Lwt, with its commit when it came from git. */
 function columnHead(r: ProbeResult): string {
   const commit = r.lwt.commit ? `<small>commit ${x(r.lwt.commit.slice(0, 12))}</small>` : '';
-  return `<th>Lwt ${x(r.lwt.label)}${commit}</th>`;
+  return `<th>Lwt ${x(r.lwt.label)} · OCaml ${x(r.ocaml)}${commit}</th>`;
 }
 
 function cell(r: ProbeResult | undefined): string {
@@ -69,15 +69,18 @@ function cell(r: ProbeResult | undefined): string {
   return `<td class="${STATUS[r.status].css}" title="${x(r.reason)}"><b>${STATUS[r.status].word}</b><small>${x(seen)}${link}</small></td>`;
 }
 
-const anchor = (r: ProbeResult) => `crash-${r.case}-${r.lwt.label}`.replace(/[^A-Za-z0-9_-]+/g, '-');
+/** One column per Lwt and compiler. */
+const column = (r: ProbeResult) => `${r.ocaml} ${r.lwt.label}`;
+
+const anchor = (r: ProbeResult) => `crash-${r.case}-${column(r)}`.replace(/[^A-Za-z0-9_-]+/g, '-');
 
 function matrix(results: ProbeResult[]): string {
-  const versions = [...new Map(results.map((r) => [r.lwt.label, r])).values()];
+  const versions = [...new Map(results.map((r) => [column(r), r])).values()];
   const cases = [...new Set(results.map((r) => r.case))];
   const head = `<tr><th>case</th>${versions.map(columnHead).join('')}</tr>`;
   const rows = cases.map(
     (c) =>
-      `<tr><th>${x(c)}</th>${versions.map((v) => cell(results.find((r) => r.case === c && r.lwt.label === v.lwt.label))).join('')}</tr>`,
+      `<tr><th>${x(c)}</th>${versions.map((v) => cell(results.find((r) => r.case === c && column(r) === column(v)))).join('')}</tr>`,
   );
   return `<table class="matrix">${head}${rows.join('')}</table>`;
 }
@@ -125,6 +128,7 @@ function crashSection(r: ProbeResult): string {
   const o = r.observed!;
   const unexpected = r.status !== 'pass';
   const depth = `${o.depthIsLowerBound ? 'at least ' : ''}${thousands(o.depth ?? 0)}`;
+  // The compiler is in the page's facts and the matrix's column heads: a run or a gate has one.
   const head = `${x(r.case)} on Lwt ${x(r.lwt.label)}: cycle of ${o.frames.length} frame${o.frames.length === 1 ? '' : 's'} × ${depth}`;
   const judgement = unexpected
     ? `<p class="blocked">Not expected: ${prose(r.reason)}</p>`

@@ -47,7 +47,7 @@ function probeCase(suite: string, r: ProbeResult): JUnitCase {
 export function runJUnit(results: ProbeResult[]): string {
   return junit(
     'lwt-regress run',
-    results.map((r) => probeCase(`lwt ${r.lwt.label}`, r)),
+    results.map((r) => probeCase(`ocaml ${r.ocaml} › lwt ${r.lwt.label}`, r)),
   );
 }
 
@@ -55,7 +55,7 @@ export function gateJUnit(g: GateOutcome): string {
   return junit(
     'lwt-regress gate',
     g.rows.map((row) => ({
-      suite: `gate ${g.baseline} → ${g.candidate}`,
+      suite: `gate ${g.baseline} → ${g.candidate} (OCaml ${g.ocaml})`,
       name: `${row.case} › ${row.transition}`,
       seconds: (row.baseline.timings.totalMs + row.candidate.timings.totalMs) / 1000,
       ...(row.blocking ? { failure: `${row.why} (reproduce: ${row.candidate.reproduce})` } : {}),

@@ -26,16 +26,17 @@ export function runMarkdown(results: ProbeResult[]): string {
         : '✅ **all cases met their expectations**';
   const rows = results.map(
     (r) =>
-      `| ${mdText(r.lwt.label)} | ${mdText(r.case)} | ${STATUS[r.status].icon} ${STATUS[r.status].word} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
+      `| ${mdText(r.ocaml)} | ${mdText(r.lwt.label)} | ${mdText(r.case)} | ${STATUS[r.status].icon} ${STATUS[r.status].word} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
   );
   const repro = failed.map(
-    (r) => `- ${mdCode(r.case)} on ${mdText(r.lwt.label)}: ${mdText(r.reason)}  \n  reproduce: ${mdCode(r.reproduce)}`,
+    (r) =>
+      `- ${mdCode(r.case)} on Lwt ${mdText(r.lwt.label)}, OCaml ${mdText(r.ocaml)}: ${mdText(r.reason)}  \n  reproduce: ${mdCode(r.reproduce)}`,
   );
   return [
     `## lwt-regress: ${head}`,
     '',
-    '| Lwt | case | verdict | expected | observed |',
-    '|---|---|---|---|---|',
+    '| OCaml | Lwt | case | verdict | expected | observed |',
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
     ...overflowSummary(results).map((line) => `- ${mdText(line)}`),
@@ -72,7 +73,7 @@ export function gateMarkdown(g: GateOutcome): string {
     .filter((r) => r.blocking)
     .map((r) => `- ${mdCode(r.case)}: ${mdText(r.why)}  \n  reproduce: ${mdCode(r.candidate.reproduce)}`);
   return [
-    `## lwt-regress gate: Lwt ${mdText(g.baseline)} → ${mdText(g.candidate)}: ${head}`,
+    `## lwt-regress gate: Lwt ${mdText(g.baseline)} → ${mdText(g.candidate)} on OCaml ${mdText(g.ocaml)}: ${head}`,
     '',
     `| case | baseline ${mdText(g.baseline)} | candidate ${mdText(g.candidate)} | transition |`,
     '|---|---|---|---|',

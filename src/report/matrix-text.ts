@@ -39,8 +39,9 @@ function cut(text: string, width: number): string {
  * what overflowed on each Lwt, and where failing runs were kept.
  */
 export function formatMatrix(results: ProbeResult[], style: TableStyle = PLAIN): string {
-  const header = ['lwt', 'case', 'verdict', 'expected', 'observed', 'depth', 'time', 'cycle / reason'];
+  const header = ['ocaml', 'lwt', 'case', 'verdict', 'expected', 'observed', 'depth', 'time', 'cycle / reason'];
   const rows = results.map((r) => [
+    r.ocaml,
     r.lwt.label,
     r.case,
     STATUS[r.status].word,
@@ -57,8 +58,9 @@ export function formatMatrix(results: ProbeResult[], style: TableStyle = PLAIN):
     const paint = status && style.color ? PAINT[status] : undefined;
     if (!paint) return text;
     // Only the verdict cell is coloured, so that the columns stay aligned.
-    const at = widths.slice(0, 2).reduce((a, w) => a + w + 2, 0);
-    const end = Math.min(text.length, at + widths[2]!);
+    const verdict = header.indexOf('verdict');
+    const at = widths.slice(0, verdict).reduce((a, w) => a + w + 2, 0);
+    const end = Math.min(text.length, at + widths[verdict]!);
     return `${text.slice(0, at)}${paint}${text.slice(at, end)}\u001b[0m${text.slice(end)}`;
   };
   const counts = (['pass', 'fail', 'untestable', 'not-applicable', 'invalid'] as const)

@@ -5,6 +5,7 @@ import { EXIT, UserError } from '../errors.js';
 import { exists } from '../io/exists.js';
 import { type CappedText, collectCapped } from './capped-output.js';
 import { kernelCoreDestination } from './core-pattern.js';
+import { withoutGdbLines } from './gdb-output.js';
 import { trackRun, untrackRun } from './interrupt.js';
 import { killTagged, newTag, RUN_TAG } from './process-tags.js';
 
@@ -40,8 +41,14 @@ export interface RunResult {
   output: { stdoutBytes: number; stderrBytes: number; cut: boolean };
   /** The core, when the process died of a signal and one could be had. */
   core: string | undefined;
-  /** How the core was captured, or why none was. */
-  capture: { method: 'kernel' | 'gdb'; note?: string };
+  /** How the core was captured, or why none was (`none`: OCaml 5 without gdb, see ocaml5-capture.ts). */
+  capture: { method: 'kernel' | 'gdb' | 'none'; note?: string };
+  /**
+   * OCaml 5: gdb took the core as the runtime raised Stack_overflow (`at`: the
+   * function it stopped in) and let the run go on; `uncaught`: the exception
+   * then reached the runtime's uncaught-exception handler.
+   */
+  raised?: { at: string; uncaught: boolean };
   /** Processes the program left behind (in the background, or escaped into a session of their own), now ended. */
   strays: number;
 }
@@ -49,7 +56,7 @@ export interface RunResult {
 // A fixed script: the limits and the command come in as arguments, never as shell text.
 const LIMITS_SCRIPT = 'ulimit -s "$0" && ulimit -c unlimited && exec "$@"';
 
-interface GroupRun {
+export interface GroupRun {
   exitCode: number | undefined;
   signal: string | undefined;
   timedOut: boolean;
@@ -66,7 +73,7 @@ interface GroupRun {
  * exits, whatever it left running is ended too: a background child would
  * otherwise outlive the run and, holding the output pipes, keep it from ending.
  */
-async function runGroup(args: string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}) {
+export async function runGroup(args: string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}) {
   const tag = newTag();
   trackRun(tag);
   const child = execa('sh', ['-c', LIMITS_SCRIPT, ...args], {
@@ -113,12 +120,12 @@ async function runGroup(args: string[], cwd: string, timeoutMs: number, env: Rec
 }
 
 /** The shell could not exec the program (missing, not executable): dash says `exec: …`, bash `…: exec: …`. */
-function startFailure(run: GroupRun): string | undefined {
+export function startFailure(run: GroupRun): string | undefined {
   if (run.exitCode !== 126 && run.exitCode !== 127) return undefined;
   return /\bexec: /.test(run.stderr.text) ? run.stderr.text.trim().split('\n').pop() : undefined;
 }
 
-function common(run: GroupRun) {
+export function common(run: GroupRun) {
   return {
     timedOut: run.timedOut,
     stdout: run.stdout.text,
@@ -205,11 +212,15 @@ async function runUnderGdb(request: RunRequest, why: string | undefined): Promis
   }
   const out = `${run.stdout.text}\n${run.stderr.text}`;
   const signal = /Program (?:received|terminated with) signal (SIG[A-Z]+)/.exec(out)?.[1];
-  const exited = /\[Inferior \d+ \(process \d+\) exited (?:normally|with code (\d+))\]/.exec(out);
+  const exited = /\[Inferior \d+ \(process \d+\) exited (?:normally|with code ([0-7]+))\]/.exec(out);
   const captured = signal !== undefined && (await exists(core));
+  const shared = common(run);
   return {
-    ...common(run),
-    exitCode: exited ? Number(exited[1] ?? 0) : undefined,
+    ...shared,
+    stdout: withoutGdbLines(shared.stdout),
+    stderr: withoutGdbLines(shared.stderr),
+    // gdb prints the exit code in octal (`exited with code 03`, `… 0177`).
+    exitCode: exited ? Number.parseInt(exited[1] ?? '0', 8) : undefined,
     signal: run.timedOut ? undefined : signal,
     // gdb names the program it could not load: `<path>: No such file or directory.`
     startFailed: run.stderr.text

@@ -1,18 +1,29 @@
 import { execa } from 'execa';
 import { EXIT, UserError } from '../errors.js';
+import { hasFiberStacks } from './ocaml-version.js';
+import { prefixToolchain } from './prefix.js';
 
 export interface Toolchain {
   ocamlVersion: string;
-  /** For messages and reports: "ocamlfind on PATH" or "opam switch 4.14.2". */
+  /** For messages and reports: "ocamlfind on PATH", "opam switch 4.14.2" or "--ocaml /opt/ocaml-5.3.0". */
   description: string;
-  /** Prepended to every tool command: empty, or `opam exec --switch S --`. */
+  /** Prepended to every tool command: empty, `opam exec --switch S --`, or `env PATH=… OCAMLFIND_CONF=…`. */
   prefix: string[];
+  /** The lwt-regress options that select this compiler again (for reproduce lines). */
+  reproduce: string[];
+  /**
+   * OCaml 5 runs OCaml code on heap-allocated fiber stacks: `ulimit -s` does not
+   * bound its recursion, OCAMLRUNPARAM=l does, and an overflow raises Stack_overflow.
+   */
+  fibers: boolean;
 }
 
 export interface ToolchainRequest {
   /** An opam switch to run the compiler from. */
   opamSwitch?: string;
   opamRoot?: string;
+  /** A compiler prefix (the directory holding bin/ocamlopt). */
+  ocaml?: string;
 }
 
 const INSTALL_HINT =
@@ -24,8 +35,9 @@ export function toolCommand(toolchain: Pick<Toolchain, 'prefix'>, command: strin
   return [first!, rest];
 }
 
-/** Finds ocamlfind/ocamlopt on PATH or in an opam switch and reads the compiler's version. */
+/** Finds ocamlfind/ocamlopt on PATH, in an opam switch or in a compiler prefix, and reads the compiler's version. */
 export async function findToolchain(request: ToolchainRequest = {}): Promise<Toolchain> {
+  if (request.ocaml) return prefixToolchain(request.ocaml);
   // Through env(1), so that opam's warning about running as root does not become the error we report.
   const prefix = request.opamSwitch
     ? [
@@ -60,18 +72,14 @@ export async function findToolchain(request: ToolchainRequest = {}): Promise<Too
         : INSTALL_HINT,
     );
   }
-  const toolchain = { ocamlVersion: result.stdout.trim(), description: where, prefix };
-  if (!hasSystemStack(toolchain.ocamlVersion)) {
-    throw new UserError(
-      `${where} is OCaml ${toolchain.ocamlVersion}: OCaml 5 runs OCaml code on heap-allocated fiber stacks, so ulimit -s does not bound its recursion and overflows raise Stack_overflow instead of dumping a core`,
-      EXIT.toolchain,
-      'Use an OCaml 4.x compiler for the core path (e.g. opam switch create 4.14.2 and --switch 4.14.2)',
-    );
-  }
-  return toolchain;
-}
-
-/** Whether this OCaml keeps OCaml frames on the system stack (4.x), which the core path needs. */
-export function hasSystemStack(version: string): boolean {
-  return Number(version.split('.')[0]) < 5;
+  const ocamlVersion = result.stdout.trim();
+  return {
+    ocamlVersion,
+    description: where,
+    prefix,
+    reproduce: request.opamSwitch
+      ? ['--switch', request.opamSwitch, ...(request.opamRoot ? ['--opam-root', request.opamRoot] : [])]
+      : [],
+    fibers: hasFiberStacks(ocamlVersion),
+  };
 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * `npm run ocaml -- VERSION...`: builds each OCaml (with findlib) from the npm
+ * registry's `ocaml` source package into lwt-regress's cache, once, and prints
+ * its prefix, for `--ocaml`. Progress goes to stderr, prefixes to stdout.
+ */
+import { EXIT, UserError } from '../src/errors.js';
+import { installOcaml } from '../src/toolchain/ocaml-install.js';
+
+const USAGE = `usage: npm run ocaml -- VERSION [VERSION...]
+
+Builds OCaml VERSION from the npm registry's ocaml source package (4.10.0, 4.11.0, 4.12.0,
+4.14.0, 4.14.1 (published as 4.14.1000), 5.1.4 (which is OCaml 5.1.0), 5.3.0) with findlib
+from Debian's source (./setup fetches it) into the lwt-regress cache, once, and prints the
+prefix to pass to --ocaml. About 10-20 minutes per compiler on 2 cores; later calls return at once.`;
+
+async function main(versions: string[]): Promise<number> {
+  if (versions.length === 0 || versions.some((v) => !/^\d+\.\d+\.\d+$/.test(v))) {
+    process.stderr.write(`${USAGE}\n`);
+    return versions.includes('--help') ? EXIT.ok : EXIT.usage;
+  }
+  for (const version of versions) {
+    process.stderr.write(`lwt-regress: OCaml ${version}\n`);
+    const installed = await installOcaml(version, { log: (line) => process.stderr.write(`${line}\n`) });
+    if (!installed.built) process.stderr.write(`  already built (OCaml ${installed.ocamlVersion})\n`);
+    process.stdout.write(`${installed.prefix}\n`);
+  }
+  return EXIT.ok;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof UserError)) throw error;
+  process.stderr.write(`lwt-regress: ${error.describe()}\n`);
+  process.exitCode = error.exitCode;
+}

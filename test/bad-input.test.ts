@@ -5,6 +5,7 @@ import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import { runCli } from './support/cli.js';
+import { expectOneLineError } from './support/one-line-error.js';
 
 const crashes = inject('crashes');
 const chain = crashes['wakeup-chain']!;
@@ -16,15 +17,6 @@ beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true });
 });
 afterAll(() => tmp.cleanup());
-
-/** One line on stderr, naming what to do, and no stack trace. */
-function expectOneLineError(r: { stderr: string; stdout: string }, pattern: RegExp) {
-  const lines = r.stderr.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lwt-regress: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 async function patched(name: string, from: string, patch: (b: Buffer) => void): Promise<string> {
   const bytes = await readFile(from);

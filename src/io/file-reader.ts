@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import type { ByteReader } from '../elf/byte-reader.js';
 import { EXIT, UserError } from '../errors.js';
 
@@ -10,23 +10,25 @@ export class FileReader implements ByteReader {
     readonly name: string,
   ) {}
 
+  /**
+   * Opens a regular file, and only that: a FIFO would block the open until a
+   * writer comes (forever), a device reads without end. The kind is checked
+   * before opening, so that a device is never opened, and again on the open
+   * descriptor, which O_NONBLOCK keeps from waiting if the path was swapped for
+   * a FIFO in between.
+   */
   static open(path: string, role: string): FileReader {
-    let fd: number;
+    let fd: number | undefined;
     try {
-      fd = openSync(path, 'r');
+      refuseIrregular(statSync(path), path, role);
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+      const stat = fstatSync(fd);
+      refuseIrregular(stat, path, role);
+      return new FileReader(fd, stat.size, path);
     } catch (error) {
-      throw unreadable(path, role, error);
+      if (fd !== undefined) closeSync(fd);
+      throw error instanceof UserError ? error : unreadable(path, role, error);
     }
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) {
-      closeSync(fd);
-      throw new UserError(
-        `${role} ${path} is not a regular file`,
-        EXIT.unreadable,
-        `Pass the path of the ${role} file itself`,
-      );
-    }
-    return new FileReader(fd, stat.size, path);
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -46,6 +48,24 @@ export class FileReader implements ByteReader {
   }
 }
 
+function refuseIrregular(stat: Stats, path: string, role: string): void {
+  if (stat.isFile()) return;
+  throw new UserError(
+    `${role} ${path} is ${kindOf(stat)}, not a regular file`,
+    EXIT.unreadable,
+    `Pass the path of the ${role} file itself`,
+  );
+}
+
+function kindOf(stat: Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
 function unreadable(path: string, role: string, error: unknown): UserError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new UserError(`${role} ${path} does not exist`, EXIT.unreadable, 'Check the path');
@@ -55,7 +75,5 @@ function unreadable(path: string, role: string, error: unknown): UserError {
       EXIT.unreadable,
       'Check its permissions (cores are written mode 0600 by their owner)',
     );
-  if (code === 'EISDIR')
-    return new UserError(`${role} ${path} is a directory`, EXIT.unreadable, `Pass the path of the ${role} file itself`);
   return new UserError(`${role} ${path} cannot be read: ${(error as Error).message}`, EXIT.unreadable);
 }

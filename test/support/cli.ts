@@ -9,6 +9,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Replace the environment instead of extending it (to hide tools from PATH). */
   extendEnv?: boolean;
+  /** Kill it after this many milliseconds: a hang fails the test instead of stalling the run. */
+  timeout?: number;
 }
 
 /** Runs the built CLI (npm test builds it first) as a user would. */

@@ -2,9 +2,13 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EXIT } from '../src/errors.js';
+import { analyzeCore } from '../src/analyze/analyze-core.js';
+import { EXIT, UserError } from '../src/errors.js';
+import { FileReader } from '../src/io/file-reader.js';
 import { runCli } from './support/cli.js';
+import { ElfPatch, PT_NOTE } from './support/elf-patch.js';
 import { expectOneLineError } from './support/one-line-error.js';
+import { RecordingReader } from './support/recording-reader.js';
 
 const crashes = inject('crashes');
 const chain = crashes['wakeup-chain']!;
@@ -35,5 +39,67 @@ describe('analyze opens regular files only', () => {
     const r = await runCli(['analyze', chain.executable, path()], { timeout: 20_000 });
     expect(r.exitCode).toBe(EXIT.unreadable);
     expectOneLineError(r, message);
+  });
+});
+
+const selfRec = crashes['self-recursion']!;
+const MiB = 1024 * 1024;
+
+/** The analysis of real files as the CLI prints it, with the given Node options (a small heap). */
+async function analyzeJson(exe: string, core: string, nodeOptions = '') {
+  const r = await runCli(['analyze', exe, core, '--json'], { env: { NODE_OPTIONS: nodeOptions }, timeout: 60_000 });
+  return { ...r, report: r.exitCode === EXIT.ok ? JSON.parse(r.stdout) : undefined };
+}
+
+/** analyzeCore in this process, reading through recording readers; returns the error it threw, if any. */
+function analyzeRecorded(exePath: string, corePath: string) {
+  const exe = new RecordingReader(FileReader.open(exePath, 'executable'));
+  const core = new RecordingReader(FileReader.open(corePath, 'core'));
+  try {
+    return { exe, core, analysis: analyzeCore(exe, core), error: undefined };
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { exe, core, analysis: undefined, error };
+  }
+}
+
+describe('note areas are bounded', () => {
+  it('a PT_NOTE segment over 128 MiB of zeros is refused before it is read', async () => {
+    const core = await ElfPatch.copy(selfRec.core, at('zero-notes-core'));
+    const end = await core.size();
+    await core.extendTo(end + 128 * MiB);
+    const note = (await core.programHeaders()).find((p) => p.type === PT_NOTE)!;
+    await core.setSegment(note, { offset: end, filesz: 128 * MiB });
+    await core.close();
+
+    const r = await runCli(['analyze', selfRec.executable, core.path], { timeout: 60_000 });
+    expect(r.exitCode).toBe(EXIT.corrupt);
+    expectOneLineError(
+      r,
+      /note segment claims 134217728 bytes, more than a real one holds \(limit 67108864\)\. Re-capture the core/,
+    );
+    const { core: reads, error } = analyzeRecorded(selfRec.executable, core.path);
+    expect(error?.exitCode).toBe(EXIT.corrupt);
+    expect(reads.largest).toBeLessThan(MiB);
+  });
+
+  it('the real notes behind 48 MiB of empty notes are found, in a 96 MB heap', async () => {
+    const original = await analyzeJson(selfRec.executable, selfRec.core);
+    const core = await ElfPatch.copy(selfRec.core, at('empty-notes-core'));
+    const note = (await core.programHeaders()).find((p) => p.type === PT_NOTE)!;
+    const notes = await core.bytes(note.offset, note.filesz);
+    // 48 MiB of zeros are 4 Mi notes of 12 bytes with empty names and descriptions.
+    const zeros = 48 * MiB;
+    const start = Math.ceil((await core.size()) / 4096) * 4096;
+    await core.extendTo(start + zeros);
+    await core.append(notes, 4);
+    await core.setSegment(note, { offset: start, filesz: zeros + notes.length });
+    await core.close();
+
+    const r = await analyzeJson(selfRec.executable, core.path, '--max-old-space-size=96');
+    expect(r.stderr).toBe('');
+    expect(r.report.core.pid).toBe(original.report.core.pid);
+    expect(r.report.registers).toEqual(original.report.registers);
+    expect(r.report.cycle).toEqual(original.report.cycle);
   });
 });

@@ -1,11 +1,10 @@
 import type { ByteReader } from '../elf/byte-reader.js';
-import { type ElfFile, openElf } from '../elf/elf-file.js';
+import { type ElfFile, findElfNote, openElf } from '../elf/elf-file.js';
 import { ET_CORE } from '../elf/header.js';
 import { PT_LOAD, type Segment } from '../elf/segments.js';
 import { CorruptInputError, EXIT, UserError } from '../errors.js';
 import {
   type FileMapping,
-  findNote,
   NT_AUXV,
   NT_FILE,
   NT_PRSTATUS,
@@ -37,7 +36,7 @@ export function openCore(reader: ByteReader): CoreDump {
       'Pass the executable first and the core second: lwt-regress analyze <executable> <core>',
     );
   }
-  const status = findNote(elf.notes, 'CORE', NT_PRSTATUS);
+  const status = findElfNote(elf, 'CORE', NT_PRSTATUS);
   if (!status) throw new CorruptInputError(reader.name, 'no NT_PRSTATUS note, so no registers');
   const loads = elf.segments.filter((s) => s.type === PT_LOAD);
   for (const s of loads) {
@@ -48,9 +47,9 @@ export function openCore(reader: ByteReader): CoreDump {
       );
     }
   }
-  const siginfo = findNote(elf.notes, 'CORE', NT_SIGINFO);
-  const auxv = findNote(elf.notes, 'CORE', NT_AUXV);
-  const files = findNote(elf.notes, 'CORE', NT_FILE);
+  const siginfo = findElfNote(elf, 'CORE', NT_SIGINFO);
+  const auxv = findElfNote(elf, 'CORE', NT_AUXV);
+  const files = findElfNote(elf, 'CORE', NT_FILE);
   return {
     elf,
     thread: parsePrStatus(status.desc),

@@ -1,4 +1,3 @@
-import type { Note } from '../elf/notes.js';
 import type { View } from '../elf/view.js';
 
 export const NT_PRSTATUS = 1;
@@ -56,8 +55,4 @@ export function parseFileNote(desc: View): FileMapping[] {
     });
   }
   return mappings;
-}
-
-export function findNote(notes: Note[], name: string, type: number): Note | undefined {
-  return notes.find((n) => n.name === name && n.type === type);
 }

@@ -1,6 +1,6 @@
 import type { ElfFile } from '../elf/elf-file.js';
 import { ET_CORE, ET_DYN } from '../elf/header.js';
-import { buildIdOf, parseNotes } from '../elf/notes.js';
+import { buildIdOf, MAX_NOTE_AREA } from '../elf/notes.js';
 import { PF_W, PT_LOAD, PT_NOTE } from '../elf/segments.js';
 import { View } from '../elf/view.js';
 import { EXIT, UserError } from '../errors.js';
@@ -86,8 +86,9 @@ function mainProgramBuildId(core: CoreDump, memory: AddressSpace): string | unde
   const loadBias = base.start - pageDown(t.u64(first + 16));
   for (let i = 0; i < phnum; i++) {
     if (t.u32(i * 56) !== PT_NOTE) continue;
-    const notes = memory.read(t.u64(i * 56 + 16) + loadBias, t.u64(i * 56 + 32));
-    const id = notes && buildIdOf(parseNotes(new View(notes, 'notes in the core')));
+    const size = t.u64(i * 56 + 32);
+    const notes = size <= MAX_NOTE_AREA ? memory.read(t.u64(i * 56 + 16) + loadBias, size) : undefined;
+    const id = notes && buildIdOf([new View(notes, 'notes in the core')]);
     if (id) return id;
   }
   return undefined;

@@ -1,6 +1,6 @@
 import type { ByteReader } from './byte-reader.js';
 import { type ElfHeader, readElfHeader } from './header.js';
-import { buildIdOf, type Note, parseNotes } from './notes.js';
+import { buildIdOf, findNote, MAX_NOTE_AREA, type Note } from './notes.js';
 import { readSections, type Section, SHT_DYNSYM, SHT_NOTE, SHT_SYMTAB, sectionView } from './sections.js';
 import { PT_NOTE, readSegments, type Segment } from './segments.js';
 import { View } from './view.js';
@@ -15,7 +15,8 @@ export interface ElfFile {
   header: ElfHeader;
   segments: Segment[];
   sections: Section[];
-  notes: Note[];
+  /** The note segments (or, without them, note sections), each read whole. */
+  noteAreas: View[];
   buildId: string | undefined;
 }
 
@@ -23,13 +24,23 @@ export function openElf(reader: ByteReader): ElfFile {
   const header = readElfHeader(reader);
   const segments = readSegments(reader, header);
   const sections = readSections(reader, header);
-  const notes = segments
+  let noteAreas = segments
     .filter((s) => s.type === PT_NOTE)
-    .flatMap((s) => parseNotes(View.read(reader, s.offset, s.filesz, 'note segment')));
-  if (notes.length === 0) {
-    for (const s of sections.filter((s) => s.type === SHT_NOTE)) notes.push(...parseNotes(sectionView(reader, s)));
+    .map((s) => View.read(reader, s.offset, s.filesz, 'note segment', MAX_NOTE_AREA));
+  if (noteAreas.length === 0)
+    noteAreas = sections
+      .filter((s) => s.type === SHT_NOTE)
+      .map((s) => View.read(reader, s.offset, s.size, `note section ${s.name}`, MAX_NOTE_AREA));
+  return { reader, header, segments, sections, noteAreas, buildId: buildIdOf(noteAreas) };
+}
+
+/** The first note of this owner and type in any of the file's note areas. */
+export function findElfNote(elf: ElfFile, name: string, type: number): Note | undefined {
+  for (const area of elf.noteAreas) {
+    const note = findNote(area, name, type);
+    if (note) return note;
   }
-  return { reader, header, segments, sections, notes, buildId: buildIdOf(notes) };
+  return undefined;
 }
 
 /**

@@ -2,6 +2,12 @@ import { CorruptInputError } from '../errors.js';
 import type { ByteReader } from './byte-reader.js';
 
 /**
+ * The most read whole for one table (symbols, their names, section headers):
+ * an OCaml program's tables are a few MiB, and 256 MiB is ten million symbols.
+ */
+export const MAX_BLOCK = 256 * 1024 * 1024;
+
+/**
  * Little-endian field access over a block read in one go, with every access
  * bounds-checked so that a corrupt length becomes an error, never a crash or
  * a silent zero.
@@ -16,7 +22,11 @@ export class View {
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  static read(reader: ByteReader, offset: number, length: number, what: string): View {
+  /**
+   * Reads a block whole, after checking that it lies inside the file and is at
+   * most `limit` bytes: a corrupt length costs an error, never a huge allocation.
+   */
+  static read(reader: ByteReader, offset: number, length: number, what: string, limit = MAX_BLOCK): View {
     if (
       !Number.isSafeInteger(offset) ||
       !Number.isSafeInteger(length) ||
@@ -29,6 +39,11 @@ export class View {
         `${what} at offset ${offset} (+${length} bytes) lies outside the file of ${reader.size} bytes`,
       );
     }
+    if (length > limit)
+      throw new CorruptInputError(
+        reader.name,
+        `${what} claims ${length} bytes, more than a real one holds (limit ${limit})`,
+      );
     const bytes = reader.read(offset, length);
     if (bytes.length !== length) {
       throw new CorruptInputError(reader.name, `${what}: read ${bytes.length} of ${length} bytes at offset ${offset}`);

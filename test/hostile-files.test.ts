@@ -52,14 +52,19 @@ async function analyzeJson(exe: string, core: string, nodeOptions = '') {
 }
 
 /** analyzeCore in this process, reading through recording readers; returns the error it threw, if any. */
-function analyzeRecorded(exePath: string, corePath: string) {
-  const exe = new RecordingReader(FileReader.open(exePath, 'executable'));
-  const core = new RecordingReader(FileReader.open(corePath, 'core'));
+function analyzeRecorded(exePath: string, corePath: string, keepLog = false) {
+  const exeFile = FileReader.open(exePath, 'executable');
+  const coreFile = FileReader.open(corePath, 'core');
+  const exe = new RecordingReader(exeFile, keepLog);
+  const core = new RecordingReader(coreFile, keepLog);
   try {
     return { exe, core, analysis: analyzeCore(exe, core), error: undefined };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return { exe, core, analysis: undefined, error };
+  } finally {
+    exeFile.close();
+    coreFile.close();
   }
 }
 
@@ -101,5 +106,36 @@ describe('note areas are bounded', () => {
     expect(r.report.core.pid).toBe(original.report.core.pid);
     expect(r.report.registers).toEqual(original.report.registers);
     expect(r.report.cycle).toEqual(original.report.cycle);
+  });
+});
+
+describe('symbol tables are bounded and read once', () => {
+  // The file is made long enough (sparse zeros) that the claim passes the file-size check.
+  it.each([
+    ['2 GiB', 2048 * MiB],
+    ['1 GiB', 1024 * MiB],
+  ])('a .strtab claiming %s is refused before it is read', async (label, claim) => {
+    const exe = await ElfPatch.copy(selfRec.executable, at(`strtab-${label}`));
+    const strtab = await exe.section('.strtab');
+    await exe.extendTo(strtab.offset + claim + 4096);
+    await exe.setU64(strtab.at + 32, claim);
+    await exe.close();
+
+    const r = await runCli(['analyze', exe.path, selfRec.core], { timeout: 60_000 });
+    expect(r.exitCode).toBe(EXIT.corrupt);
+    expectOneLineError(r, new RegExp(`section \\.strtab claims ${claim} bytes, more than a real one holds`));
+    const { exe: reads, error } = analyzeRecorded(exe.path, selfRec.core);
+    expect(error?.exitCode).toBe(EXIT.corrupt);
+    expect(reads.largest).toBeLessThan(MiB);
+  });
+
+  it('the symbol names are read once', async () => {
+    const exe = await ElfPatch.copy(selfRec.executable, at('exe-names'));
+    const strtab = await exe.section('.strtab');
+    await exe.close();
+    const { exe: reads, analysis } = analyzeRecorded(exe.path, selfRec.core, true);
+    expect(analysis?.report.cycle?.frames[0]?.name).toBe('Self_recursion.count');
+    const overlapping = reads.log.filter(([o, n]) => o < strtab.offset + strtab.size && o + n > strtab.offset);
+    expect(overlapping).toEqual([[strtab.offset, strtab.size]]);
   });
 });

@@ -3,7 +3,7 @@ import { bindProcess, type ProcessImage } from '../core/process-image.js';
 import { signalName } from '../core/signals.js';
 import { StackMemory } from '../core/stack-memory.js';
 import type { ByteReader } from '../elf/byte-reader.js';
-import { dataSymbolAddress, openElf } from '../elf/elf-file.js';
+import { openElf } from '../elf/elf-file.js';
 import { ET_DYN } from '../elf/header.js';
 import { PF_X, PT_LOAD } from '../elf/segments.js';
 import { SymbolTable } from '../elf/symbols.js';
@@ -83,12 +83,12 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const stack = new StackMemory(region, Math.max(region.start, regs.rsp));
   const openMs = lap();
 
-  const runtime = identifyRuntime(exe, image.memory, image.bias);
+  const runtime = identifyRuntime(symbols, image.memory, image.bias);
   if (runtime.version === undefined)
     notes.push(
       'the compiler version is unknown (the program does not link Stdlib.Sys): source lines are decoded as OCaml 4.x to 5.1 record them',
     );
-  const tables = mode === 'exact' ? loadFrameTables(image, runtime, notes) : undefined;
+  const tables = mode === 'exact' ? loadFrameTables(image, symbols, runtime, notes) : undefined;
   if (mode === 'scan')
     notes.push('scan mode: frames are stack words that look like return addresses, not an exact walk');
   const code = exe.segments
@@ -124,7 +124,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const guardFault =
     (signo === SIGSEGV || signo === SIGBUS) &&
     (fault !== undefined ? faultBelowStack : rspBelowMapping || regs.rsp - region.start < 4096);
-  const raisedAt = runtime.fibers ? stackOverflowRaise(exe, symbols, image.bias, regs) : undefined;
+  const raisedAt = runtime.fibers ? stackOverflowRaise(symbols, image.bias, regs) : undefined;
   const overflow = guardFault || raisedAt !== undefined;
   const verdict: Verdict = !overflow
     ? 'not-stack-overflow'
@@ -196,8 +196,13 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   };
 }
 
-function loadFrameTables(image: ProcessImage, runtime: OcamlRuntime, notes: string[]): FrameTables | undefined {
-  const address = dataSymbolAddress(image.exe, 'caml_frametable');
+function loadFrameTables(
+  image: ProcessImage,
+  symbols: SymbolTable,
+  runtime: OcamlRuntime,
+  notes: string[],
+): FrameTables | undefined {
+  const address = symbols.dataAddress('caml_frametable');
   if (address === undefined) {
     notes.push(
       'no caml_frametable symbol (not an OCaml 4.x native executable, or stripped of it): falling back to scan mode',

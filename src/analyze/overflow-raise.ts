@@ -1,5 +1,4 @@
 import type { Registers } from '../core/registers.js';
-import { dataSymbolAddress, type ElfFile } from '../elf/elf-file.js';
 import type { SymbolTable } from '../elf/symbols.js';
 
 /**
@@ -12,7 +11,6 @@ import type { SymbolTable } from '../elf/symbols.js';
  * function it stopped in, or undefined.
  */
 export function stackOverflowRaise(
-  exe: ElfFile,
   symbols: SymbolTable,
   bias: number,
   registers: Registers,
@@ -20,6 +18,6 @@ export function stackOverflowRaise(
   const name = symbols.lookup(registers.rip - bias)?.name;
   if (name === 'caml_raise_stack_overflow') return name;
   if (name !== 'caml_raise_exn') return undefined;
-  const exception = dataSymbolAddress(exe, 'caml_exn_Stack_overflow');
+  const exception = symbols.dataAddress('caml_exn_Stack_overflow');
   return exception !== undefined && registers.rax === exception + bias ? name : undefined;
 }

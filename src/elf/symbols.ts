@@ -2,6 +2,8 @@ import type { ByteReader } from './byte-reader.js';
 import { type Section, SHT_DYNSYM, SHT_SYMTAB, sectionView } from './sections.js';
 import type { View } from './view.js';
 
+const STT_NOTYPE = 0;
+const STT_OBJECT = 1;
 const STT_FUNC = 2;
 const SYM_SIZE = 24;
 
@@ -14,8 +16,10 @@ export interface SymbolHit {
 }
 
 /**
- * Function symbols sorted by address, looked up by binary search over a
- * typed array: a deep stack asks for hundreds of thousands of look-ups.
+ * The executable's symbols, from .symtab or else .dynsym (a stripped file
+ * keeps the dynamic ones), each table and its names read once. Function
+ * symbols are sorted by address and looked up by binary search over a typed
+ * array: a deep stack asks for hundreds of thousands of look-ups.
  */
 export class SymbolTable {
   private constructor(
@@ -24,6 +28,7 @@ export class SymbolTable {
     /** Offsets into the string table: names are decoded only for the few frames reported. */
     private readonly nameOffsets: Uint32Array,
     private readonly strings: View | undefined,
+    private readonly table: View | undefined,
     /** Which table the symbols came from: 'symtab', 'dynsym' or 'none'. */
     readonly source: 'symtab' | 'dynsym' | 'none',
   ) {}
@@ -33,7 +38,14 @@ export class SymbolTable {
     const dynsym = sections.find((s) => s.type === SHT_DYNSYM);
     const chosen = symtab ?? dynsym;
     if (!chosen)
-      return new SymbolTable(new Float64Array(0), new Float64Array(0), new Uint32Array(0), undefined, 'none');
+      return new SymbolTable(
+        new Float64Array(0),
+        new Float64Array(0),
+        new Uint32Array(0),
+        undefined,
+        undefined,
+        'none',
+      );
     const strtab = sections[chosen.link];
     const strings = strtab ? sectionView(reader, strtab) : undefined;
     const table = sectionView(reader, chosen);
@@ -59,8 +71,39 @@ export class SymbolTable {
       ends,
       Uint32Array.from(unique, (s) => s.name),
       strings,
+      table,
       symtab ? 'symtab' : 'dynsym',
     );
+  }
+
+  /**
+   * The link-time address of a data symbol (OCaml's `caml_frametable` is a
+   * NOTYPE label in .data).
+   */
+  dataAddress(name: string): number | undefined {
+    return this.addressOf(name, (kind) => kind === STT_OBJECT || kind === STT_NOTYPE);
+  }
+
+  /** The link-time address of a function symbol (`caml_runstack`). */
+  functionAddress(name: string): number | undefined {
+    return this.addressOf(name, (kind) => kind === STT_FUNC);
+  }
+
+  /** Names are compared in place: decoding every name of a large table costs more than the whole walk. */
+  private addressOf(name: string, accept: (kind: number) => boolean): number | undefined {
+    const { table, strings } = this;
+    if (!table || !strings) return undefined;
+    const wanted = Buffer.from(`${name}\0`, 'latin1');
+    for (let at = SYM_SIZE; at + SYM_SIZE <= table.length; at += SYM_SIZE) {
+      if (!accept(table.u8(at + 4) & 0xf) || table.u16(at + 6) === 0) continue;
+      const offset = table.u32(at);
+      if (
+        offset + wanted.length <= strings.length &&
+        wanted.equals(strings.bytes.subarray(offset, offset + wanted.length))
+      )
+        return table.u64(at + 8);
+    }
+    return undefined;
   }
 
   /** The function containing a link-time address, if any. */

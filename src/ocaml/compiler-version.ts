@@ -1,5 +1,5 @@
 import type { AddressSpace } from '../core/address-space.js';
-import { dataSymbolAddress, type ElfFile, functionSymbolAddress } from '../elf/elf-file.js';
+import type { SymbolTable } from '../elf/symbols.js';
 import type { FrameTableLayout } from './frametable.js';
 
 /** What the executable tells about the OCaml that built it. */
@@ -22,10 +22,10 @@ const MAX_DATA = 64 * 1024;
 // OCaml version strings: 5.3.0, 4.14.1, 5.4.0~alpha1, 4.14.1+flambda.
 const VERSION = /(?:^|\0)(\d+\.\d+\.\d+(?:[~+][\x21-\x7e]*)?)\0/;
 
-export function identifyRuntime(exe: ElfFile, memory: AddressSpace, bias: number): OcamlRuntime {
-  const version = sysVersion(exe, memory, bias);
+export function identifyRuntime(symbols: SymbolTable, memory: AddressSpace, bias: number): OcamlRuntime {
+  const version = sysVersion(symbols, memory, bias);
   const [major = 0, minor = 0] = version?.split('.').map((n) => Number.parseInt(n, 10)) ?? [];
-  const fibers = version ? major >= 5 : functionSymbolAddress(exe, 'caml_runstack') !== undefined;
+  const fibers = version ? major >= 5 : symbols.functionAddress('caml_runstack') !== undefined;
   return {
     version,
     fibers,
@@ -42,10 +42,10 @@ export function identifyRuntime(exe: ElfFile, memory: AddressSpace, bias: number
  */
 const SYS_LABELS = ['camlStdlib__Sys.data_', 'camlStdlib__Sys__data_', 'camlStdlib__sys__data_'];
 
-function sysVersion(exe: ElfFile, memory: AddressSpace, bias: number): string | undefined {
+function sysVersion(symbols: SymbolTable, memory: AddressSpace, bias: number): string | undefined {
   for (const label of SYS_LABELS) {
-    const begin = dataSymbolAddress(exe, `${label}begin`);
-    const end = dataSymbolAddress(exe, `${label}end`);
+    const begin = symbols.dataAddress(`${label}begin`);
+    const end = symbols.dataAddress(`${label}end`);
     if (begin === undefined || end === undefined || end <= begin || end - begin > MAX_DATA) continue;
     const bytes = memory.read(begin + bias, end - begin);
     if (!bytes) continue;

@@ -139,3 +139,61 @@ describe('symbol tables are bounded and read once', () => {
     expect(overlapping).toEqual([[strtab.offset, strtab.size]]);
   });
 });
+
+describe('each frame table is read once', () => {
+  /**
+   * A copy of the self-recursion core and executable where `caml_frametable`
+   * names a new array, made from the real one's pointers by `arrange`, in a
+   * segment added to the core (the executable's symbol is moved to it).
+   */
+  async function redirectFrameTables(name: string, arrange: (pointers: number[], sizes: number[]) => number[]) {
+    const original = await analyzeJson(selfRec.executable, selfRec.core);
+    const bias = Number(original.report.executable.loadBias);
+    const exe = await ElfPatch.copy(selfRec.executable, at(`${name}-exe`));
+    const symbol = await exe.symbolEntry('caml_frametable');
+    const core = await ElfPatch.copy(selfRec.core, at(`${name}-core`));
+    const pointers: number[] = [];
+    const arrayAt = await core.fileOffsetOf((await exe.u64(symbol + 8)) + bias);
+    for (let p = await core.u64(arrayAt); p !== 0; p = await core.u64(arrayAt + pointers.length * 8)) pointers.push(p);
+    const sizes = await Promise.all(pointers.map(async (p) => core.u64(await core.fileOffsetOf(p))));
+    const array = [...arrange(pointers, sizes), 0];
+    const bytes = Buffer.alloc(array.length * 8);
+    for (const [i, p] of array.entries()) bytes.writeBigUInt64LE(BigInt(p), i * 8);
+    const newArray = bias + 0x100_0000_0000;
+    await core.addSegment(newArray, bytes);
+    await exe.setU64(symbol + 8, newArray - bias);
+    await Promise.all([exe.close(), core.close()]);
+    return { original: original.report, exe: exe.path, core: core.path, pointers, sizes };
+  }
+
+  it('1,000 pointers to the same tables give the tables of the real core, once each', async () => {
+    const { original, exe, core, pointers } = await redirectFrameTables('repeated', (pointers) =>
+      Array.from({ length: 1000 }, (_, i) => pointers[i % pointers.length]!),
+    );
+    expect(pointers.length).toBe(original.executable.frameTableModules);
+    const r = await analyzeJson(exe, core);
+    expect(r.stderr).toBe('');
+    expect(r.report.executable).toMatchObject({
+      frameTableModules: original.executable.frameTableModules,
+      frameDescriptors: original.executable.frameDescriptors,
+    });
+    expect(r.report.cycle).toEqual(original.cycle);
+    expect(r.report.walk).toEqual(original.walk);
+  });
+
+  it('pointers into the middle of a table are not read as tables of their own', async () => {
+    // Every 8 bytes of the largest table's first 16 KiB, before and after the real pointers.
+    const { original, exe, core } = await redirectFrameTables('inside', (pointers, sizes) => {
+      const largest = pointers[sizes.indexOf(Math.max(...sizes))]!;
+      const inside = Array.from({ length: 2048 }, (_, i) => largest + 8 + i * 8);
+      return [...inside, ...pointers, ...inside];
+    });
+    const r = await analyzeJson(exe, core);
+    expect(r.stderr).toBe('');
+    expect(r.report.executable).toMatchObject({
+      frameTableModules: original.executable.frameTableModules,
+      frameDescriptors: original.executable.frameDescriptors,
+    });
+    expect(r.report.cycle).toEqual(original.cycle);
+  });
+});

@@ -76,7 +76,7 @@ export class DescriptorTable {
 
 export interface FrameTables {
   descriptors: DescriptorTable;
-  /** Modules whose table was read. */
+  /** Distinct module tables read. */
   modules: number;
 }
 
@@ -88,23 +88,35 @@ const MAX_DESCRIPTORS_PER_MODULE = 10_000_000;
  * pointers to per-module tables { int64 count; descriptor[count] }, each
  * descriptor { u64 retaddr; u16 frame_size; u16 num_live; u16 live_ofs[num_live];
  * [u8 num_allocs; u8 lengths[num_allocs]] if frame_size & 2;
- * [u32 debuginfo offsets] if frame_size & 1 (aligned to 4) } aligned to 8.
+ * [u32 debuginfo offsets] if frame_size & 1 (aligned to 4) } aligned to 8
+ * (OCaml's runtime/backtrace_nat.c and asmcomp/amd64/emit.mlp).
  * Read from the core (PIE tables hold relocated addresses there). Any table
  * that runs out of readable memory is cut where it ends: a corrupt core gives
  * fewer descriptors, never a hang.
+ * Each module has a table of its own, so a pointer met twice, or one into a
+ * table already read, is skipped: every byte is parsed at most once, however
+ * the pointers repeat.
  */
 export function readFrameTables(
   memory: AddressSpace,
   frametableAddress: number,
   layout: FrameTableLayout = 'offsets',
 ): FrameTables {
-  const descriptors = new DescriptorTable();
-  let modules = 0;
+  const pointers = new Set<number>();
   for (let i = 0; i < MAX_MODULES; i++) {
     const table = memory.u64(frametableAddress + i * 8);
     if (!table) break;
+    pointers.add(table);
+  }
+  const descriptors = new DescriptorTable();
+  let modules = 0;
+  let readUpTo = 0;
+  for (const table of [...pointers].sort((a, b) => a - b)) {
+    if (table < readUpTo) continue;
+    const end = readModuleTable(memory, table, descriptors, layout);
+    if (end === undefined) continue;
     modules++;
-    readModuleTable(memory, table, descriptors, layout);
+    readUpTo = end;
   }
   return { descriptors, modules };
 }
@@ -117,21 +129,27 @@ export function readFrameTables(
  */
 export type FrameTableLayout = 'offsets' | 'pointers';
 
-function readModuleTable(memory: AddressSpace, table: number, into: DescriptorTable, layout: FrameTableLayout): void {
+/** Reads one module's table into `into`; returns the address where it ends, or undefined if it is not in memory. */
+function readModuleTable(
+  memory: AddressSpace,
+  table: number,
+  into: DescriptorTable,
+  layout: FrameTableLayout,
+): number | undefined {
   const block = memory.block(table);
-  if (!block) return;
+  if (!block) return undefined;
   const { bytes, start } = block;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.length;
   let at = table - start;
-  if (at + 8 > end) return;
+  if (at + 8 > end) return undefined;
   const count = Math.min(
     dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x1_0000_0000,
     MAX_DESCRIPTORS_PER_MODULE,
   );
   at += 8;
   for (let n = 0; n < count; n++) {
-    if (at + 12 > end) return;
+    if (at + 12 > end) break;
     const retaddr = dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x1_0000_0000;
     const frameSize = dv.getUint16(at + 8, true);
     const numLive = dv.getUint16(at + 10, true);
@@ -139,7 +157,7 @@ function readModuleTable(memory: AddressSpace, table: number, into: DescriptorTa
     if (layout === 'pointers') {
       p = (p + 7) & ~7;
       const debug = frameSize !== RETURN_TO_C && (frameSize & 1) === 1;
-      if (debug && p + 8 > end) return;
+      if (debug && p + 8 > end) break;
       const pointer = debug ? dv.getUint32(p, true) + dv.getUint32(p + 4, true) * 0x1_0000_0000 : 0;
       if (retaddr !== 0) into.set(retaddr, frameSize === RETURN_TO_C ? RETURN_TO_C : frameSize & 0xfffc, pointer);
       at = debug ? p + 8 : p;
@@ -147,20 +165,21 @@ function readModuleTable(memory: AddressSpace, table: number, into: DescriptorTa
     }
     let numAllocs = 0;
     if (frameSize !== RETURN_TO_C && frameSize & 2) {
-      if (p >= end) return;
+      if (p >= end) break;
       numAllocs = bytes[p]!;
       p += numAllocs + 1;
     }
     let debugInfo = 0;
     if (frameSize !== RETURN_TO_C && frameSize & 1) {
       p = (p + 3) & ~3;
-      if (p + 4 > end) return;
+      if (p + 4 > end) break;
       debugInfo = start + p + dv.getUint32(p, true);
       p += 4 * (frameSize & 2 ? numAllocs : 1);
     }
     if (retaddr !== 0) into.set(retaddr, frameSize === RETURN_TO_C ? RETURN_TO_C : frameSize & 0xfffc, debugInfo);
     at = (p + 7) & ~7;
   }
+  return start + Math.min(at, end);
 }
 
 export interface SourceLocation {

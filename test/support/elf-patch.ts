@@ -114,6 +114,36 @@ export class ElfPatch {
     if (fields.filesz !== undefined) await this.setU64(ph.at + 32, fields.filesz);
   }
 
+  /** The file offset of a virtual address in a core's dumped memory. */
+  async fileOffsetOf(vaddr: number): Promise<number> {
+    const load = (await this.programHeaders()).find(
+      (p) => p.type === PT_LOAD && vaddr >= p.vaddr && vaddr < p.vaddr + p.filesz,
+    );
+    if (!load) throw new Error(`${this.path} holds no memory at 0x${vaddr.toString(16)}`);
+    return load.offset + (vaddr - load.vaddr);
+  }
+
+  /** Adds a writable PT_LOAD holding `bytes` at `vaddr`: the program header table is rewritten at the end of the file with one more entry. */
+  async addSegment(vaddr: number, bytes: Uint8Array): Promise<void> {
+    const phoff = await this.u64(32);
+    const phnum = await this.u16(56);
+    const offset = await this.append(bytes, 4096);
+    const entry = Buffer.alloc(56);
+    entry.writeUInt32LE(PT_LOAD, 0);
+    entry.writeUInt32LE(6, 4); // PF_R | PF_W
+    entry.writeBigUInt64LE(BigInt(offset), 8);
+    entry.writeBigUInt64LE(BigInt(vaddr), 16);
+    entry.writeBigUInt64LE(BigInt(bytes.length), 32);
+    entry.writeBigUInt64LE(BigInt(bytes.length), 40);
+    entry.writeBigUInt64LE(4096n, 48);
+    const table = Buffer.concat([await this.bytes(phoff, phnum * 56), entry]);
+    const tableAt = await this.append(table);
+    await this.setU64(32, tableAt);
+    const count = Buffer.alloc(2);
+    count.writeUInt16LE(phnum + 1);
+    await this.write(56, count);
+  }
+
   async sectionHeaders(): Promise<SectionHeader[]> {
     const shoff = await this.u64(40);
     const shnum = await this.u16(60);

@@ -197,3 +197,26 @@ describe('each frame table is read once', () => {
     expect(r.report.cycle).toEqual(original.cycle);
   });
 });
+
+describe('the core must place the executable where the process had it', () => {
+  const AT_ENTRY = 9;
+
+  it('a core whose AT_ENTRY was moved by a page does not match the executable', async () => {
+    const original = await analyzeJson(selfRec.executable, selfRec.core);
+    expect(original.report.core.matchedBy).toBe('build-id');
+    const core = await ElfPatch.copy(selfRec.core, at('moved-entry-core'));
+    const auxv = await core.noteDesc('CORE', 6);
+    let entryAt: number | undefined;
+    for (let p = auxv.at; p < auxv.at + auxv.size; p += 16) if ((await core.u64(p)) === AT_ENTRY) entryAt = p + 8;
+    const entry = await core.u64(entryAt!);
+    await core.setU64(entryAt!, entry + 0x1000);
+    await core.close();
+
+    const r = await runCli(['analyze', selfRec.executable, core.path]);
+    expect(r.exitCode).toBe(EXIT.mismatch);
+    expectOneLineError(
+      r,
+      /was not dumped by executable .*self-recursion: the process's file mappings do not hold the executable's segments at load bias 0x[0-9a-f]+ \(from the entry point in the auxiliary vector\)\. Pass the exact binary/,
+    );
+  });
+});

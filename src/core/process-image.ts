@@ -121,20 +121,29 @@ function loadBias(exe: ElfFile, core: CoreDump): number {
   return mapping.start - pageDown(first.vaddr);
 }
 
-/** Build-id when the core kept the executable's first page (the default), else the layout of its mappings. */
+/**
+ * Build-id when the core kept the executable's first page (the default), else
+ * the layout of its mappings. The mappings are checked in both cases: the load
+ * bias comes from the entry point in the auxiliary vector, and a bias that
+ * does not put the executable's segments where the process mapped them would
+ * misplace every frame, whatever proved the build.
+ */
 function checkBelongs(exe: ElfFile, core: CoreDump, bias: number, coreMemory: AddressSpace): ProcessImage['matchedBy'] {
   const coreId = mainProgramBuildId(core, coreMemory);
-  if (exe.buildId && coreId) {
-    if (coreId !== exe.buildId)
-      throw mismatch(exe, core, `build-id ${coreId} in the core, ${exe.buildId} in the executable`);
-    return 'build-id';
-  }
-  const loads = exe.segments.filter((s) => s.type === PT_LOAD);
+  if (exe.buildId && coreId && coreId !== exe.buildId)
+    throw mismatch(exe, core, `build-id ${coreId} in the core, ${exe.buildId} in the executable`);
+  // Linux maps each PT_LOAD from its page-aligned file offset at its page-aligned address plus the bias (fs/binfmt_elf.c).
+  const loads = exe.segments.filter((s) => s.type === PT_LOAD && s.filesz > 0);
   const mapped = loads.every((s) =>
     core.files.some((f) => f.start === pageDown(s.vaddr + bias) && f.fileOffset === pageDown(s.offset)),
   );
   if (core.files.length > 0 && !mapped)
-    throw mismatch(exe, core, "the process's file mappings do not match the executable's segments");
+    throw mismatch(
+      exe,
+      core,
+      `the process's file mappings do not hold the executable's segments at load bias 0x${bias.toString(16)}${core.auxv.has(AT_ENTRY) ? ' (from the entry point in the auxiliary vector)' : ''}`,
+    );
+  if (exe.buildId && coreId) return 'build-id';
   if (core.files.length === 0 && core.auxv.size === 0)
     throw mismatch(
       exe,

@@ -62,6 +62,16 @@ describe('findCycle', () => {
     expect(findCycle(frames, 1)).toMatchObject({ period: 2, start: 6, end: 106 });
   });
 
+  it('with an end, sees only the keys before it', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 300 }), fc.nat(), (keys, cut) => {
+        const frames = [-1, ...keys];
+        const to = cut % (frames.length + 1);
+        expect(findCycle(frames, 1, undefined, to)).toEqual(findCycle(frames.slice(0, to), 1));
+      }),
+    );
+  });
+
   it('handles a million-frame self-recursion', () => {
     const frames = new Float64Array(1_000_002).fill(5);
     frames[0] = -1;

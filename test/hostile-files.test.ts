@@ -7,6 +7,7 @@ import { EXIT, UserError } from '../src/errors.js';
 import { FileReader } from '../src/io/file-reader.js';
 import { runCli } from './support/cli.js';
 import { ElfPatch, PT_NOTE } from './support/elf-patch.js';
+import { buildAndCrash, type CrashFixture, SPECS } from './support/fixtures.js';
 import { expectOneLineError } from './support/one-line-error.js';
 import { RecordingReader } from './support/recording-reader.js';
 
@@ -218,5 +219,33 @@ describe('the core must place the executable where the process had it', () => {
       r,
       /was not dumped by executable .*self-recursion: the process's file mappings do not hold the executable's segments at load bias 0x[0-9a-f]+ \(from the entry point in the auxiliary vector\)\. Pass the exact binary/,
     );
+  });
+});
+
+describe('deep stacks in bounded memory', () => {
+  let deep: CrashFixture;
+  beforeAll(async () => {
+    // 32 MiB of self-recursion: two million frames, every other stack word a return address.
+    deep = await buildAndCrash(SPECS.find((s) => s.name === 'self-recursion')!, at('deep'), 32 * 1024);
+  });
+
+  // The frames and the search for the cycle live in typed arrays, outside the JavaScript heap: per-frame
+  // Maps, Sets and arrays of numbers (as before) run out of a 48 MB heap at this depth.
+  it('scan mode walks two million frames in a 48 MB heap and finds the cycle the exact walk finds', async () => {
+    const exact = await analyzeJson(deep.executable, deep.core, '--max-old-space-size=48');
+    const scan = await runCli(['analyze', deep.executable, deep.core, '--json', '--mode', 'scan'], {
+      env: { NODE_OPTIONS: '--max-old-space-size=48' },
+      timeout: 60_000,
+    });
+    expect(scan.stderr).toBe('');
+    const report = JSON.parse(scan.stdout);
+    expect(exact.report.walk.totalFrames).toBeGreaterThan(2_000_000);
+    expect(report.walk).toMatchObject({ mode: 'scan', totalFrames: exact.report.walk.totalFrames });
+    expect(report.cycle).toMatchObject({
+      period: 1,
+      repetitions: exact.report.cycle.repetitions,
+      frames: [{ name: 'Self_recursion.count' }],
+      noiseFrames: 0,
+    });
   });
 });

@@ -99,7 +99,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const frames = walkStack({
     stack,
     descriptors: tables?.descriptors,
-    isReturnAddress: (v) => oracle.isReturnAddress(v),
+    returnAddresses: oracle,
     pc: regs.rip,
     sp: regs.rsp,
     maxFrames,
@@ -111,7 +111,7 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const walkMode = tables && scanned < frames.pcs.length / 2 ? 'exact' : 'scan';
   const found =
     walkMode === 'exact'
-      ? { cycle: findCycle(frames.pcs, 1), noise: [] as number[] }
+      ? { cycle: findCycle(frames.pcs, 1), noise: new Uint32Array(0) }
       : findCycleTolerant(frames.pcs, frames.slots, 1);
   const cycle = found?.cycle;
   const cycleMs = lap();

@@ -31,13 +31,15 @@ export const DEFAULT_CYCLE_OPTIONS: CycleOptions = { minRepetitions: 4, maxPerio
  * smallest period). Multiples of a period already found at the same start are
  * skipped, and so are starts deep inside a region already found, so a deep
  * stack costs one pass per distinct candidate rather than one per multiple.
+ * Only keys before `to` are considered.
  */
 export function findCycle(
   keys: ArrayLike<number>,
   from: number,
   options: CycleOptions = DEFAULT_CYCLE_OPTIONS,
+  to = keys.length,
 ): CycleMatch | undefined {
-  const n = keys.length;
+  const n = Math.min(to, keys.length);
   let best: CycleMatch | undefined;
   for (let t = from; t < Math.min(n, from + options.maxSkip + 1); t++) {
     if (best && t > best.start && t < best.end - 2 * options.maxPeriod) continue;
@@ -67,35 +69,81 @@ export function findCycle(
  * top, keep the words that recur at that distance, and search the kept
  * sequence exactly. Returns the cycle in original indices and the indices
  * dropped as noise inside it.
+ * `slots` must ascend from `from` on, as a walk up the stack gives them, so
+ * that time and memory stay linear in the number of frames.
  */
 export function findCycleTolerant(
   keys: ArrayLike<number>,
   slots: ArrayLike<number>,
   from: number,
   options: CycleOptions = DEFAULT_CYCLE_OPTIONS,
-): { cycle: CycleMatch; noise: number[] } | undefined {
+): { cycle: CycleMatch; noise: Uint32Array } | undefined {
   const stride = commonStride(keys, slots, from);
   if (stride === undefined) {
     const cycle = findCycle(keys, from, options);
-    return cycle && { cycle, noise: [] };
+    return cycle && { cycle, noise: new Uint32Array(0) };
   }
-  const at = new Map<number, number>();
-  for (let i = from; i < keys.length; i++) at.set(slots[i]!, keys[i]!);
-  const kept: number[] = [];
-  for (let i = from; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (at.get(slots[i]! + stride) === k || at.get(slots[i]! - stride) === k) kept.push(i);
+  const n = keys.length;
+  const recurs = new Uint8Array(n);
+  const count = markRecurring(keys, slots, from, stride, recurs);
+  let first = from;
+  while (first < n && !recurs[first]) first++;
+  let last = n - 1;
+  while (last >= first && !recurs[last]) last--;
+  if (count === last - first + 1) {
+    // No stale word among the kept ones: search them in place.
+    const cycle = findCycle(keys, first, options, last + 1);
+    return cycle && { cycle, noise: new Uint32Array(0) };
   }
-  const keptKeys = kept.map((i) => keys[i]!);
+  const keptKeys = new Float64Array(count);
+  for (let i = first, j = 0; i <= last; i++) if (recurs[i]) keptKeys[j++] = keys[i]!;
   const inner = findCycle(keptKeys, 0, options);
   if (!inner) return undefined;
-  const start = kept[inner.start]!;
-  // The region ends after its bottommost kept frame; what follows is the entry.
-  const end = kept[inner.end - 1]! + 1;
-  const keptSet = new Set(kept.slice(inner.start, inner.end));
-  const noise: number[] = [];
-  for (let i = start; i < end; i++) if (!keptSet.has(i)) noise.push(i);
+  // Back to original indices: the kept frames at positions inner.start and inner.end - 1.
+  let start = -1;
+  let end = -1;
+  for (let i = first, j = 0; end < 0; i++) {
+    if (!recurs[i]) continue;
+    if (j === inner.start) start = i;
+    // The region ends after its bottommost kept frame; what follows is the entry.
+    if (j === inner.end - 1) end = i + 1;
+    j++;
+  }
+  const noise = new Uint32Array(end - start - (inner.end - inner.start));
+  for (let i = start, dropped = 0; i < end; i++) if (!recurs[i]) noise[dropped++] = i;
   return { cycle: { ...inner, start, end }, noise };
+}
+
+/**
+ * Sets recurs[i] for each frame from `from` on whose word recurs `stride`
+ * away, above or below; returns how many do. Slots ascend, so two cursors
+ * moving with i find the frames a stride away.
+ */
+function markRecurring(
+  keys: ArrayLike<number>,
+  slots: ArrayLike<number>,
+  from: number,
+  stride: number,
+  recurs: Uint8Array,
+): number {
+  const n = keys.length;
+  let count = 0;
+  let below = from;
+  let above = from;
+  for (let i = from; i < n; i++) {
+    const slot = slots[i]!;
+    const key = keys[i]!;
+    while (slots[below]! < slot - stride) below++;
+    while (above < n && slots[above]! < slot + stride) above++;
+    if (
+      (slots[below] === slot - stride && keys[below] === key) ||
+      (above < n && slots[above] === slot + stride && keys[above] === key)
+    ) {
+      recurs[i] = 1;
+      count++;
+    }
+  }
+  return count;
 }
 
 /**

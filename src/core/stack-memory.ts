@@ -2,6 +2,7 @@ import type { MemoryRegion } from './address-space.js';
 
 /** Stacks up to this size are read in one go; larger ones through a sliding window of this size. */
 const WINDOW = 16 * 1024 * 1024;
+const TWO_32 = 0x1_0000_0000;
 
 /**
  * Word reads from the stack region through one sliding window. A walk reads
@@ -11,6 +12,8 @@ const WINDOW = 16 * 1024 * 1024;
  */
 export class StackMemory {
   private window: DataView = new DataView(new ArrayBuffer(0));
+  /** The window as 32-bit halves of words, for scanning. */
+  private halves: Uint32Array = new Uint32Array(0);
   private windowStart = 0;
 
   constructor(
@@ -29,18 +32,60 @@ export class StackMemory {
     if (address < this.low || address + 8 > this.region.end) return undefined;
     let at = address - this.windowStart;
     if (at < 0 || at + 8 > this.window.byteLength) {
-      this.load(address);
+      if (!this.load(address)) return undefined;
       at = address - this.windowStart;
     }
-    return this.window.getUint32(at, true) + this.window.getUint32(at + 4, true) * 0x1_0000_0000;
+    return this.window.getUint32(at, true) + this.window.getUint32(at + 4, true) * TWO_32;
   }
 
-  private load(address: number): void {
-    // Start at the lowest address of interest, or a little below `address` once the window slides.
-    const start = Math.max(this.region.start, Math.min(this.low, address), address - 64 * 1024);
+  /**
+   * Visits the 8-byte-aligned words in [from, to) whose value lies in
+   * (min, max], in address order, until `visit` returns false; returns the
+   * address of the word it stopped at, or `to`. Scanning a stack for return
+   * addresses meets every word, and most are data: comparing the high halves
+   * as integers skips them without building a number for each.
+   */
+  scanWords(
+    from: number,
+    to: number,
+    min: number,
+    max: number,
+    visit: (value: number, address: number) => boolean,
+  ): number {
+    const minHigh = Math.floor(min / TWO_32);
+    const maxHigh = Math.floor(max / TWO_32);
+    const end = Math.min(to, this.region.end);
+    let address = Math.max(from, this.low);
+    address += (8 - (address % 8)) % 8;
+    while (address + 8 <= end) {
+      if (address < this.windowStart || address + 8 > this.windowStart + this.window.byteLength)
+        if (!this.load(address)) return to;
+      const { halves, windowStart } = this;
+      const last = Math.floor((Math.min(end, windowStart + this.window.byteLength) - windowStart) / 4) - 1;
+      let i = (address - windowStart) / 4;
+      for (; i < last; i += 2) {
+        const high = halves[i + 1]!;
+        if (high < minHigh || high > maxHigh) continue;
+        const value = halves[i]! + high * TWO_32;
+        if (value > min && value <= max && !visit(value, windowStart + i * 4)) return windowStart + i * 4;
+      }
+      address = windowStart + i * 4;
+    }
+    return to;
+  }
+
+  /** Moves the window over `address`; false if the reader cannot give the word there. */
+  private load(address: number): boolean {
+    // Start at the lowest address of interest, or a little below `address` once the window slides; on a word boundary.
+    let start = Math.max(this.region.start, Math.min(this.low, address), address - 64 * 1024);
+    start -= start % 8;
     const length = Math.min(WINDOW, this.region.end - start);
-    const bytes = this.region.reader.read(this.region.offset + (start - this.region.start), length);
+    let bytes = this.region.reader.read(this.region.offset + (start - this.region.start), length);
+    // Typed arrays of 32-bit elements need 4-byte alignment; a reader may hand out any view.
+    if (bytes.byteOffset % 4 !== 0) bytes = new Uint8Array(bytes);
     this.window = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.halves = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
     this.windowStart = start;
+    return address + 8 <= start + bytes.byteLength;
   }
 }

@@ -30,17 +30,31 @@ export function followsCall(code: Uint8Array): boolean {
   return false;
 }
 
+const CACHE_SIZE = 4096;
+
 export interface CodeRange {
   start: number;
   end: number;
+}
+
+/** The walk's test for a plausible return address, with bounds that let it skip most stack words at once. */
+export interface ReturnAddressTest {
+  /** Every return address lies in (low, high]: the executable's code. */
+  readonly low: number;
+  readonly high: number;
+  isReturnAddress(value: number): boolean;
 }
 
 /**
  * Decides, with a cache, whether a stack word is a return address into a
  * known function of the executable: the scan mode's test.
  */
-export class ReturnAddressOracle {
-  private readonly known = new Map<number, boolean>();
+export class ReturnAddressOracle implements ReturnAddressTest {
+  readonly low: number;
+  readonly high: number;
+  /** Answers by address, direct-mapped: a stack holds a few thousand distinct return addresses, met millions of times. */
+  private readonly cachedValues = new Float64Array(CACHE_SIZE);
+  private readonly cachedAnswers = new Uint8Array(CACHE_SIZE);
 
   constructor(
     private readonly memory: AddressSpace,
@@ -48,16 +62,24 @@ export class ReturnAddressOracle {
     /** Run-time ranges of executable code. */
     private readonly code: CodeRange[],
     private readonly bias: number,
-  ) {}
+  ) {
+    this.low = Math.min(...code.map((r) => r.start));
+    this.high = Math.max(...code.map((r) => r.end));
+  }
 
   isReturnAddress(value: number): boolean {
-    if (!this.code.some((r) => value > r.start && value <= r.end)) return false;
-    let answer = this.known.get(value);
-    if (answer === undefined) {
-      const bytes = this.memory.read(value - 7, 7);
-      answer = bytes !== undefined && followsCall(bytes) && this.symbols.lookup(value - 1 - this.bias) !== undefined;
-      this.known.set(value, answer);
-    }
+    if (value <= this.low || value > this.high) return false;
+    const slot = ((value >>> 0) ^ (value >>> 13)) & (CACHE_SIZE - 1);
+    if (this.cachedValues[slot] === value) return this.cachedAnswers[slot] === 1;
+    const answer = this.decide(value);
+    this.cachedValues[slot] = value;
+    this.cachedAnswers[slot] = answer ? 1 : 0;
     return answer;
+  }
+
+  private decide(value: number): boolean {
+    if (!this.code.some((r) => value > r.start && value <= r.end)) return false;
+    const bytes = this.memory.read(value - 7, 7);
+    return bytes !== undefined && followsCall(bytes) && this.symbols.lookup(value - 1 - this.bias) !== undefined;
   }
 }

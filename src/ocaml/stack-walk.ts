@@ -1,6 +1,7 @@
 import type { StackMemory } from '../core/stack-memory.js';
 import { crossToC } from './fiber-crossing.js';
 import { type DescriptorTable, RETURN_TO_C } from './frametable.js';
+import type { ReturnAddressTest } from './return-address.js';
 
 /**
  * How a frame was found: `register` is the faulting pc itself; `exact` came
@@ -32,7 +33,7 @@ export interface StackFrames {
 export interface WalkInput {
   stack: StackMemory;
   descriptors: DescriptorTable | undefined;
-  isReturnAddress: (value: number) => boolean;
+  returnAddresses: ReturnAddressTest;
   pc: number;
   sp: number;
   maxFrames: number;
@@ -97,28 +98,27 @@ const CONFIRM_FRAMES = 32;
  * chain breaks, the rest of the stack is scanned.
  */
 export function walkStack(input: WalkInput): StackFrames {
-  const { stack, descriptors, isReturnAddress, maxFrames } = input;
+  const { stack, descriptors, returnAddresses, maxFrames } = input;
+  const { low, high } = returnAddresses;
   // OCaml frames are at least 16 bytes apart in practice; grow past that if needed.
   const out = new FrameBuffer(Math.min((stack.high - stack.low) / 16, maxFrames) + 64);
   out.push(input.pc, -1, REGISTER);
   let slot = Math.max(input.sp, stack.low);
   slot += (8 - (slot % 8)) % 8;
 
-  const scanUpTo = (limit: number, startAt: number): number => {
-    let a = startAt;
-    for (; a + 8 <= limit && out.length < maxFrames; a += 8) {
-      const word = stack.u64(a)!;
-      if (descriptors?.has(word) && chainHolds(stack, descriptors, a)) return a;
-      if (isReturnAddress(word)) out.push(word, a, SCANNED);
-    }
-    return a;
-  };
+  // Scans up to `limit`, recording plausible return addresses, and stops at a word from which an exact walk can start.
+  const scanUpTo = (limit: number, startAt: number): number =>
+    stack.scanWords(startAt, limit, low, high, (word, a) => {
+      if (descriptors?.has(word) && chainHolds(stack, descriptors, a)) return false;
+      if (returnAddresses.isReturnAddress(word)) out.push(word, a, SCANNED);
+      return out.length < maxFrames;
+    });
 
   while (out.length < maxFrames) {
     slot = scanUpTo(stack.high, slot);
     if (slot + 8 > stack.high) return out.finish('stack-end');
     if (out.length >= maxFrames) break;
-    const ended = walkExact(stack, descriptors!, slot, out, maxFrames, isReturnAddress, input.fibers);
+    const ended = walkExact(stack, descriptors!, slot, out, maxFrames, returnAddresses, input.fibers);
     if (ended.reason !== 'unknown-return-address' && ended.reason !== 'bottom') return out.finish(ended.reason);
     // Past the last OCaml frame (the program's start-up in C, or a chain the tables do not cover): scan on.
     slot = ended.nextSlot;
@@ -153,7 +153,7 @@ function walkExact(
   start: number,
   out: FrameBuffer,
   maxFrames: number,
-  isReturnAddress: (value: number) => boolean,
+  returnAddresses: ReturnAddressTest,
   fibers: WalkInput['fibers'],
 ): { reason: StackFrames['ended']; nextSlot: number } {
   let slot = start;
@@ -178,7 +178,13 @@ function walkExact(
     }
     if (fibers) {
       // OCaml 5: the rest is on the C stack, and after a callback back on this fiber.
-      const crossed = crossToC(stack, sp, fibers.stackAt, isReturnAddress, maxFrames - out.length);
+      const crossed = crossToC(
+        stack,
+        sp,
+        fibers.stackAt,
+        (v) => returnAddresses.isReturnAddress(v),
+        maxFrames - out.length,
+      );
       if (crossed.kind === 'lost') return { reason: 'fiber-entry', nextSlot: stack.high };
       for (const f of crossed.frames) out.push(f.pc, f.slot, f.method === 'context' ? CONTEXT : SCANNED);
       if (crossed.kind === 'outermost') return { reason: 'bottom', nextSlot: stack.high };
@@ -197,10 +203,11 @@ function walkExact(
     if (bottom === undefined || last === undefined) return { reason: 'stack-end', nextSlot: sp };
     if (bottom === 0) return { reason: 'bottom', nextSlot: sp };
     if (bottom <= sp || bottom > stack.high) return { reason: 'corrupt-frame', nextSlot: sp };
-    for (let a = sp + 32; a + 8 <= bottom - 8 && out.length < maxFrames; a += 8) {
-      const word = stack.u64(a)!;
-      if (isReturnAddress(word)) out.push(word, a, SCANNED);
-    }
+    if (out.length >= maxFrames) break;
+    stack.scanWords(sp + 32, bottom - 8, returnAddresses.low, returnAddresses.high, (word, a) => {
+      if (returnAddresses.isReturnAddress(word)) out.push(word, a, SCANNED);
+      return out.length < maxFrames;
+    });
     sp = bottom;
     slot = bottom - 8;
     pc = last;

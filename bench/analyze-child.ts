@@ -2,10 +2,10 @@
 import { analyzeCore } from '../src/analyze/analyze-core.js';
 import { FileReader } from '../src/io/file-reader.js';
 
-const [exePath, corePath] = process.argv.slice(2);
+const [exePath, corePath, mode] = process.argv.slice(2);
 const exe = FileReader.open(exePath!, 'executable');
 const core = FileReader.open(corePath!, 'core');
-const { report, timings } = analyzeCore(exe, core);
+const { report, timings } = analyzeCore(exe, core, { mode: mode === 'scan' ? 'scan' : 'exact' });
 process.stdout.write(
   JSON.stringify({
     timings,

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { EXIT, pathError, UserError } from '../src/errors.js';
 import { setCommand, usageError } from './args.js';
-import { COMMAND_HELP, overview } from './help.js';
 
 type Command = (args: string[]) => number | Promise<number>;
 
@@ -35,13 +34,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`lwt-regress ${await version()}\n`);
     return EXIT.ok;
   }
+  // The help texts import the option lists of run and gate: loaded only when asked for, so `analyze` never loads them.
   if (command === undefined || command === '--help' || command === '-h' || (command === 'help' && !rest[0])) {
+    const { overview } = await import('./help.js');
     process.stdout.write(`${overview(await version())}\n`);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   const topic = command === 'help' ? rest[0]! : asksForHelp(rest) ? command : undefined;
   if (topic !== undefined) {
-    const help = COMMAND_HELP[topic];
+    const help = (await import('./help.js')).COMMAND_HELP[topic];
     if (help) {
       process.stdout.write(`${help.usage}\n`);
       return EXIT.ok;

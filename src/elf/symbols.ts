@@ -49,31 +49,29 @@ export class SymbolTable {
     const strtab = sections[chosen.link];
     const strings = strtab ? sectionView(reader, strtab) : undefined;
     const table = sectionView(reader, chosen);
-    const found: { start: number; size: number; name: number }[] = [];
+    const symbols = new DataView(table.bytes.buffer, table.bytes.byteOffset, table.length);
+    const u64 = (at: number) => symbols.getUint32(at, true) + symbols.getUint32(at + 4, true) * 0x1_0000_0000;
+    // One symbol per start, the largest where several share it (aliases); no object per symbol, and
+    // the starts sorted natively: this runs once per analysis, before any of it is optimized.
+    const byStart = new Map<number, number>();
     for (let at = SYM_SIZE; at + SYM_SIZE <= table.length; at += SYM_SIZE) {
-      const info = table.u8(at + 4);
-      const shndx = table.u16(at + 6);
-      const value = table.u64(at + 8);
-      if ((info & 0xf) !== STT_FUNC || shndx === 0 || value === 0) continue;
-      found.push({ start: value, size: table.u64(at + 16), name: table.u32(at) });
+      if ((symbols.getUint8(at + 4) & 0xf) !== STT_FUNC || symbols.getUint16(at + 6, true) === 0) continue;
+      const start = u64(at + 8);
+      if (start === 0) continue;
+      const other = byStart.get(start);
+      if (other === undefined || u64(at + 16) > u64(other + 16)) byStart.set(start, at);
     }
-    found.sort((a, b) => a.start - b.start || b.size - a.size);
-    const unique = found.filter((s, i) => i === 0 || s.start !== found[i - 1]!.start);
-    const starts = new Float64Array(unique.length);
-    const ends = new Float64Array(unique.length);
-    unique.forEach((s, i) => {
-      starts[i] = s.start;
+    const starts = Float64Array.from(byStart.keys()).sort();
+    const ends = new Float64Array(starts.length);
+    const nameOffsets = new Uint32Array(starts.length);
+    for (let i = 0; i < starts.length; i++) {
+      const at = byStart.get(starts[i]!)!;
+      const size = u64(at + 16);
       // A symbol without a size reaches to the next one.
-      ends[i] = s.size > 0 ? s.start + s.size : (unique[i + 1]?.start ?? s.start + 1);
-    });
-    return new SymbolTable(
-      starts,
-      ends,
-      Uint32Array.from(unique, (s) => s.name),
-      strings,
-      table,
-      symtab ? 'symtab' : 'dynsym',
-    );
+      ends[i] = size > 0 ? starts[i]! + size : (starts[i + 1] ?? starts[i]! + 1);
+      nameOffsets[i] = symbols.getUint32(at, true);
+    }
+    return new SymbolTable(starts, ends, nameOffsets, strings, table, symtab ? 'symtab' : 'dynsym');
   }
 
   /**
@@ -89,18 +87,18 @@ export class SymbolTable {
     return this.addressOf(name, (kind) => kind === STT_FUNC);
   }
 
-  /** Names are compared in place: decoding every name of a large table costs more than the whole walk. */
+  /** The name is found in the string table first, by a native search; the symbols are then compared by name offset alone. */
   private addressOf(name: string, accept: (kind: number) => boolean): number | undefined {
     const { table, strings } = this;
     if (!table || !strings) return undefined;
+    const names = Buffer.from(strings.bytes.buffer, strings.bytes.byteOffset, strings.length);
     const wanted = Buffer.from(`${name}\0`, 'latin1');
+    // Every place the name ends a string: a symbol's name may be the tail of a longer one.
+    const offsets = new Set<number>();
+    for (let at = names.indexOf(wanted); at >= 0; at = names.indexOf(wanted, at + 1)) offsets.add(at);
+    if (offsets.size === 0) return undefined;
     for (let at = SYM_SIZE; at + SYM_SIZE <= table.length; at += SYM_SIZE) {
-      if (!accept(table.u8(at + 4) & 0xf) || table.u16(at + 6) === 0) continue;
-      const offset = table.u32(at);
-      if (
-        offset + wanted.length <= strings.length &&
-        wanted.equals(strings.bytes.subarray(offset, offset + wanted.length))
-      )
+      if (offsets.has(table.u32(at)) && accept(table.u8(at + 4) & 0xf) && table.u16(at + 6) !== 0)
         return table.u64(at + 8);
     }
     return undefined;

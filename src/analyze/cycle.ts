@@ -47,6 +47,8 @@ export function findCycle(
     // is periodic at least that far, so its check starts there.
     const found: { period: number; end: number }[] = [];
     for (let p = 1; p <= options.maxPeriod && t + p < n; p++) {
+      // Most periods fail at once: skip them before looking at the periods found.
+      if (keys[t] !== keys[t + p]) continue;
       let i = t;
       for (const q of found) if (p % q.period === 0) i = Math.max(i, q.end - p);
       while (i + p < n && keys[i] === keys[i + p]) i++;

@@ -16,11 +16,24 @@ export const RETURN_TO_C = 0xffff;
  * times more per look-up than this.
  */
 export class DescriptorTable {
-  private keys = new Float64Array(1024);
-  private sizes = new Uint16Array(1024);
-  private infos = new Float64Array(1024);
-  private mask = 1023;
+  private keys = new Float64Array(0);
+  private sizes = new Uint16Array(0);
+  private infos = new Float64Array(0);
+  private mask = 0;
   size = 0;
+
+  /** Room for `expected` descriptors without growing (kept at most half full). */
+  constructor(expected = 512) {
+    this.allocate(2 ** Math.ceil(Math.log2(Math.max(1024, expected * 2))));
+  }
+
+  private allocate(slots: number): void {
+    this.keys = new Float64Array(slots);
+    this.sizes = new Uint16Array(slots);
+    this.infos = new Float64Array(slots);
+    this.mask = slots - 1;
+    this.size = 0;
+  }
 
   private static hash(pc: number): number {
     const lo = pc >>> 0;
@@ -64,12 +77,7 @@ export class DescriptorTable {
 
   private grow(): void {
     const { keys, sizes, infos } = this;
-    const n = keys.length * 2;
-    this.keys = new Float64Array(n);
-    this.sizes = new Uint16Array(n);
-    this.infos = new Float64Array(n);
-    this.mask = n - 1;
-    this.size = 0;
+    this.allocate(keys.length * 2);
     for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.set(keys[i]!, sizes[i]!, infos[i]!);
   }
 }
@@ -82,6 +90,8 @@ export interface FrameTables {
 
 const MAX_MODULES = 100_000;
 const MAX_DESCRIPTORS_PER_MODULE = 10_000_000;
+/** Presizing trusts the counts up to this many descriptors (an OCaml program has tens of thousands). */
+const PRESIZE_LIMIT = 1 << 20;
 
 /**
  * Reads OCaml 4.x frame tables: `caml_frametable` is a NULL-terminated array of
@@ -108,10 +118,13 @@ export function readFrameTables(
     if (!table) break;
     pointers.add(table);
   }
-  const descriptors = new DescriptorTable();
+  const sorted = [...pointers].sort((a, b) => a - b);
+  // Sized from the tables' own counts, so that it never grows; a corrupt count only costs growing later.
+  const counts = sorted.reduce((sum, table) => sum + Math.min(memory.u64(table) ?? 0, PRESIZE_LIMIT), 0);
+  const descriptors = new DescriptorTable(Math.min(counts, PRESIZE_LIMIT));
   let modules = 0;
   let readUpTo = 0;
-  for (const table of [...pointers].sort((a, b) => a - b)) {
+  for (const table of sorted) {
     if (table < readUpTo) continue;
     const end = readModuleTable(memory, table, descriptors, layout);
     if (end === undefined) continue;

@@ -24,6 +24,12 @@ class MutatedReader implements ByteReader {
     for (const [at, value] of this.patches) if (at >= offset && at < end) out[at - offset] = value;
     return out;
   }
+
+  readInto(offset: number, target: Uint8Array): number {
+    const bytes = this.read(offset, target.length);
+    target.set(bytes);
+    return bytes.length;
+  }
 }
 
 const mutation = (size: number) =>

@@ -1,26 +1,34 @@
 import type { MemoryRegion } from './address-space.js';
 
-/** Stacks up to this size are read in one go; larger ones through a sliding window of this size. */
-const WINDOW = 16 * 1024 * 1024;
+/** The window over the stack: one buffer, read into again as the walk moves up. */
+const WINDOW = 1024 * 1024;
 const TWO_32 = 0x1_0000_0000;
 
 /**
  * Word reads from the stack region through one sliding window. A walk reads
  * hundreds of thousands of words, mostly moving upward, so this keeps a plain
- * DataView over a few MiB instead of going through a general cache per read,
- * and memory stays bounded whatever the stack's size.
+ * DataView over one buffer, refilled in place as it slides (fresh memory for
+ * each window would cost a page fault per 4 KiB), and memory stays bounded
+ * whatever the stack's size.
  */
 export class StackMemory {
-  private window: DataView = new DataView(new ArrayBuffer(0));
+  private readonly buffer: Uint8Array;
+  private readonly window: DataView;
   /** The window as 32-bit halves of words, for scanning. */
-  private halves: Uint32Array = new Uint32Array(0);
+  private readonly halves: Uint32Array;
   private windowStart = 0;
+  /** Bytes of the buffer that hold the stack from windowStart. */
+  private windowLength = 0;
 
   constructor(
     private readonly region: MemoryRegion,
     /** Lowest address of interest (the stack pointer, or the region start). */
     readonly low: number,
-  ) {}
+  ) {
+    this.buffer = new Uint8Array(Math.min(WINDOW, region.end - region.start));
+    this.window = new DataView(this.buffer.buffer);
+    this.halves = new Uint32Array(this.buffer.buffer);
+  }
 
   /** One past the highest stack address: the bottom of the stack. */
   get high(): number {
@@ -31,7 +39,7 @@ export class StackMemory {
   u64(address: number): number | undefined {
     if (address < this.low || address + 8 > this.region.end) return undefined;
     let at = address - this.windowStart;
-    if (at < 0 || at + 8 > this.window.byteLength) {
+    if (at < 0 || at + 8 > this.windowLength) {
       if (!this.load(address)) return undefined;
       at = address - this.windowStart;
     }
@@ -58,10 +66,10 @@ export class StackMemory {
     let address = Math.max(from, this.low);
     address += (8 - (address % 8)) % 8;
     while (address + 8 <= end) {
-      if (address < this.windowStart || address + 8 > this.windowStart + this.window.byteLength)
+      if (address < this.windowStart || address + 8 > this.windowStart + this.windowLength)
         if (!this.load(address)) return to;
       const { halves, windowStart } = this;
-      const last = Math.floor((Math.min(end, windowStart + this.window.byteLength) - windowStart) / 4) - 1;
+      const last = Math.floor((Math.min(end, windowStart + this.windowLength) - windowStart) / 4) - 1;
       let i = (address - windowStart) / 4;
       for (; i < last; i += 2) {
         const high = halves[i + 1]!;
@@ -79,13 +87,12 @@ export class StackMemory {
     // Start at the lowest address of interest, or a little below `address` once the window slides; on a word boundary.
     let start = Math.max(this.region.start, Math.min(this.low, address), address - 64 * 1024);
     start -= start % 8;
-    const length = Math.min(WINDOW, this.region.end - start);
-    let bytes = this.region.reader.read(this.region.offset + (start - this.region.start), length);
-    // Typed arrays of 32-bit elements need 4-byte alignment; a reader may hand out any view.
-    if (bytes.byteOffset % 4 !== 0) bytes = new Uint8Array(bytes);
-    this.window = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.halves = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
+    const length = Math.min(this.buffer.length, this.region.end - start);
     this.windowStart = start;
-    return address + 8 <= start + bytes.byteLength;
+    this.windowLength = this.region.reader.readInto(
+      this.region.offset + (start - this.region.start),
+      this.buffer.subarray(0, length),
+    );
+    return address + 8 <= start + this.windowLength;
   }
 }

@@ -10,6 +10,12 @@ export interface ByteReader {
   readonly name: string;
   /** Up to `length` bytes from `offset`; shorter only where the data ends. */
   read(offset: number, length: number): Uint8Array;
+  /**
+   * Fills `target` with the bytes from `offset`; returns how many it got
+   * (fewer only where the data ends). Lets a reader of many windows reuse one
+   * buffer instead of faulting in fresh memory for each.
+   */
+  readInto(offset: number, target: Uint8Array): number;
 }
 
 export class BufferReader implements ByteReader {
@@ -25,5 +31,11 @@ export class BufferReader implements ByteReader {
   read(offset: number, length: number): Uint8Array {
     if (offset >= this.bytes.length || length <= 0) return new Uint8Array(0);
     return this.bytes.subarray(offset, Math.min(this.bytes.length, offset + length));
+  }
+
+  readInto(offset: number, target: Uint8Array): number {
+    const bytes = this.read(offset, target.length);
+    target.set(bytes);
+    return bytes.length;
   }
 }

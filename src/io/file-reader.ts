@@ -32,15 +32,20 @@ export class FileReader implements ByteReader {
   }
 
   read(offset: number, length: number): Uint8Array {
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const buffer = Buffer.allocUnsafe(n);
+    const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.size - offset)));
+    const done = this.readInto(offset, buffer);
+    return done === buffer.length ? buffer : buffer.subarray(0, done);
+  }
+
+  readInto(offset: number, target: Uint8Array): number {
+    const n = Math.max(0, Math.min(target.length, this.size - offset));
     let done = 0;
     while (done < n) {
-      const got = readSync(this.fd, buffer, done, n - done, offset + done);
+      const got = readSync(this.fd, target, done, n - done, offset + done);
       if (got === 0) break;
       done += got;
     }
-    return done === n ? buffer : buffer.subarray(0, done);
+    return done;
   }
 
   close(): void {

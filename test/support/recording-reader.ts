@@ -26,4 +26,11 @@ export class RecordingReader implements ByteReader {
     if (this.keep) this.log.push([offset, length]);
     return this.inner.read(offset, length);
   }
+
+  readInto(offset: number, target: Uint8Array): number {
+    this.reads++;
+    this.largest = Math.max(this.largest, target.length);
+    if (this.keep) this.log.push([offset, target.length]);
+    return this.inner.readInto(offset, target);
+  }
 }

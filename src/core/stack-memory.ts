@@ -19,25 +19,23 @@ export class StackMemory {
   private windowStart = 0;
   /** Bytes of the buffer that hold the stack from windowStart. */
   private windowLength = 0;
+  /** One past the highest stack address: the bottom of the stack. */
+  readonly high: number;
 
   constructor(
     private readonly region: MemoryRegion,
     /** Lowest address of interest (the stack pointer, or the region start). */
     readonly low: number,
   ) {
+    this.high = region.end;
     this.buffer = new Uint8Array(Math.min(WINDOW, region.end - region.start));
     this.window = new DataView(this.buffer.buffer);
     this.halves = new Uint32Array(this.buffer.buffer);
   }
 
-  /** One past the highest stack address: the bottom of the stack. */
-  get high(): number {
-    return this.region.end;
-  }
-
   /** The 8-byte word at `address`, or undefined outside [low, high). */
   u64(address: number): number | undefined {
-    if (address < this.low || address + 8 > this.region.end) return undefined;
+    if (address < this.low || address + 8 > this.high) return undefined;
     let at = address - this.windowStart;
     if (at < 0 || at + 8 > this.windowLength) {
       if (!this.load(address)) return undefined;

@@ -50,8 +50,13 @@ export class DescriptorTable {
     this.infos[i] = debugInfo;
   }
 
-  /** The slot of `pc`, or -1: pass it to frameSizeAt / debugInfoAt. */
-  find(pc: number): number {
+  /** The frame size recorded for return address `pc` (RETURN_TO_C for a return into C), or -1 if none is. */
+  frameSize(pc: number): number {
+    const slot = this.find(pc);
+    return slot < 0 ? -1 : this.sizes[slot]!;
+  }
+
+  private find(pc: number): number {
     if (pc === 0) return -1;
     let i = DescriptorTable.hash(pc) & this.mask;
     for (;;) {
@@ -60,10 +65,6 @@ export class DescriptorTable {
       if (k === 0) return -1;
       i = (i + 1) & this.mask;
     }
-  }
-
-  frameSizeAt(slot: number): number {
-    return this.sizes[slot]!;
   }
 
   has(pc: number): boolean {

@@ -134,9 +134,8 @@ function chainHolds(stack: StackMemory, descriptors: DescriptorTable, slot: numb
   let sp = slot + 8;
   let pc = stack.u64(slot)!;
   for (let n = 0; n < CONFIRM_FRAMES; n++) {
-    const at = descriptors.find(pc);
-    if (at < 0) return false;
-    const frameSize = descriptors.frameSizeAt(at);
+    const frameSize = descriptors.frameSize(pc);
+    if (frameSize < 0) return false;
     if (frameSize === RETURN_TO_C) return true;
     if (frameSize < 8) return false;
     sp += frameSize;
@@ -161,10 +160,9 @@ function walkExact(
   let method = EXACT;
   let sp = slot + 8;
   while (out.length < maxFrames) {
-    const at = descriptors.find(pc);
-    if (at < 0) return { reason: 'unknown-return-address', nextSlot: slot + 8 };
+    const frameSize = descriptors.frameSize(pc);
+    if (frameSize < 0) return { reason: 'unknown-return-address', nextSlot: slot + 8 };
     out.push(pc, slot, method);
-    const frameSize = descriptors.frameSizeAt(at);
     if (frameSize !== RETURN_TO_C) {
       // Every frame holds at least its return address; less would loop forever.
       if (frameSize < 8) return { reason: 'corrupt-frame', nextSlot: sp };

@@ -204,7 +204,7 @@ try {
 
   const text = `## Analyzer
 
-Produced by \`npm run bench\` (bench/analyze-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, OCaml ${chain.toolchain.ocamlVersion}. Times are wall-clock; the load average was ${fmt(load, 2)} when the benchmark started (the machine is shared: a load above its ${cpus().length} CPUs slows every figure).
+Produced by \`npm run bench\` (bench/analyze-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, OCaml ${chain.toolchain.ocamlVersion}. Times are wall-clock; the load average was ${fmt(load, 2)} when the benchmark started and ${fmt(loadavg()[0]!, 2)} when it ended (the machine is shared: a load above its ${cpus().length} CPUs slows every figure).
 
 ### Exact mode, beside gdb
 

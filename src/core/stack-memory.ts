@@ -33,12 +33,15 @@ export class StackMemory {
     this.halves = new Uint32Array(this.buffer.buffer);
   }
 
-  /** The 8-byte word at `address`, or undefined outside [low, high). */
-  u64(address: number): number | undefined {
-    if (address < this.low || address + 8 > this.high) return undefined;
+  /**
+   * The 8-byte word at `address`, or -1 outside [low, high): always a number,
+   * so that the walk's optimized code never boxes the result.
+   */
+  u64(address: number): number {
+    if (address < this.low || address + 8 > this.high) return -1;
     let at = address - this.windowStart;
     if (at < 0 || at + 8 > this.windowLength) {
-      if (!this.load(address)) return undefined;
+      if (!this.load(address)) return -1;
       at = address - this.windowStart;
     }
     return this.window.getUint32(at, true) + this.window.getUint32(at + 4, true) * TWO_32;

@@ -44,12 +44,12 @@ export function crossToC(
   room: number,
 ): Crossing {
   const link = fiber.u64(sp + HEADER_C_SP);
-  if (link === undefined) return { kind: 'lost', why: 'the fiber ends inside the entry header' };
+  if (link < 0) return { kind: 'lost', why: 'the fiber ends inside the entry header' };
   const c = stackAt(link);
-  const prev = c?.u64(link + LINK_PREV);
+  const prev = c ? c.u64(link + LINK_PREV) : -1;
   const returnSlot = link + LINK_SIZE + CALLEE_SAVED;
-  const pc = c?.u64(returnSlot);
-  if (!c || prev === undefined || pc === undefined)
+  const pc = c ? c.u64(returnSlot) : -1;
+  if (!c || prev < 0 || pc < 0)
     return { kind: 'lost', why: `the entry's C stack pointer 0x${link.toString(16)} is not in a dumped stack` };
   if (prev !== 0 && (prev <= link || prev > c.high))
     return { kind: 'lost', why: `the entry's c_stack_link 0x${link.toString(16)} has a bad prev link` };
@@ -57,7 +57,7 @@ export function crossToC(
   // C frames up to the previous entry's link (or the thread's start) are found by scanning.
   const end = prev === 0 ? c.high : prev;
   for (let a = returnSlot + 8; a + 8 <= end && frames.length < room; a += 8) {
-    const word = c.u64(a)!;
+    const word = c.u64(a);
     if (isReturnAddress(word)) frames.push({ pc: word, slot: a, method: 'scanned' });
   }
   return prev === 0 ? { kind: 'outermost', frames } : { kind: 'callback', frames, slot: sp + HEADER };

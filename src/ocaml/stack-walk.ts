@@ -132,7 +132,7 @@ export function walkStack(input: WalkInput): StackFrames {
 
 function chainHolds(stack: StackMemory, descriptors: DescriptorTable, slot: number): boolean {
   let sp = slot + 8;
-  let pc = stack.u64(slot)!;
+  let pc = stack.u64(slot);
   for (let n = 0; n < CONFIRM_FRAMES; n++) {
     const frameSize = descriptors.frameSize(pc);
     if (frameSize < 0) return false;
@@ -140,7 +140,7 @@ function chainHolds(stack: StackMemory, descriptors: DescriptorTable, slot: numb
     if (frameSize < 8) return false;
     sp += frameSize;
     const next = stack.u64(sp - 8);
-    if (next === undefined) return sp === stack.high;
+    if (next < 0) return sp === stack.high;
     pc = next;
   }
   return true;
@@ -156,7 +156,7 @@ function walkExact(
   fibers: WalkInput['fibers'],
 ): { reason: StackFrames['ended']; nextSlot: number } {
   let slot = start;
-  let pc = stack.u64(slot)!;
+  let pc = stack.u64(slot);
   let method = EXACT;
   let sp = slot + 8;
   while (out.length < maxFrames) {
@@ -169,7 +169,7 @@ function walkExact(
       sp += frameSize;
       slot = sp - 8;
       const next = stack.u64(slot);
-      if (next === undefined) return { reason: 'stack-end', nextSlot: sp };
+      if (next < 0) return { reason: 'stack-end', nextSlot: sp };
       pc = next;
       method = EXACT;
       continue;
@@ -188,7 +188,7 @@ function walkExact(
       if (crossed.kind === 'outermost') return { reason: 'bottom', nextSlot: stack.high };
       slot = crossed.slot;
       const next = stack.u64(slot);
-      if (next === undefined) return { reason: 'stack-end', nextSlot: stack.high };
+      if (next < 0) return { reason: 'stack-end', nextSlot: stack.high };
       sp = slot + 8;
       pc = next;
       method = CONTEXT;
@@ -198,7 +198,7 @@ function walkExact(
     // return address in a caml_context just above this frame.
     const bottom = stack.u64(sp + 16);
     const last = stack.u64(sp + 24);
-    if (bottom === undefined || last === undefined) return { reason: 'stack-end', nextSlot: sp };
+    if (bottom < 0 || last < 0) return { reason: 'stack-end', nextSlot: sp };
     if (bottom === 0) return { reason: 'bottom', nextSlot: sp };
     if (bottom <= sp || bottom > stack.high) return { reason: 'corrupt-frame', nextSlot: sp };
     if (out.length >= maxFrames) break;

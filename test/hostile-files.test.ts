@@ -18,6 +18,7 @@ const at = (name: string) => join(tmp.path, name);
 
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-hostile-' });
+  await execa('mkfifo', ['-m', '600', at('fifo')]);
 });
 afterAll(() => tmp.cleanup());
 
@@ -27,7 +28,6 @@ describe('analyze opens regular files only', () => {
     ['core', () => [chain.executable, at('fifo')]],
     ['executable', () => [at('fifo'), chain.core]],
   ])('a FIFO as the %s is refused at once', async (role, paths) => {
-    await execa('mkfifo', ['-m', '600', at('fifo')]).catch(() => undefined);
     const r = await runCli(['analyze', ...paths()], { timeout: 20_000 });
     expect(r.exitCode).toBe(EXIT.unreadable);
     expectOneLineError(r, new RegExp(`${role} .*fifo is a FIFO \\(named pipe\\), not a regular file\\. Pass the path`));

@@ -31,8 +31,17 @@ export type LwtBuildResult =
   | { ok: true; build: LwtBuild; cached: boolean; ms: number }
   | { ok: false; error: string; log: string; ms: number; cached: boolean };
 
-/** Bump when the recipe changes, so that old cache entries are not reused. */
-const RECIPE = 6;
+/**
+ * Bump when the recipe changes, so that old cache entries are not reused.
+ * 7: lwt.unix goes through a compatibility shim (compat.ts) in the build's
+ * copy of the tree: re-exports of Unix's variant types get the constructors
+ * the compiler added since the era (`O_KEEPEXEC`, `SO_REUSEPORT`, …), and
+ * uses of Unix and Bigarray functions it changed (`Unix.socketpair` as a
+ * value) or removed (`Bigarray.Array1.map_file`) are rewritten to what
+ * replaced them; nothing else of Lwt is changed. A library using pa_lwt's
+ * `raise_lwt` is expanded with camlp4 even when all its files parse.
+ */
+const RECIPE = 7;
 
 /** The findlib Lwt: nothing to build; its identity is its version and its library files. */
 export async function installedBuild(source: LwtSource, toolchain: Toolchain): Promise<LwtBuild> {

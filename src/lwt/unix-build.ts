@@ -1,11 +1,13 @@
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { isDirectory } from '../io/exists.js';
+import { progress } from '../progress.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { BuildFailed, runStep } from './build-step.js';
 import { compileStubs } from './c-stubs.js';
 import type { CToolchain } from './c-toolchain.js';
 import type { Camlp4 } from './camlp4.js';
+import { applyCompat } from './compat.js';
 import { eraConfig } from './era-config.js';
 import { type MetaPackage, packageDir, packagesUsed } from './findlib-tree.js';
 import { compileLibrary } from './ocaml-library.js';
@@ -58,7 +60,8 @@ export async function prepareUnix(
   }
   const logger = join('src', 'logger');
   const hasLogger = unixDir !== 'src' && (await isDirectory(join(tree, logger)));
-  for (const dir of hasLogger ? [unixDir, logger] : [unixDir]) {
+  const dirs = hasLogger ? [unixDir, logger] : [unixDir];
+  for (const dir of dirs) {
     for (const file of await listFiles(tree, dir)) {
       const cppo = /^(.*)\.cppo\.(mli?)$/.exec(file);
       if (cppo) {
@@ -77,6 +80,9 @@ export async function prepareUnix(
       }
     }
   }
+  const sources = (await Promise.all(dirs.map((d) => listFiles(tree, d)))).flat().filter((f) => /\.mli?$/.test(f));
+  for (const change of await applyCompat(toolchain, tree, sources))
+    progress(`compatibility shim: ${change.file}: ${change.what}`);
   const unixUsesLogger = await usesModule(tree, await librarySources(tree, unixDir), 'Lwt_log_core');
   return { tree, unixDir, libraries: config.libraries, logger: hasLogger && unixUsesLogger };
 }

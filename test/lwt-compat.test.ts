@@ -17,6 +17,7 @@ import { compilerApi, rewriteChangedApi } from '../src/lwt/compat-api.js';
 import { completeReexports } from '../src/lwt/compat-reexports.js';
 import { buildLwtFromSource } from '../src/lwt/lwt-build.js';
 import { codeOnly } from '../src/lwt/ocaml-text.js';
+import { compilerConfig, stringFlags, writesIntoStrings } from '../src/lwt/string-mode.js';
 import { unixVariants } from '../src/lwt/unix-variants.js';
 import { findToolchain } from '../src/toolchain/ocamlfind.js';
 import { runCli } from './support/cli.js';
@@ -259,5 +260,51 @@ describe('the step for real', () => {
       observed: { outcome: 'clean' },
       cached: { lwt: true },
     });
+  });
+});
+
+describe('trees that write into strings (Lwt 2.0 to 2.4.6)', () => {
+  it('are told by String.create, String.set and String.fill in code', () => {
+    expect(writesIntoStrings(['let b = String.create 4096'])).toBe(true);
+    expect(writesIntoStrings(['let f s = String.unsafe_set s 0 c'])).toBe(true);
+    expect(writesIntoStrings(['let b = Bytes.create 4096 (* was String.create *)', 'let s = "String.set"'])).toBe(
+      false,
+    );
+  });
+
+  it('are compiled with -unsafe-string where the compiler accepts it, and named as the reason where it does not', () => {
+    const allowed = { text: '', unsafeStringAllowed: true };
+    const forced = { text: '', unsafeStringAllowed: false };
+    expect(stringFlags(true, allowed)).toEqual({ flags: ['-unsafe-string'], hint: undefined });
+    expect(stringFlags(false, allowed)).toEqual({ flags: [], hint: undefined });
+    expect(stringFlags(false, forced)).toEqual({ flags: [], hint: undefined });
+    expect(stringFlags(true, forced)).toMatchObject({
+      flags: [],
+      hint: expect.stringMatching(/--disable-force-safe-string/),
+    });
+  });
+
+  it("build on this machine's compiler as its configuration allows: with -unsafe-string, or untestable saying why", async () => {
+    const tree = await makeSourceTree(at('lwt-writes-strings'), '5.6.1');
+    await patchTree(
+      tree,
+      'unix/lwt_bytes.ml',
+      'let map_file',
+      "let _in_place () =\n  let s = String.make 1 'a' in\n  String.set s 0 'x';\n  s\n\nlet map_file",
+    );
+    const toolchain = await findToolchain();
+    const config = await compilerConfig(toolchain, tree);
+    const ocamlopt = await execa('ocamlfind', ['ocamlopt', '-config'], { reject: false });
+    expect(config.unsafeStringAllowed).toBe(/^safe_string: false$/m.test(ocamlopt.stdout));
+    process.env.LWT_REGRESS_CACHE = at('cache-strings');
+    const r = await buildLwtFromSource(
+      { origin: 'dir', version: '5.6.1', label: '5.6.1', dir: tree, reproduce: [] },
+      toolchain,
+    );
+    delete process.env.LWT_REGRESS_CACHE;
+    expect(r).toMatchObject({ ok: true });
+    const unix = r.ok ? r.build.unix : undefined;
+    if (config.unsafeStringAllowed) expect(unix).toEqual({ ok: true });
+    else expect(unix).toMatchObject({ ok: false, error: expect.stringMatching(/lwt_bytes\.ml.*forces safe strings/s) });
   });
 });

@@ -45,6 +45,7 @@ export async function buildCore(
   files: Map<string, string>,
   entry: string,
   camlp4: () => Promise<Camlp4>,
+  flags: string[],
 ): Promise<MetaPackage> {
   const sources = await Promise.all([...files.values()].map((f) => readFile(f, 'utf8')));
   const packages: string[] = [];
@@ -57,6 +58,7 @@ export async function buildCore(
     packages,
     includes: [],
     cclib: [],
+    flags,
   });
   return { requires: packages, archive: 'lwt.cmxa' };
 }

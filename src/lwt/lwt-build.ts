@@ -12,6 +12,7 @@ import { buildExtensions, type Camlp4, extensionSources } from './camlp4.js';
 import { buildCore, coreFiles } from './core-build.js';
 import { FINDLIB_DIR, type MetaPackage, writeMeta } from './findlib-tree.js';
 import type { LwtSource } from './source.js';
+import { compilerConfig, stringFlags, writesIntoStrings } from './string-mode.js';
 import { buildUnixModules, buildUnixStubs, prepareUnix } from './unix-build.js';
 import { listFiles, unixDirOf, unixInputDirs } from './unix-tree.js';
 
@@ -64,6 +65,16 @@ export async function installedBuild(source: LwtSource, toolchain: Toolchain): P
   };
 }
 
+/** The OCaml sources of the core and of lwt.unix's directories, as text. */
+async function treeSources(root: string, core: Map<string, string>): Promise<string[]> {
+  const paths = [...core.values()];
+  const unixDir = await unixDirOf(root);
+  if (unixDir)
+    for (const dir of await unixInputDirs(root, unixDir))
+      for (const p of await listFiles(root, dir)) if (/\.mli?$/.test(p)) paths.push(join(root, p));
+  return Promise.all(paths.map((p) => readFile(p, 'latin1')));
+}
+
 /** Everything the build reads from the tree, by path and content: the cache key. */
 async function inputs(root: string, core: Map<string, string>): Promise<[string, string][]> {
   const paths = new Set([...core.values()].map((p) => relative(root, p)));
@@ -98,7 +109,8 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
       cached: false,
     };
   const cc = await checkCToolchain(toolchain);
-  const key = digest(['source', RECIPE, toolchain.ocamlVersion, cc, await inputs(source.dir, core)]);
+  const config = await compilerConfig(toolchain, source.dir);
+  const key = digest(['source', RECIPE, toolchain.ocamlVersion, config.text, cc, await inputs(source.dir, core)]);
   const dir = join(cacheRoot(), 'lwt', key.slice(0, 24));
   const failedMarker = `${dir}.untestable.json`;
   const previous = await readFile(failedMarker, 'utf8').catch(() => undefined);
@@ -146,6 +158,10 @@ async function buildInto(
     return extensions;
   };
   const cc = await checkCToolchain(toolchain);
+  const strings = stringFlags(
+    writesIntoStrings(await treeSources(source.dir, core)),
+    await compilerConfig(toolchain, source.dir),
+  );
   const prepared = await prepareUnix(toolchain, source.dir, join(work, 'tree'), cc).then(
     (p) => ({ ok: true as const, p }),
     (error: unknown) => ({ ok: false as const, error }),
@@ -153,7 +169,7 @@ async function buildInto(
   const stubs = prepared.ok ? settle(buildUnixStubs(toolchain, prepared.p, entry)) : undefined;
   let coreMeta: MetaPackage;
   try {
-    coreMeta = await buildCore(toolchain, core, entry, camlp4);
+    coreMeta = await buildCore(toolchain, core, entry, camlp4, strings.flags);
   } finally {
     await stubs;
   }
@@ -163,11 +179,11 @@ async function buildInto(
     if (!prepared.ok) throw prepared.error;
     const stubsFailure = await stubs;
     if (stubsFailure) throw stubsFailure;
-    subs = await buildUnixModules(toolchain, prepared.p, entry, camlp4);
+    subs = await buildUnixModules(toolchain, prepared.p, entry, camlp4, strings.flags);
   } catch (error) {
     const failure = asBuildFailure(error);
     if (failure.transient) throw failure;
-    unix = { ok: false, error: failure.error };
+    unix = { ok: false, error: strings.hint ? `${failure.error} (${strings.hint})` : failure.error };
     subs = {};
   }
   await writeMeta(entry, source.version, coreMeta, subs);

@@ -18,6 +18,8 @@ export interface LibraryRequest {
   includes: string[];
   /** Flags recorded in the archive for linking (its C stubs and C libraries). */
   cclib: string[];
+  /** Compiler flags for every module (`-unsafe-string` for a tree that writes into strings, string-mode.ts). */
+  flags: string[];
 }
 
 /**
@@ -51,7 +53,7 @@ export async function compileLibrary(toolchain: Toolchain, request: LibraryReque
   const packages = request.packages.length > 0 ? ['-package', request.packages.join(',')] : [];
   const thread = request.packages.some((p) => p.startsWith('threads')) ? ['-thread'] : [];
   const includes = request.includes.flatMap((i) => ['-I', i]);
-  await step(['ocamlopt', '-g', '-w', '-a', ...thread, ...packages, ...includes, '-c', ...order]);
+  await step(['ocamlopt', '-g', '-w', '-a', ...request.flags, ...thread, ...packages, ...includes, '-c', ...order]);
   const units = order.filter((f) => f.endsWith('.ml')).map((f) => `${basename(f, '.ml')}.cmx`);
   const cclib = request.cclib.flatMap((f) => ['-cclib', f]);
   await step(['ocamlopt', '-a', '-o', `${request.archive}.cmxa`, ...units, ...cclib], `${request.archive}.cmxa`);

@@ -112,6 +112,7 @@ export async function buildUnixModules(
   unix: PreparedUnix,
   entry: string,
   camlp4: () => Promise<Camlp4>,
+  flags: string[],
 ): Promise<Partial<Record<'unix' | 'log', MetaPackage>>> {
   const library = async (sourceDir: string, sub: 'unix' | 'log', includes: string[], cclib: string[]) => {
     const sources = await librarySources(unix.tree, sourceDir, sub === 'log' ? ['lwt-log.mllib'] : undefined);
@@ -128,6 +129,7 @@ export async function buildUnixModules(
       packages,
       includes,
       cclib,
+      flags,
     });
     return packages;
   };

@@ -15,9 +15,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { usesPlainParsingSyntax } from '../src/lwt/camlp4.js';
 import { compilerApi, rewriteChangedApi } from '../src/lwt/compat-api.js';
 import { completeReexports } from '../src/lwt/compat-reexports.js';
+import { compilerConfig } from '../src/lwt/compiler-config.js';
 import { buildLwtFromSource } from '../src/lwt/lwt-build.js';
 import { codeOnly } from '../src/lwt/ocaml-text.js';
-import { compilerConfig, stringFlags, writesIntoStrings } from '../src/lwt/string-mode.js';
+import { stringFlags, writesIntoStrings } from '../src/lwt/string-mode.js';
 import { unixVariants } from '../src/lwt/unix-variants.js';
 import { findToolchain } from '../src/toolchain/ocamlfind.js';
 import { runCli } from './support/cli.js';
@@ -273,12 +274,10 @@ describe('trees that write into strings (Lwt 2.0 to 2.4.6)', () => {
   });
 
   it('are compiled with -unsafe-string where the compiler accepts it, and named as the reason where it does not', () => {
-    const allowed = { text: '', unsafeStringAllowed: true };
-    const forced = { text: '', unsafeStringAllowed: false };
-    expect(stringFlags(true, allowed)).toEqual({ flags: ['-unsafe-string'], hint: undefined });
-    expect(stringFlags(false, allowed)).toEqual({ flags: [], hint: undefined });
-    expect(stringFlags(false, forced)).toEqual({ flags: [], hint: undefined });
-    expect(stringFlags(true, forced)).toMatchObject({
+    expect(stringFlags(true, true)).toEqual({ flags: ['-unsafe-string'], hint: undefined });
+    expect(stringFlags(false, true)).toEqual({ flags: [], hint: undefined });
+    expect(stringFlags(false, false)).toEqual({ flags: [], hint: undefined });
+    expect(stringFlags(true, false)).toMatchObject({
       flags: [],
       hint: expect.stringMatching(/--disable-force-safe-string/),
     });

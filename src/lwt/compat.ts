@@ -2,9 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exists } from '../io/exists.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
-import { runStep } from './build-step.js';
 import { compilerApi, rewriteChangedApi } from './compat-api.js';
 import { completeReexports } from './compat-reexports.js';
+import { compilerConfig } from './compiler-config.js';
 import { unixVariants } from './unix-variants.js';
 
 /** One change the compatibility step made to a file of the build's tree. */
@@ -30,16 +30,14 @@ async function firstFile(dirs: string[], name: string): Promise<string | undefin
  * (compat-reexports.ts), and uses of Unix and Bigarray functions the
  * compiler changed or removed are rewritten to what replaced them
  * (compat-api.ts). What is needed is read from the compiler's own unix.mli
- * and bigarray.mli (findlib's `unix` directory, the standard library's, or
+ * and bigarray.mli (in the standard library's directory, unix.mli in
  * `+unix` for OCaml 5), so it is right for whatever compiler builds the
  * tree; a compiler without them gets no change, and an old tree then fails
  * with the compiler's error, as without this step.
  */
 export async function applyCompat(toolchain: Toolchain, tree: string, files: string[]): Promise<CompatChange[]> {
-  const query = async (args: string[]) => (await runStep(toolchain, 'ocamlfind', args, { cwd: tree })).trim();
-  const stdlib = await query(['ocamlc', '-where']);
-  const unixDir = await query(['query', 'unix']).catch(() => stdlib);
-  const unixMli = await firstFile([unixDir, stdlib, join(stdlib, 'unix')], 'unix.mli');
+  const { stdlib } = await compilerConfig(toolchain, tree);
+  const unixMli = await firstFile([stdlib, join(stdlib, 'unix')], 'unix.mli');
   if (!unixMli) return [];
   const variants = unixVariants(unixMli);
   const api = compilerApi(unixMli, await firstFile([stdlib], 'bigarray.mli'));

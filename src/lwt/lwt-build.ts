@@ -9,10 +9,12 @@ import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 import { BuildFailed, isTransientFsError } from './build-step.js';
 import { checkCToolchain } from './c-toolchain.js';
 import { buildExtensions, type Camlp4, extensionSources } from './camlp4.js';
+import { compilerConfig } from './compiler-config.js';
 import { buildCore, coreFiles } from './core-build.js';
 import { FINDLIB_DIR, type MetaPackage, writeMeta } from './findlib-tree.js';
+import { installedPackages } from './installed-packages.js';
 import type { LwtSource } from './source.js';
-import { compilerConfig, stringFlags, writesIntoStrings } from './string-mode.js';
+import { stringFlags, writesIntoStrings } from './string-mode.js';
 import { buildUnixModules, buildUnixStubs, prepareUnix } from './unix-build.js';
 import { listFiles, unixDirOf, unixInputDirs } from './unix-tree.js';
 
@@ -90,8 +92,8 @@ async function inputs(root: string, core: Map<string, string>): Promise<[string,
 /**
  * Builds Lwt from a source tree without its own build system (which changed
  * in every era): the core, then lwt.unix with its C stubs (and lwt.log where
- * the era has it), laid out as a findlib tree. Cached by (compiler, sources,
- * machine configuration, recipe). A core that does not build makes the whole
+ * the era has it), laid out as a findlib tree. Cached by (compiler and its configuration,
+ * installed findlib packages, sources, C toolchain, recipe). A core that does not build makes the whole
  * build untestable; a lwt.unix that does not build makes only lwt.unix
  * untestable. Only a compiler's diagnostic is remembered: a failure of the
  * machine (full disk, signal, time-out) is reported and tried again next time.
@@ -110,7 +112,16 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
     };
   const cc = await checkCToolchain(toolchain);
   const config = await compilerConfig(toolchain, source.dir);
-  const key = digest(['source', RECIPE, toolchain.ocamlVersion, config.text, cc, await inputs(source.dir, core)]);
+  const packages = await installedPackages(toolchain, source.dir);
+  const key = digest([
+    'source',
+    RECIPE,
+    toolchain.ocamlVersion,
+    config.text,
+    packages,
+    cc,
+    await inputs(source.dir, core),
+  ]);
   const dir = join(cacheRoot(), 'lwt', key.slice(0, 24));
   const failedMarker = `${dir}.untestable.json`;
   const previous = await readFile(failedMarker, 'utf8').catch(() => undefined);
@@ -142,8 +153,10 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
 }
 
 /**
- * The build proper, in the staging entry. lwt.unix's C stubs compile while
- * the core and then lwt.unix's modules do: they need only the configuration.
+ * The build proper, in the staging entry. lwt.unix's preparation (copy,
+ * configuration, generators, compatibility step) and its C stubs run while
+ * the core compiles: they need only the tree; its modules then compile
+ * against the core.
  */
 async function buildInto(
   entry: string,
@@ -160,25 +173,29 @@ async function buildInto(
   const cc = await checkCToolchain(toolchain);
   const strings = stringFlags(
     writesIntoStrings(await treeSources(source.dir, core)),
-    await compilerConfig(toolchain, source.dir),
+    (await compilerConfig(toolchain, source.dir)).unsafeStringAllowed,
   );
-  const prepared = await prepareUnix(toolchain, source.dir, join(work, 'tree'), cc).then(
-    (p) => ({ ok: true as const, p }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  const stubs = prepared.ok ? settle(buildUnixStubs(toolchain, prepared.p, entry)) : undefined;
+  // Its failure is a value, so that it never goes unobserved while the core compiles.
+  const ready = prepareUnix(toolchain, source.dir, join(work, 'tree'), cc)
+    .then(async (p) => {
+      await buildUnixStubs(toolchain, p, entry);
+      return p;
+    })
+    .then(
+      (p) => ({ ok: true as const, p }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
   let coreMeta: MetaPackage;
   try {
     coreMeta = await buildCore(toolchain, core, entry, camlp4, strings.flags);
   } finally {
-    await stubs;
+    await ready;
   }
   let unix: UnixStatus = { ok: true };
   let subs: Partial<Record<'unix' | 'log', MetaPackage>> = {};
   try {
+    const prepared = await ready;
     if (!prepared.ok) throw prepared.error;
-    const stubsFailure = await stubs;
-    if (stubsFailure) throw stubsFailure;
     subs = await buildUnixModules(toolchain, prepared.p, entry, camlp4, strings.flags);
   } catch (error) {
     const failure = asBuildFailure(error);
@@ -188,16 +205,6 @@ async function buildInto(
   }
   await writeMeta(entry, source.version, coreMeta, subs);
   return unix;
-}
-
-/** A promise's failure as a value, so that a step running beside another never goes unobserved. */
-async function settle(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-    return undefined;
-  } catch (error) {
-    return error;
-  }
 }
 
 /** A build step's failure, or a file-system error of the machine (transient); anything else is a bug and rethrown. */

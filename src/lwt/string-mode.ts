@@ -1,5 +1,3 @@
-import type { Toolchain } from '../toolchain/ocamlfind.js';
-import { runStep } from './build-step.js';
 import { codeOnly } from './ocaml-text.js';
 
 /**
@@ -12,31 +10,6 @@ export function writesIntoStrings(sources: string[]): boolean {
   return sources.some((s) => /\bString\.(?:create|set|unsafe_set|fill|unsafe_fill)\b/.test(codeOnly(s)));
 }
 
-/** What the compiler's configuration means for a from-source build. */
-export interface CompilerConfig {
-  /** `ocamlopt -config` as printed: part of a build's cache key, so that two compilers of one version are told apart. */
-  text: string;
-  /** Configured with --disable-force-safe-string (possible from 4.06 to 4.14): `-unsafe-string` is accepted. */
-  unsafeStringAllowed: boolean;
-}
-
-const read = new Map<string, Promise<CompilerConfig>>();
-
-/** The compiler's configuration, read once per toolchain. */
-export function compilerConfig(toolchain: Toolchain, cwd: string): Promise<CompilerConfig> {
-  const key = toolchain.prefix.join('\0');
-  let found = read.get(key);
-  if (!found) {
-    found = runStep(toolchain, 'ocamlfind', ['ocamlopt', '-config'], { cwd }).then((text) => ({
-      text,
-      unsafeStringAllowed: /^safe_string: false$/m.test(text),
-    }));
-    read.set(key, found);
-    found.catch(() => read.delete(key));
-  }
-  return found;
-}
-
 /**
  * The flags a tree's libraries are compiled with: `-unsafe-string` for a
  * tree that writes into strings, where the compiler accepts it (so that it
@@ -44,9 +17,12 @@ export function compilerConfig(toolchain: Toolchain, cwd: string): Promise<Compi
  * strings (Debian's 4.13.1, any OCaml 5), none, and `hint` says why such a
  * tree's lwt.unix does not build.
  */
-export function stringFlags(writes: boolean, config: CompilerConfig): { flags: string[]; hint: string | undefined } {
+export function stringFlags(
+  writes: boolean,
+  unsafeStringAllowed: boolean,
+): { flags: string[]; hint: string | undefined } {
   if (!writes) return { flags: [], hint: undefined };
-  if (config.unsafeStringAllowed) return { flags: ['-unsafe-string'], hint: undefined };
+  if (unsafeStringAllowed) return { flags: ['-unsafe-string'], hint: undefined };
   return {
     flags: [],
     hint: 'this Lwt writes into strings, as Lwt did before 2.4.7, and this compiler forces safe strings: build it with an OCaml 4.06 to 4.14 configured with --disable-force-safe-string',

@@ -10,6 +10,7 @@ import type { Camlp4 } from './camlp4.js';
 import { applyCompat } from './compat.js';
 import { eraConfig } from './era-config.js';
 import { type MetaPackage, packageDir, packagesUsed } from './findlib-tree.js';
+import { installedOf } from './installed-packages.js';
 import { compileLibrary } from './ocaml-library.js';
 import {
   configNeeds,
@@ -118,7 +119,7 @@ export async function buildUnixModules(
     const sources = await librarySources(unix.tree, sourceDir, sub === 'log' ? ['lwt-log.mllib'] : undefined);
     const files = new Map(sources.map((s) => [basename(s), join(unix.tree, s)]));
     const texts = await Promise.all(sources.map((s) => readFile(join(unix.tree, s), 'latin1')));
-    const packages = packagesUsed(texts);
+    const packages = await installedOf(toolchain, unix.tree, packagesUsed(texts));
     const dir = packageDir(entry, sub);
     await mkdir(dir, { recursive: true });
     await compileLibrary(toolchain, {

@@ -15,7 +15,7 @@ import { FINDLIB_DIR, type MetaPackage, writeMeta } from './findlib-tree.js';
 import { installedPackages } from './installed-packages.js';
 import type { LwtSource } from './source.js';
 import { stringFlags, writesIntoStrings } from './string-mode.js';
-import { buildUnixModules, buildUnixStubs, prepareUnix } from './unix-build.js';
+import { buildUnixModules, buildUnixStubs, configureUnix, prepareModules } from './unix-build.js';
 import { listFiles, unixDirOf, unixInputDirs } from './unix-tree.js';
 
 /** Whether lwt.unix can be linked, or why not (its compiler's first error). */
@@ -153,10 +153,10 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
 }
 
 /**
- * The build proper, in the staging entry. lwt.unix's preparation (copy,
- * configuration, generators, compatibility step) and its C stubs run while
- * the core compiles: they need only the tree; its modules then compile
- * against the core.
+ * The build proper, in the staging entry. lwt.unix is configured first
+ * (copy, configuration, job generator); then its C stubs compile, and its
+ * OCaml sources are generated and made compatible, while the core
+ * compiles; its modules then compile against the core while the stubs go on.
  */
 async function buildInto(
   entry: string,
@@ -175,28 +175,27 @@ async function buildInto(
     writesIntoStrings(await treeSources(source.dir, core)),
     (await compilerConfig(toolchain, source.dir)).unsafeStringAllowed,
   );
-  // Its failure is a value, so that it never goes unobserved while the core compiles.
-  const ready = prepareUnix(toolchain, source.dir, join(work, 'tree'), cc)
-    .then(async (p) => {
-      await buildUnixStubs(toolchain, p, entry);
-      return p;
-    })
-    .then(
-      (p) => ({ ok: true as const, p }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
+  const configured = outcome(configureUnix(toolchain, source.dir, join(work, 'tree'), cc));
+  const stubs = configured.then((c) => (c.ok ? outcome(buildUnixStubs(toolchain, c.value, entry)) : c));
+  const prepared = configured.then((c) => (c.ok ? outcome(prepareModules(toolchain, c.value)) : c));
   let coreMeta: MetaPackage;
   try {
     coreMeta = await buildCore(toolchain, core, entry, camlp4, strings.flags);
-  } finally {
-    await ready;
+  } catch (error) {
+    await Promise.all([stubs, prepared]);
+    throw error;
   }
   let unix: UnixStatus = { ok: true };
   let subs: Partial<Record<'unix' | 'log', MetaPackage>> = {};
   try {
-    const prepared = await ready;
-    if (!prepared.ok) throw prepared.error;
-    subs = await buildUnixModules(toolchain, prepared.p, entry, camlp4, strings.flags);
+    const p = await prepared;
+    if (!p.ok) throw p.error;
+    // The modules need the stubs only at link time: they compile while the stubs do; a C error is reported first.
+    const modules = await outcome(buildUnixModules(toolchain, p.value, entry, camlp4, strings.flags));
+    const archived = await stubs;
+    if (!archived.ok) throw archived.error;
+    if (!modules.ok) throw modules.error;
+    subs = modules.value;
   } catch (error) {
     const failure = asBuildFailure(error);
     if (failure.transient) throw failure;
@@ -205,6 +204,15 @@ async function buildInto(
   }
   await writeMeta(entry, source.version, coreMeta, subs);
   return unix;
+}
+
+/** A step's result or failure as a value, so that a step running beside another never goes unobserved. */
+async function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await p };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }
 
 /** A build step's failure, or a file-system error of the machine (transient); anything else is a bug and rethrown. */

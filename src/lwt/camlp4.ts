@@ -3,6 +3,7 @@ import { basename, join, relative } from 'node:path';
 import { exists } from '../io/exists.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { runStep } from './build-step.js';
+import { codeOnly } from './ocaml-text.js';
 
 /**
  * Lwt 2.x wrote parts of its sources in its own camlp4 syntax, with the
@@ -72,4 +73,15 @@ export async function preprocess(
     cwd,
     what: basename(source),
   });
+}
+
+/**
+ * Whether sources use pa_lwt's syntax in a form that also parses as plain
+ * OCaml, `raise_lwt e` and `assert_lwt e` (pa_lwt 2.x; without expansion they
+ * are unbound values): such a library must go through camlp4 although no
+ * file fails to parse. 2.4.4 to 2.4.6's lwt.log (src/logger/lwt_log_core.ml)
+ * is one. Comments and strings do not count.
+ */
+export function usesPlainParsingSyntax(sources: string[]): boolean {
+  return sources.some((s) => /\b(?:raise_lwt|assert_lwt)\b/.test(codeOnly(s)));
 }

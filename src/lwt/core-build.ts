@@ -2,9 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exists, isDirectory } from '../io/exists.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
-import { runStep } from './build-step.js';
 import type { Camlp4 } from './camlp4.js';
 import { type MetaPackage, packageDir, packagesUsed } from './findlib-tree.js';
+import { installedOf } from './installed-packages.js';
 import { compileLibrary } from './ocaml-library.js';
 
 /**
@@ -45,10 +45,10 @@ export async function buildCore(
   files: Map<string, string>,
   entry: string,
   camlp4: () => Promise<Camlp4>,
+  flags: string[],
 ): Promise<MetaPackage> {
   const sources = await Promise.all([...files.values()].map((f) => readFile(f, 'utf8')));
-  const packages: string[] = [];
-  for (const pkg of packagesUsed(sources)) if (await available(toolchain, pkg, entry)) packages.push(pkg);
+  const packages = await installedOf(toolchain, entry, packagesUsed(sources));
   await compileLibrary(toolchain, {
     archive: 'lwt',
     files,
@@ -57,13 +57,7 @@ export async function buildCore(
     packages,
     includes: [],
     cclib: [],
+    flags,
   });
   return { requires: packages, archive: 'lwt.cmxa' };
-}
-
-async function available(toolchain: Toolchain, pkg: string, cwd: string): Promise<boolean> {
-  return runStep(toolchain, 'ocamlfind', ['query', pkg], { cwd, what: pkg }).then(
-    () => true,
-    () => false,
-  );
 }

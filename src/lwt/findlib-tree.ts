@@ -23,6 +23,9 @@ const PACKAGE_OF_MODULE: [RegExp, string][] = [
   [/\bReact\./, 'react'],
 ];
 
+/** Every findlib package a from-source build may use. */
+export const LIBRARY_PACKAGES = PACKAGE_OF_MODULE.map(([, pkg]) => pkg);
+
 export function packagesUsed(sources: string[]): string[] {
   const text = sources.join('\n');
   return PACKAGE_OF_MODULE.filter(([re]) => re.test(text)).map(([, pkg]) => pkg);

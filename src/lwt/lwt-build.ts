@@ -9,10 +9,13 @@ import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 import { BuildFailed, isTransientFsError } from './build-step.js';
 import { checkCToolchain } from './c-toolchain.js';
 import { buildExtensions, type Camlp4, extensionSources } from './camlp4.js';
+import { compilerConfig } from './compiler-config.js';
 import { buildCore, coreFiles } from './core-build.js';
 import { FINDLIB_DIR, type MetaPackage, writeMeta } from './findlib-tree.js';
+import { installedPackages } from './installed-packages.js';
 import type { LwtSource } from './source.js';
-import { buildUnixModules, buildUnixStubs, prepareUnix } from './unix-build.js';
+import { stringFlags, writesIntoStrings } from './string-mode.js';
+import { buildUnixModules, buildUnixStubs, configureUnix, prepareModules } from './unix-build.js';
 import { listFiles, unixDirOf, unixInputDirs } from './unix-tree.js';
 
 /** Whether lwt.unix can be linked, or why not (its compiler's first error). */
@@ -31,8 +34,17 @@ export type LwtBuildResult =
   | { ok: true; build: LwtBuild; cached: boolean; ms: number }
   | { ok: false; error: string; log: string; ms: number; cached: boolean };
 
-/** Bump when the recipe changes, so that old cache entries are not reused. */
-const RECIPE = 6;
+/**
+ * Bump when the recipe changes, so that old cache entries are not reused.
+ * 7: lwt.unix goes through a compatibility shim (compat.ts) in the build's
+ * copy of the tree: re-exports of Unix's variant types get the constructors
+ * the compiler added since the era (`O_KEEPEXEC`, `SO_REUSEPORT`, …), and
+ * uses of Unix and Bigarray functions it changed (`Unix.socketpair` as a
+ * value) or removed (`Bigarray.Array1.map_file`) are rewritten to what
+ * replaced them; nothing else of Lwt is changed. A library using pa_lwt's
+ * `raise_lwt` is expanded with camlp4 even when all its files parse.
+ */
+const RECIPE = 7;
 
 /** The findlib Lwt: nothing to build; its identity is its version and its library files. */
 export async function installedBuild(source: LwtSource, toolchain: Toolchain): Promise<LwtBuild> {
@@ -55,6 +67,16 @@ export async function installedBuild(source: LwtSource, toolchain: Toolchain): P
   };
 }
 
+/** The OCaml sources of the core and of lwt.unix's directories, as text. */
+async function treeSources(root: string, core: Map<string, string>): Promise<string[]> {
+  const paths = [...core.values()];
+  const unixDir = await unixDirOf(root);
+  if (unixDir)
+    for (const dir of await unixInputDirs(root, unixDir))
+      for (const p of await listFiles(root, dir)) if (/\.mli?$/.test(p)) paths.push(join(root, p));
+  return Promise.all(paths.map((p) => readFile(p, 'latin1')));
+}
+
 /** Everything the build reads from the tree, by path and content: the cache key. */
 async function inputs(root: string, core: Map<string, string>): Promise<[string, string][]> {
   const paths = new Set([...core.values()].map((p) => relative(root, p)));
@@ -70,8 +92,8 @@ async function inputs(root: string, core: Map<string, string>): Promise<[string,
 /**
  * Builds Lwt from a source tree without its own build system (which changed
  * in every era): the core, then lwt.unix with its C stubs (and lwt.log where
- * the era has it), laid out as a findlib tree. Cached by (compiler, sources,
- * machine configuration, recipe). A core that does not build makes the whole
+ * the era has it), laid out as a findlib tree. Cached by (compiler and its configuration,
+ * installed findlib packages, sources, C toolchain, recipe). A core that does not build makes the whole
  * build untestable; a lwt.unix that does not build makes only lwt.unix
  * untestable. Only a compiler's diagnostic is remembered: a failure of the
  * machine (full disk, signal, time-out) is reported and tried again next time.
@@ -89,7 +111,17 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
       cached: false,
     };
   const cc = await checkCToolchain(toolchain);
-  const key = digest(['source', RECIPE, toolchain.ocamlVersion, cc, await inputs(source.dir, core)]);
+  const config = await compilerConfig(toolchain, source.dir);
+  const packages = await installedPackages(toolchain, source.dir);
+  const key = digest([
+    'source',
+    RECIPE,
+    toolchain.ocamlVersion,
+    config.text,
+    packages,
+    cc,
+    await inputs(source.dir, core),
+  ]);
   const dir = join(cacheRoot(), 'lwt', key.slice(0, 24));
   const failedMarker = `${dir}.untestable.json`;
   const previous = await readFile(failedMarker, 'utf8').catch(() => undefined);
@@ -121,8 +153,10 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
 }
 
 /**
- * The build proper, in the staging entry. lwt.unix's C stubs compile while
- * the core and then lwt.unix's modules do: they need only the configuration.
+ * The build proper, in the staging entry. lwt.unix is configured first
+ * (copy, configuration, job generator); then its C stubs compile, and its
+ * OCaml sources are generated and made compatible, while the core
+ * compiles; its modules then compile against the core while the stubs go on.
  */
 async function buildInto(
   entry: string,
@@ -137,41 +171,47 @@ async function buildInto(
     return extensions;
   };
   const cc = await checkCToolchain(toolchain);
-  const prepared = await prepareUnix(toolchain, source.dir, join(work, 'tree'), cc).then(
-    (p) => ({ ok: true as const, p }),
-    (error: unknown) => ({ ok: false as const, error }),
+  const strings = stringFlags(
+    writesIntoStrings(await treeSources(source.dir, core)),
+    (await compilerConfig(toolchain, source.dir)).unsafeStringAllowed,
   );
-  const stubs = prepared.ok ? settle(buildUnixStubs(toolchain, prepared.p, entry)) : undefined;
+  const configured = outcome(configureUnix(toolchain, source.dir, join(work, 'tree'), cc));
+  const stubs = configured.then((c) => (c.ok ? outcome(buildUnixStubs(toolchain, c.value, entry)) : c));
+  const prepared = configured.then((c) => (c.ok ? outcome(prepareModules(toolchain, c.value)) : c));
   let coreMeta: MetaPackage;
   try {
-    coreMeta = await buildCore(toolchain, core, entry, camlp4);
-  } finally {
-    await stubs;
+    coreMeta = await buildCore(toolchain, core, entry, camlp4, strings.flags);
+  } catch (error) {
+    await Promise.all([stubs, prepared]);
+    throw error;
   }
   let unix: UnixStatus = { ok: true };
   let subs: Partial<Record<'unix' | 'log', MetaPackage>> = {};
   try {
-    if (!prepared.ok) throw prepared.error;
-    const stubsFailure = await stubs;
-    if (stubsFailure) throw stubsFailure;
-    subs = await buildUnixModules(toolchain, prepared.p, entry, camlp4);
+    const p = await prepared;
+    if (!p.ok) throw p.error;
+    // The modules need the stubs only at link time: they compile while the stubs do; a C error is reported first.
+    const modules = await outcome(buildUnixModules(toolchain, p.value, entry, camlp4, strings.flags));
+    const archived = await stubs;
+    if (!archived.ok) throw archived.error;
+    if (!modules.ok) throw modules.error;
+    subs = modules.value;
   } catch (error) {
     const failure = asBuildFailure(error);
     if (failure.transient) throw failure;
-    unix = { ok: false, error: failure.error };
+    unix = { ok: false, error: strings.hint ? `${failure.error} (${strings.hint})` : failure.error };
     subs = {};
   }
   await writeMeta(entry, source.version, coreMeta, subs);
   return unix;
 }
 
-/** A promise's failure as a value, so that a step running beside another never goes unobserved. */
-async function settle(p: Promise<unknown>): Promise<unknown> {
+/** A step's result or failure as a value, so that a step running beside another never goes unobserved. */
+async function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   try {
-    await p;
-    return undefined;
+    return { ok: true, value: await p };
   } catch (error) {
-    return error;
+    return { ok: false, error };
   }
 }
 

@@ -155,10 +155,9 @@ function describe(c: KnownClassCandidate): string {
 
 function evidence(c: KnownClassCandidate): string {
   const parts: string[] = [];
-  if (c.signature)
-    parts.push(
-      `its signature ${c.signature.join(', ')}${c.expectation ? '' : ' alone: its Lwt frames are those of no version the case overflows on'}`,
-    );
+  // Matched by its signature alone: the Lwt around it is not one the case overflows on (a regressed Lwt, say).
+  const alone = c.expectation ? '' : ' alone: its Lwt frames are those of no version the case overflows on';
+  if (c.signature) parts.push(`its signature ${c.signature.join(', ')}${alone}`);
   if (c.expectation) parts.push(`${c.expectation.frames.join(', ')} as on Lwt ${c.expectation.lwt}`);
   return parts.join('; ');
 }

@@ -91,7 +91,7 @@ Merges the --json results of the shards of one run or one gate (--shard 1/N … 
 jobs) into one report, and exits as the whole run or gate would have.`,
   },
   analyze: {
-    summary: 'what is the recurring call cycle in this core?',
+    summary: 'what is the recurring call cycle in this core, and which known overflow is it?',
     usage: `usage: lwt-regress analyze <executable> <core> [--json] [--mode exact|scan] [--max-frames N]
                                [--cases DIR[,DIR...]]
 

@@ -91,16 +91,21 @@ Merges the --json results of the shards of one run or one gate (--shard 1/N … 
 jobs) into one report, and exits as the whole run or gate would have.`,
   },
   analyze: {
-    summary: 'what is the recurring call cycle in this core?',
+    summary: 'what is the recurring call cycle in this core, and which known overflow is it?',
     usage: `usage: lwt-regress analyze <executable> <core> [--json] [--mode exact|scan] [--max-frames N]
+                               [--cases DIR[,DIR...]]
 
 Reads the core of a crashed OCaml program with the program's own frame tables and prints the
-recurring call cycle, its depth, the frames that entered it, and whether it was a stack overflow.
+recurring call cycle, its depth, the frames that entered it, and whether it was a stack overflow;
+then which known overflow the cycle is, if any: the case whose recorded cycle it matches, the Lwt
+versions that have it and the one that fixed it.
 
   --json                the analysis as JSON (docs/analysis-schema.md)
   --mode exact|scan     exact (default): walk the OCaml frame tables; scan: every word of the stack
                         that is a return address
-  --max-frames N        stop the walk after N frames`,
+  --max-frames N        stop the walk after N frames
+  --cases DIR[,DIR...]  compare the cycle with these cases instead of the built-in ones in
+                        ocaml-cases/ (default: lwt-regress.json's "cases", as for run)`,
   },
   demo: {
     summary: 'one case built, crashed and analyzed, to see the pieces work',

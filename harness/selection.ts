@@ -127,7 +127,8 @@ export function toSuiteRequest(values: SelectionValues, project?: ProjectFile): 
   };
 }
 
-function caseDirectories(values: SelectionValues, project: ProjectFile | undefined): string[] {
+/** The case directories: --cases, else the project file's, and the built-in ones as the project says (or alone). */
+export function caseDirectories(values: Pick<SelectionValues, 'cases'>, project: ProjectFile | undefined): string[] {
   const named = list(values.cases)?.map((d) => resolve(d)) ?? project?.cases ?? [];
   const builtin = project?.builtin ?? named.length === 0;
   return [...named, ...(builtin ? [CASES_DIR] : [])];

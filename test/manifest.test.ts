@@ -33,6 +33,9 @@ describe('a case manifest', () => {
     [{ command: ['x'], args: ['1'] }, /"args" does not go with "command"/],
     [{ packages: ['lwt unix'] }, /"packages" must be a list of findlib package names/],
     [{ title: '' }, /"title" must be a short name/],
+    [{ signature: [] }, /"signature" must be a non-empty list of OCaml names/],
+    [{ signature: 'Lwt_mutex' }, /"signature" must be a non-empty list of OCaml names/],
+    [{ signature: ['lwt_mutex unlock'] }, /"signature" must be a non-empty list of OCaml names/],
   ])('%j is refused with one message naming the field', (extra, message) => {
     expect(() => manifest([{ lwt: '*', outcome: 'clean' }], extra)).toThrow(message);
   });

@@ -43,6 +43,13 @@ export interface CaseManifest {
   name: string;
   /** A short name for the overflow the case reproduces, e.g. "the 2011 mutex hand-off". */
   title: string;
+  /**
+   * Names that identify the overflow in any Lwt era, whatever frames Lwt's
+   * wakeup machinery adds around them (`Lwt_mutex`: a frame of Lwt_mutex in
+   * the cycle); all must be in a cycle. Optional: used by `analyze` to name
+   * the known overflow a core shows, never by the verdict of a run.
+   */
+  signature?: string[];
   program: CaseProgram;
   /** The program's arguments; `{size}` stands for the size. Default: the size alone. */
   args: string[];
@@ -122,9 +129,18 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
     : [];
   if (m.title !== undefined && (typeof m.title !== 'string' || !m.title.trim()))
     throw invalid(name, '"title" must be a short name for the overflow the case reproduces');
+  const signature = m.signature;
+  if (
+    signature !== undefined &&
+    (!Array.isArray(signature) ||
+      signature.length === 0 ||
+      !signature.every((f) => typeof f === 'string' && /^[A-Z][\w']*(\.\S+)?$/.test(f)))
+  )
+    throw invalid(name, '"signature" must be a non-empty list of OCaml names, e.g. ["Lwt_mutex"] or ["Lwt.map"]');
   return {
     name,
     title: typeof m.title === 'string' ? m.title : name,
+    ...(signature !== undefined ? { signature: signature as string[] } : {}),
     program,
     args: args as string[],
     description: m.description,

@@ -1,8 +1,11 @@
 import { backtraceCycle, backtraceFrames } from '../analyze/backtrace-cycle.js';
 import type { AnalysisReport, FrameInfo } from '../analyze/report.js';
+import { holdsFrame } from '../cases/frame-names.js';
 import type { ExceptionHandling, Expectation } from '../cases/manifest.js';
 import { thousands } from '../text/thousands.js';
 import type { Evidence } from './evidence.js';
+
+export { sameFunction } from '../cases/frame-names.js';
 
 /** What happened, in the terms expectations use. */
 export interface Observation {
@@ -187,17 +190,6 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
   }
 }
 
-/**
- * `Lwt.resolve` names the same function as `Lwt.Resolution_loop.resolve`
- * (OCaml 4.12+ backtraces give the nested module path, symbols do not).
- */
-export function sameFunction(expected: string, observed: string): boolean {
-  if (expected === observed) return true;
-  const e = expected.split('.');
-  const o = observed.split('.');
-  return e.length === 2 && o.length > 2 && e[0] === o[0] && e[1] === o[o.length - 1];
-}
-
 export type Judgement = { met: true } | { met: false; why: string };
 
 /**
@@ -232,11 +224,7 @@ export function judge(expectation: Expectation, observed: Observation): Judgemen
       why: `expected a stack overflow with a cycle through ${expectation.frames.join(', ') || 'any frames'}, observed ${observed.summary}`,
     };
   }
-  const missing = expectation.frames.filter(
-    (f) =>
-      !observed.frames.some((o) => sameFunction(f, o)) &&
-      !observed.definitions.some((d) => d === f || d.startsWith(`${f}.`)),
-  );
+  const missing = expectation.frames.filter((f) => !holdsFrame(f, observed.frames, observed.definitions));
   if (missing.length > 0)
     return { met: false, why: `the cycle lacks ${missing.join(', ')}: observed ${observed.summary}` };
   if (expectation.exception && observed.handling !== expectation.exception)

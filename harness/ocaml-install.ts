@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run ocaml -- VERSION...`: builds each OCaml (with findlib) from the npm
- * registry's `ocaml` source package into lwt-regress's cache, once, and prints
- * its prefix, for `--ocaml`. Progress goes to stderr, prefixes to stdout.
+ * `npm run ocaml -- VERSION...`: builds each OCaml (with findlib, and the
+ * packages lwt.unix needs) from the npm registry's `ocaml` source package into
+ * lwt-regress's cache, once, and prints its prefix, for `--ocaml`. Progress goes to stderr, prefixes to stdout.
  */
 import { EXIT, UserError } from '../src/errors.js';
 import { installOcaml } from '../src/toolchain/ocaml-install.js';
@@ -11,8 +11,9 @@ const USAGE = `usage: npm run ocaml -- VERSION [VERSION...]
 
 Builds OCaml VERSION from the npm registry's ocaml source package (4.10.0, 4.11.0, 4.12.0,
 4.14.0, 4.14.1 (published as 4.14.1000), 5.1.4 (which is OCaml 5.1.0), 5.3.0) with findlib
-from Debian's source (./setup fetches it) into the lwt-regress cache, once, and prints the
-prefix to pass to --ocaml. About 10-20 minutes per compiler on 2 cores; later calls return at once.`;
+and ocplib-endian from Debian's sources (./setup fetches them) into the lwt-regress cache, once,
+and prints the prefix to pass to --ocaml. About 10-20 minutes per compiler on 2 cores; later
+calls return at once (a compiler built before ocplib-endian was added gains it in seconds).`;
 
 async function main(versions: string[]): Promise<number> {
   if (versions.length === 0 || versions.some((v) => !/^\d+\.\d+\.\d+$/.test(v))) {

@@ -2,9 +2,10 @@
  * Every source of Lwt with the compilers the tests built (OCaml 4.14.1 and
  * 5.3.0, through --ocaml): a source tree, its regressed twin, a local opam
  * repository and a git repository, as test/harness.test.ts does with the
- * compiler on PATH. A built compiler has no installed Lwt.
+ * compiler on PATH; lwt.unix's cases with the ocplib-endian `npm run ocaml`
+ * installs. A built compiler has no installed Lwt.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -87,6 +88,57 @@ describe.each(SUITE_COMPILERS)('OCaml %s through --ocaml', (version) => {
       { lwt: true, case: true },
       { lwt: true, case: true },
     ]);
+  });
+
+  it.skipIf(!prefix)(
+    'lwt.unix builds with the ocplib-endian npm run ocaml installed; the Lwt_main cases are judged',
+    async () => {
+      const r = await run(['--lwt-src', pristine, '--case', 'mutex-server,io-map-tower']);
+      expect(r.exitCode, r.stderr).toBe(EXIT.ok);
+      expect(r.byCase('mutex-server')).toMatchObject({
+        status: 'pass',
+        ocaml: version,
+        observed: { outcome: 'clean' },
+      });
+      // Its own last line, not gdb's (lwt.unix's worker threads make gdb print more after it).
+      expect(r.byCase('mutex-server').observed!.summary).toBe('clean: 100000 clients served, 100000 bytes arrived');
+      const tower = r.byCase('io-map-tower');
+      expect(tower).toMatchObject({
+        status: 'pass',
+        observed: { outcome: 'cycle', ...(fibers ? { handling: 'uncaught' } : {}) },
+      });
+      expect(tower.observed!.frames).toEqual(expect.arrayContaining(['Lwt.resolve', 'Lwt.run_in_resolution_loop']));
+      expect(tower.observed!.depth).toBeGreaterThan(1000);
+      // lwt.unix links bigarray where the compiler has that package (4.x), never on OCaml 5, which removed it.
+      const cache = at('cache', version, 'lwt');
+      const metas = await Promise.all(
+        (await readdir(cache))
+          .filter((e) => !e.includes('.'))
+          .map((e) => readFile(join(cache, e, 'lib', 'lwt', 'META'), 'utf8')),
+      );
+      const unix = metas
+        .map((m) => /package "unix" \([^)]*requires = "([^"]*)"/.exec(m)?.[1])
+        .find(Boolean)!
+        .split(' ');
+      expect(unix).toEqual(expect.arrayContaining(['lwt', 'unix', 'ocplib-endian.bigstring']));
+      if (fibers) expect(unix).not.toContain('bigarray');
+      else expect(unix).toContain('bigarray');
+    },
+  );
+
+  it.skipIf(!prefix)('the regressed tree fails mutex-server under Lwt_main, with its cycle', async () => {
+    // On OCaml 5, Lwt catches the overflow and the server then waits for ever: a short time limit ends it.
+    const r = await run(['--lwt-src', regressed, '--lwt', '5.6.1', '--case', 'mutex-server', '--timeout', '10']);
+    expect(r.exitCode).toBe(EXIT.failed);
+    expect(r.byCase('mutex-server')).toMatchObject({
+      status: 'fail',
+      observed: {
+        outcome: 'cycle',
+        frames: expect.arrayContaining(['Lwt.resolve', 'Lwt.run_in_resolution_loop']),
+        ...(fibers ? { handling: 'caught-by-lwt' } : {}),
+      },
+    });
+    expect(r.byCase('mutex-server').observed!.entry).toContain('lwt_libev_loop');
   });
 
   it.skipIf(!prefix)(

@@ -1,10 +1,11 @@
 /**
  * A program run under gdb shares its output with gdb: these are gdb's own
- * lines (its breakpoints, its inferior's exit, the core it saved), to be
- * taken out before the program's output is read (a clean run's last line).
+ * lines (its breakpoints, threads coming and going — lwt.unix's workers —,
+ * its inferior's exit, the core it saved), to be taken out before the
+ * program's output is read (a clean run's last line).
  */
 const GDB_LINE =
-  /^(?:Breakpoint \d+[ ,]|\[Inferior \d+ |\[Thread debugging|\[New Thread|Using host libthread_db|Saved corefile|Program (?:received|terminated)|Continuing\.|warning: |You can't do that without a process to debug)/;
+  /^(?:Breakpoint \d+[ ,]|\[Inferior \d+ |\[Thread |\[New (?:Thread|process) |Using host libthread_db|Saved corefile|Program (?:received|terminated)|Continuing\.|warning: |You can't do that without a process to debug)/;
 
 /** The program's own output, without gdb's. */
 export function withoutGdbLines(stdout: string): string {

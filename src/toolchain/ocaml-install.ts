@@ -6,6 +6,7 @@ import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { EXIT, UserError } from '../errors.js';
 import { cacheRoot, projectRoot } from '../paths.js';
 import { findlibConf } from './findlib-conf.js';
+import { installOcplibEndian, type Step } from './ocplib-endian.js';
 import { writeResultPackage } from './result-package.js';
 import { applySourceFixes } from './source-fixes.js';
 
@@ -22,6 +23,8 @@ export interface InstalledOcaml {
   ocamlVersion: string;
   /** False when the cache already had it. */
   built: boolean;
+  /** Findlib packages installed into it by this call (those its compilers gain after being built). */
+  packagesBuilt: string[];
   ms: number;
 }
 
@@ -53,14 +56,19 @@ export async function installOcaml(version: string, options: InstallOptions = {}
   const log = options.log ?? (() => {});
   const prefix = ocamlPrefix(version);
   const ms = () => performance.now() - started;
-  if (await isComplete(prefix)) return { prefix, ocamlVersion: await reportedVersion(prefix), built: false, ms: ms() };
-  const findlibTarball = await findlibSource();
+  const step = stepRunner(version, log);
+  if (await isComplete(prefix)) {
+    const packagesBuilt = await installPackages(prefix, version, log);
+    return { prefix, ocamlVersion: await reportedVersion(prefix), built: false, packagesBuilt, ms: ms() };
+  }
+  const findlibTarball = await debianSource('findlib', 'ocaml-findlib');
+  // Checked before the compiler's long build, though built after it.
+  await debianSource('ocplib-endian', 'ocplib-endian');
   const staging = stagingFor(prefix);
   const installed = join(staging, prefix);
   const work = join(tmpdir(), `lwt-regress-ocaml-${cacheName(version)}-${process.pid}`);
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
-  const step = stepRunner(version, log);
   try {
     const npmVersion = NPM_VERSIONS[version] ?? version;
     const packed = await step(
@@ -82,8 +90,9 @@ export async function installOcaml(version: string, options: InstallOptions = {}
     await step('make install', 'make', ['install', `DESTDIR=${staging}`], source);
     await installFindlib(findlibTarball, staging, prefix, work, step);
     await publishDir(installed, prefix);
+    const packagesBuilt = await installPackages(prefix, version, log);
     log(`OCaml ${sourceVersion} is in ${prefix} (${(ms() / 1000).toFixed(0)} s)`);
-    return { prefix, ocamlVersion: await reportedVersion(prefix), built: true, ms: ms() };
+    return { prefix, ocamlVersion: await reportedVersion(prefix), built: true, packagesBuilt, ms: ms() };
   } finally {
     await rm(staging, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
@@ -108,19 +117,40 @@ function configureFlags(prefix: string, major: number): string[] {
   ];
 }
 
-async function findlibSource(): Promise<string> {
+/** A Debian source tarball that ./setup downloads (`apt-get source <sourcePackage>`). */
+async function debianSource(tarball: string, sourcePackage: string): Promise<string> {
   const dir = join(projectRoot(), 'test', 'fixtures', 'debian');
-  const name = (await readdir(dir).catch(() => [] as string[])).find((f) => /^findlib_.*\.orig\.tar\.gz$/.test(f));
+  const name = (await readdir(dir).catch(() => [] as string[])).find(
+    (f) => f.startsWith(`${tarball}_`) && f.endsWith('.orig.tar.gz'),
+  );
   if (!name)
     throw new UserError(
-      `Debian's findlib source (test/fixtures/debian/findlib_*.orig.tar.gz) is missing`,
+      `Debian's ${sourcePackage} source (test/fixtures/debian/${tarball}_*.orig.tar.gz) is missing`,
       EXIT.unreadable,
-      'Run ./setup, which downloads it with apt-get source ocaml-findlib',
+      `Run ./setup, which downloads it with apt-get source ${sourcePackage}`,
     );
   return join(dir, name);
 }
 
-type Step = (what: string, file: string, args: string[], cwd: string, env?: Record<string, string>) => Promise<string>;
+/**
+ * The findlib packages lwt.unix needs that are built per compiler, each
+ * installed once with its own marker: also run for a compiler already in the
+ * cache, so that compilers built before a package was added here gain it.
+ */
+async function installPackages(prefix: string, version: string, log: (line: string) => void): Promise<string[]> {
+  const started = performance.now();
+  // A dozen sub-second steps: one line for the package, not one per step.
+  const step = stepRunner(version, () => {});
+  const built = await installOcplibEndian(
+    prefix,
+    await reportedVersion(prefix),
+    () => debianSource('ocplib-endian', 'ocplib-endian'),
+    step,
+  );
+  if (!built) return [];
+  log(`  ocplib-endian installed: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return ['ocplib-endian'];
+}
 
 /** Runs one build step, logs its time, and turns a failure into one line that names the step and the log. */
 function stepRunner(version: string, log: (line: string) => void): Step {

@@ -5,7 +5,7 @@
  * compiler on PATH; lwt.unix's cases with the ocplib-endian `npm run ocaml`
  * installs. A built compiler has no installed Lwt.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -225,6 +225,28 @@ describe.each(SUITE_COMPILERS)('OCaml %s through --ocaml', (version) => {
       expect(r.byCase('wakeup-later-chain').reason).toMatch(
         /does not build: lwt_mutex\.ml: File "lwt_mutex\.ml", line \d+.*Error: Unbound module "?Pervasives"?/,
       );
+    },
+  );
+
+  it.skipIf(!prefix)(
+    "a tree in Lwt 2.x's camlp4 syntax is untestable, naming camlp4's own compiler, on every run",
+    async () => {
+      // Debian's camlp4 belongs to its 4.13.1: it cannot expand sources for another compiler.
+      const tree = await makeSourceTree(at(`lwt-camlp4-${version}`), '5.6.1');
+      await mkdir(join(tree, 'syntax'));
+      await writeFile(join(tree, 'syntax', 'pa_lwt.ml'), 'open Camlp4.PreCast\n');
+      await patchTree(tree, 'lwt_switch.ml', '(*', 'let _fixture () = (fixture_let y = 1 in y) + 1\n(*');
+      const r = await run(['--lwt-src', tree, '--case', 'wakeup-chain']);
+      expect(r.exitCode).toBe(EXIT.untestable);
+      const reason = r.byCase('wakeup-chain').reason;
+      expect(reason).toMatch(
+        new RegExp(
+          `in Lwt's camlp4 syntax, and the camlp4 .* does not work with OCaml ${version.replace(/\./g, '\\.')}`,
+        ),
+      );
+      expect(reason).toMatch(/has a camlp4 of its own/);
+      const again = await run(['--lwt-src', tree, '--case', 'wakeup-chain']);
+      expect(again.byCase('wakeup-chain')).toMatchObject({ status: 'untestable', reason });
     },
   );
 });

@@ -36,6 +36,7 @@ const TOOL_PACKAGES: Record<string, string> = {
   ocaml: 'ocaml-nox',
   ocamllex: 'ocaml-nox',
   camlp4o: 'camlp4',
+  camlp4of: 'camlp4',
   cppo: 'cppo',
 };
 

@@ -1,8 +1,9 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { execa } from 'execa';
 import { exists } from '../io/exists.js';
-import type { Toolchain } from '../toolchain/ocamlfind.js';
-import { runStep } from './build-step.js';
+import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
+import { BuildFailed, runStep } from './build-step.js';
 import { codeOnly } from './ocaml-text.js';
 
 /**
@@ -40,6 +41,7 @@ export async function extensionSources(root: string): Promise<string[]> {
  */
 export async function buildExtensions(toolchain: Toolchain, sources: string[], dir: string): Promise<Camlp4> {
   await mkdir(join(dir, 'src'), { recursive: true });
+  await requireMatchingCamlp4(toolchain, dir);
   for (const source of sources) {
     const name = basename(source);
     await copyFile(source, join(dir, 'src', name));
@@ -51,6 +53,29 @@ export async function buildExtensions(toolchain: Toolchain, sources: string[], d
   }
   const plugins = sources.filter((s) => s.endsWith('.ml')).map((s) => join(dir, basename(s).replace(/\.ml$/, '.cmo')));
   return { plugins, optcomp: plugins.some((p) => basename(p) === 'pa_optcomp.cmo') };
+}
+
+/**
+ * camlp4 is built for one compiler and reads that compiler's library: the one
+ * on PATH (Debian's, for its 4.13.1) reports another version, or aborts when
+ * pointed at another compiler's library (SIGABRT under `--ocaml`'s OCAMLLIB).
+ * That is a fact of the compiler chosen, not of the machine's state, so it is
+ * a build failure that is remembered, saying what would make the tree buildable.
+ */
+async function requireMatchingCamlp4(toolchain: Toolchain, dir: string): Promise<void> {
+  const [file, args] = toolCommand(toolchain, 'camlp4of', ['-version']);
+  const r = await execa(file, args, { cwd: dir, reject: false, all: true });
+  const version = String(r.stdout).trim();
+  if (r.exitCode === 0 && version === toolchain.ocamlVersion) return;
+  if ((r as { code?: string }).code === 'ENOENT') await runStep(toolchain, 'camlp4of', ['-version'], { cwd: dir });
+  const found =
+    r.exitCode === 0 ? `camlp4 ${version}` : `camlp4 (${r.signal ? `killed by ${r.signal}` : r.shortMessage})`;
+  throw new BuildFailed(
+    `the tree is written in Lwt's camlp4 syntax, and the ${found} does not work with OCaml ` +
+      `${toolchain.ocamlVersion}: use a compiler that has a camlp4 of its own, e.g. Debian's 4.13.1`,
+    `$ camlp4of -version\n${r.all ?? ''}`,
+    false,
+  );
 }
 
 /**

@@ -47,12 +47,9 @@ export function longFunctions(file: string, text: string): Offence[] {
       const first = source.getLineAndCharacterOfPosition(node.getStart(source)).line;
       const last = source.getLineAndCharacterOfPosition(node.getEnd()).line;
       const lines = last - first + 1;
+      const name = functionName(node as ts.FunctionLikeDeclaration);
       if (lines > MAX_FUNCTION_LINES)
-        offences.push({
-          file,
-          line: first + 1,
-          message: `${functionName(node as ts.FunctionLikeDeclaration)} is ${lines} lines (at most ${MAX_FUNCTION_LINES})`,
-        });
+        offences.push({ file, line: first + 1, message: `${name} is ${lines} lines (at most ${MAX_FUNCTION_LINES})` });
     }
     ts.forEachChild(node, visit);
   };

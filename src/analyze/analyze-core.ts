@@ -86,7 +86,8 @@ export function analyzeCore(executable: ByteReader, core: ByteReader, options: A
   const runtime = identifyRuntime(symbols, image.memory, image.bias);
   if (runtime.version === undefined)
     notes.push(
-      'the compiler version is unknown (the program does not link Stdlib.Sys): source lines are decoded as OCaml 4.x to 5.1 record them',
+      'the compiler version is unknown (the program does not link Stdlib.Sys): ' +
+        'source lines are decoded as OCaml 4.x to 5.1 record them',
     );
   const tables = mode === 'exact' ? loadFrameTables(image, symbols, runtime, notes) : undefined;
   if (mode === 'scan')

@@ -56,7 +56,10 @@ export interface AnalysisReport {
    * (at `caml_raise_exn` or `caml_raise_stack_overflow`); null when it is not an overflow.
    */
   trigger: { kind: 'guard-fault' } | { kind: 'stack-overflow-raise'; at: string } | null;
-  /** The compiler, as the executable records it (`Stdlib.Sys.ocaml_version`), and whether it runs OCaml on fiber stacks. */
+  /**
+   * The compiler, as the executable records it (`Stdlib.Sys.ocaml_version`),
+   * and whether it runs OCaml on fiber stacks.
+   */
   ocaml: { version: string | null; fibers: boolean };
   executable: {
     path: string;

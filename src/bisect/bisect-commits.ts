@@ -97,7 +97,10 @@ function pointIn(m: Mirror, lines: ProbeLogLine[], hint: string | undefined) {
   };
 }
 
-/** The last known good commit: among the ones marked good (and the older end), the closest ancestor of the first bad. */
+/**
+ * The last known good commit: among the ones marked good (and the older end),
+ * the closest ancestor of the first bad.
+ */
 async function lastGoodOf(
   m: Mirror,
   older: string,

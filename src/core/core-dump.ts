@@ -30,8 +30,10 @@ export interface CoreDump {
 export function openCore(reader: ByteReader): CoreDump {
   const elf = openElf(reader);
   if (elf.header.type !== ET_CORE) {
+    const type = elf.header.type;
+    const what = type === 2 || type === 3 ? 'executable or library' : `file of type ${type}`;
     throw new UserError(
-      `${reader.name} is an ELF ${elf.header.type === 2 || elf.header.type === 3 ? 'executable or library' : `file of type ${elf.header.type}`}, not a core dump`,
+      `${reader.name} is an ELF ${what}, not a core dump`,
       EXIT.usage,
       'Pass the executable first and the core second: lwt-regress analyze <executable> <core>',
     );
@@ -43,7 +45,8 @@ export function openCore(reader: ByteReader): CoreDump {
     if (s.filesz > 0 && s.offset + s.filesz > reader.size) {
       throw new CorruptInputError(
         reader.name,
-        `memory at 0x${s.vaddr.toString(16)} should end at file offset ${s.offset + s.filesz} but the file has ${reader.size} bytes`,
+        `memory at 0x${s.vaddr.toString(16)} should end at file offset ${s.offset + s.filesz} ` +
+          `but the file has ${reader.size} bytes`,
       );
     }
   }

@@ -102,13 +102,15 @@ function loadBias(exe: ElfFile, core: CoreDump): number {
       throw mismatch(
         exe,
         core,
-        `the process started at 0x${entry.toString(16)}, the executable's entry point is 0x${exe.header.entry.toString(16)}`,
+        `the process started at 0x${entry.toString(16)}, ` +
+          `the executable's entry point is 0x${exe.header.entry.toString(16)}`,
       );
     if (bias % PAGE !== 0)
       throw mismatch(
         exe,
         core,
-        `entry point 0x${entry.toString(16)} in the core does not fit the executable's 0x${exe.header.entry.toString(16)}`,
+        `entry point 0x${entry.toString(16)} in the core does not fit ` +
+          `the executable's 0x${exe.header.entry.toString(16)}`,
       );
     return bias;
   }
@@ -132,16 +134,19 @@ function checkBelongs(exe: ElfFile, core: CoreDump, bias: number, coreMemory: Ad
   const coreId = mainProgramBuildId(core, coreMemory);
   if (exe.buildId && coreId && coreId !== exe.buildId)
     throw mismatch(exe, core, `build-id ${coreId} in the core, ${exe.buildId} in the executable`);
-  // Linux maps each PT_LOAD from its page-aligned file offset at its page-aligned address plus the bias (fs/binfmt_elf.c).
+  // Linux maps each PT_LOAD from its page-aligned file offset at its page-aligned
+  // address plus the bias (fs/binfmt_elf.c).
   const loads = exe.segments.filter((s) => s.type === PT_LOAD && s.filesz > 0);
   const mapped = loads.every((s) =>
     core.files.some((f) => f.start === pageDown(s.vaddr + bias) && f.fileOffset === pageDown(s.offset)),
   );
+  const fromEntry = core.auxv.has(AT_ENTRY) ? ' (from the entry point in the auxiliary vector)' : '';
   if (core.files.length > 0 && !mapped)
     throw mismatch(
       exe,
       core,
-      `the process's file mappings do not hold the executable's segments at load bias 0x${bias.toString(16)}${core.auxv.has(AT_ENTRY) ? ' (from the entry point in the auxiliary vector)' : ''}`,
+      "the process's file mappings do not hold the executable's segments " +
+        `at load bias 0x${bias.toString(16)}${fromEntry}`,
     );
   if (exe.buildId && coreId) return 'build-id';
   if (core.files.length === 0 && core.auxv.size === 0)

@@ -87,7 +87,10 @@ export class SymbolTable {
     return this.addressOf(name, (kind) => kind === STT_FUNC);
   }
 
-  /** The name is found in the string table first, by a native search; the symbols are then compared by name offset alone. */
+  /**
+   * The name is found in the string table first, by a native search; the
+   * symbols are then compared by name offset alone.
+   */
   private addressOf(name: string, accept: (kind: number) => boolean): number | undefined {
     const { table, strings } = this;
     if (!table || !strings) return undefined;

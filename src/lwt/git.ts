@@ -19,8 +19,17 @@ export type GitLookup =
   | { ok: false; why: string; network?: boolean };
 
 /** What git says when the remote could not be reached, as opposed to a repository or ref that is not there. */
-const NETWORK =
-  /Could not resolve host|unable to access|Connection (refused|timed out)|Network is unreachable|Failed to connect|timed out/i;
+const NETWORK = new RegExp(
+  [
+    'Could not resolve host',
+    'unable to access',
+    'Connection (refused|timed out)',
+    'Network is unreachable',
+    'Failed to connect',
+    'timed out',
+  ].join('|'),
+  'i',
+);
 
 /** A repository the user named, and the bare mirror of it that lwt-regress keeps in its cache. */
 export interface Mirror {

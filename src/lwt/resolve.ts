@@ -27,7 +27,8 @@ export async function resolveLwt(request: LwtRequest, toolchain: Toolchain): Pro
     if (!lwt) {
       tried.push(`no findlib package lwt for ${toolchain.description}`);
       throw fail(
-        'Install Lwt for this compiler (Debian: apt-get install liblwt-ocaml-dev; opam: opam install lwt), or name a version',
+        'Install Lwt for this compiler (Debian: apt-get install liblwt-ocaml-dev; opam: opam install lwt), ' +
+          'or name a version',
       );
     }
     return {
@@ -89,7 +90,8 @@ export async function resolveLwt(request: LwtRequest, toolchain: Toolchain): Pro
     throw new UserError(
       `Lwt ${request.spec} could not be found here, and fetching it failed: ${tried.join('; ')}`,
       EXIT.network,
-      'Check the network, or take Lwt from what is here: a local repository (--lwt-git), a source tree (--lwt-src), or an opam repository that has it (--opam-root)',
+      'Check the network, or take Lwt from what is here: a local repository (--lwt-git), ' +
+        'a source tree (--lwt-src), or an opam repository that has it (--opam-root)',
     );
   }
   if (upstream.ok)
@@ -120,7 +122,8 @@ async function opamFailure(why: string, request: LwtRequest): Promise<string> {
 function fromGit(url: string, ref: string, dir: string, commit: string, version: string | undefined): LwtSource {
   if (!version) {
     throw new UserError(
-      `cannot tell which Lwt version commit ${commit.slice(0, 12)} of ${url} is: no version tag, opam file or CHANGES entry`,
+      `cannot tell which Lwt version commit ${commit.slice(0, 12)} of ${url} is: ` +
+        'no version tag, opam file or CHANGES entry',
       EXIT.usage,
       'Tag the commit, or use --lwt-src with a tree whose lwt.opam has a version',
     );

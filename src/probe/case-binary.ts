@@ -33,7 +33,10 @@ async function missingPackage(packages: string[], lwt: LwtBuild, toolchain: Tool
     if (r.exitCode === 0) continue;
     const root = pkg.split('.')[0]!;
     if (root === 'lwt') return `it needs findlib package ${pkg}, which this Lwt build does not provide`;
-    return `it needs findlib package ${pkg}, which is not installed for ${toolchain.description}: install it (opam install ${root}, or Debian's lib${root}-ocaml-dev)`;
+    return (
+      `it needs findlib package ${pkg}, which is not installed for ${toolchain.description}: ` +
+      `install it (opam install ${root}, or Debian's lib${root}-ocaml-dev)`
+    );
   }
   return undefined;
 }

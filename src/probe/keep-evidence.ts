@@ -43,7 +43,8 @@ function log(e: EvidenceToKeep): string {
   const { run, expected } = e;
   const frames = expected.frames.length ? ` through ${expected.frames.join(', ')}` : '';
   const cut = run.output.cut
-    ? ` (output cut: ${run.output.stdoutBytes} bytes on stdout, ${run.output.stderrBytes} on stderr; beginning and end kept)`
+    ? ` (output cut: ${run.output.stdoutBytes} bytes on stdout, ${run.output.stderrBytes} on stderr; ` +
+      'beginning and end kept)'
     : '';
   return [
     e.header,

@@ -126,7 +126,9 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
           ...nothing,
           ...handled,
           outcome: 'overflow-without-cycle',
-          summary: `stack overflow (${raised ? `Stack_overflow raised at ${raised.at}` : evidence.signal}) without a recurring cycle${then}`,
+          summary:
+            `stack overflow (${raised ? `Stack_overflow raised at ${raised.at}` : evidence.signal}) ` +
+            `without a recurring cycle${then}`,
           frames: top,
           definitions,
         };
@@ -229,7 +231,9 @@ export function judge(expectation: Expectation, observed: Observation): Judgemen
   if (observed.outcome !== 'cycle' && observed.outcome !== 'overflow-exception') {
     return {
       met: false,
-      why: `expected a stack overflow with a cycle through ${expectation.frames.join(', ') || 'any frames'}, observed ${observed.summary}`,
+      why:
+        `expected a stack overflow with a cycle through ${expectation.frames.join(', ') || 'any frames'}, ` +
+        `observed ${observed.summary}`,
     };
   }
   const missing = expectation.frames.filter(
@@ -242,7 +246,10 @@ export function judge(expectation: Expectation, observed: Observation): Judgemen
   if (expectation.exception && observed.handling !== expectation.exception)
     return {
       met: false,
-      why: `expected the Stack_overflow to be ${HANDLING_TEXT[expectation.exception]}, observed ${observed.handling ? `it ${HANDLING_TEXT[observed.handling]}` : 'nothing of what became of it'}: ${observed.summary}`,
+      why:
+        `expected the Stack_overflow to be ${HANDLING_TEXT[expectation.exception]}, ` +
+        `observed ${observed.handling ? `it ${HANDLING_TEXT[observed.handling]}` : 'nothing of what became of it'}: ` +
+        observed.summary,
     };
   return { met: true };
 }

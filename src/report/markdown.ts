@@ -26,11 +26,13 @@ export function runMarkdown(results: ProbeResult[]): string {
         : '✅ **all cases met their expectations**';
   const rows = results.map(
     (r) =>
-      `| ${mdText(r.ocaml)} | ${mdText(r.lwt.label)} | ${mdText(r.case)} | ${STATUS[r.status].icon} ${STATUS[r.status].word} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
+      `| ${mdText(r.ocaml)} | ${mdText(r.lwt.label)} | ${mdText(r.case)} ` +
+      `| ${STATUS[r.status].icon} ${STATUS[r.status].word} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
   );
   const repro = failed.map(
     (r) =>
-      `- ${mdCode(r.case)} on Lwt ${mdText(r.lwt.label)}, OCaml ${mdText(r.ocaml)}: ${mdText(r.reason)}  \n  reproduce: ${mdCode(r.reproduce)}`,
+      `- ${mdCode(r.case)} on Lwt ${mdText(r.lwt.label)}, OCaml ${mdText(r.ocaml)}: ${mdText(r.reason)}  \n` +
+      `  reproduce: ${mdCode(r.reproduce)}`,
   );
   return [
     `## lwt-regress: ${head}`,
@@ -67,7 +69,8 @@ export function gateMarkdown(g: GateOutcome): string {
           : '✅ **upgrade passes**';
   const rows = g.rows.map(
     (r) =>
-      `| ${mdText(r.case)} | ${observedCell(r.baseline)} | ${observedCell(r.candidate)} | ${TRANSITION[r.transition]} |`,
+      `| ${mdText(r.case)} | ${observedCell(r.baseline)} | ${observedCell(r.candidate)} ` +
+      `| ${TRANSITION[r.transition]} |`,
   );
   const blocking = g.rows
     .filter((r) => r.blocking)

@@ -62,7 +62,8 @@ export function mergeResults(parts: { name: string; data: unknown }[]): Merged {
   const other = gates.find((g) => g.baseline !== first.baseline || g.candidate !== first.candidate);
   if (other) {
     throw new UserError(
-      `report --merge got gates of different upgrades (${first.baseline} → ${first.candidate} and ${other.baseline} → ${other.candidate})`,
+      'report --merge got gates of different upgrades ' +
+        `(${first.baseline} → ${first.candidate} and ${other.baseline} → ${other.candidate})`,
       EXIT.usage,
       'Merge the shards of one gate',
     );

@@ -113,8 +113,10 @@ async function main(): Promise<number> {
   if (selection) {
     // Unknown versions or cases, a missing toolchain: one clear line now, not a failing test later.
     const prepared = await prepareSuite(selection);
+    const { toolchain, sources, cases } = prepared;
     process.stdout.write(
-      `lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); Lwt ${prepared.sources.map((s) => s.label).join(', ')}; cases ${prepared.cases.map((c) => c.manifest.name).join(', ')}\n`,
+      `lwt-regress: OCaml ${toolchain.ocamlVersion} (${toolchain.description}); ` +
+        `Lwt ${sources.map((s) => s.label).join(', ')}; cases ${cases.map((c) => c.manifest.name).join(', ')}\n`,
     );
     process.env.LWT_REGRESS_SUITE_ONLY = '1';
   }

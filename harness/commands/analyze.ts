@@ -13,7 +13,8 @@ export function analyzeCommand(args: string[]): number {
   });
   if (positionals.length !== 2)
     throw usageError(
-      `analyze takes an executable and a core, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`,
+      `analyze takes an executable and a core, got ${positionals.length} ` +
+        `argument${positionals.length === 1 ? '' : 's'}`,
     );
   const mode = values.mode;
   if (mode !== undefined && mode !== 'exact' && mode !== 'scan')

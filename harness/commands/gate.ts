@@ -34,7 +34,8 @@ export async function gateCommand(args: string[]): Promise<number> {
   if (positionals.length > 0) throw usageError(`gate takes options only, not '${positionals[0]}'`);
   if (values.lwt || values['lwt-src'])
     throw usageError(
-      'gate compares two Lwt versions: give them with --baseline and --candidate (or --baseline-src/--candidate-src), not --lwt or --lwt-src',
+      'gate compares two Lwt versions: ' +
+        'give them with --baseline and --candidate (or --baseline-src/--candidate-src), not --lwt or --lwt-src',
     );
   const say = progressTo(values);
   const project = await findProjectFile(process.cwd());
@@ -42,7 +43,8 @@ export async function gateCommand(args: string[]): Promise<number> {
   values.candidate ??= values['candidate-src'] ? undefined : project?.candidate;
   if (!(values.baseline || values['baseline-src']) || !(values.candidate || values['candidate-src'])) {
     throw usageError(
-      'gate needs --baseline and --candidate (the Lwt in use and the one to upgrade to), as versions, installed, opam:V, refs of --lwt-git, or source trees with --baseline-src/--candidate-src',
+      'gate needs --baseline and --candidate (the Lwt in use and the one to upgrade to), ' +
+        'as versions, installed, opam:V, refs of --lwt-git, or source trees with --baseline-src/--candidate-src',
     );
   }
   const base = toSuiteRequest({ ...values, lwt: ['installed'], 'lwt-git': undefined }, project);
@@ -66,7 +68,8 @@ export async function gateCommand(args: string[]): Promise<number> {
       : ['interrupted; transitions so far:', ...rowsSoFar.map((r) => `  ${r.case}: ${r.transition}`)].join('\n'),
   );
   say(
-    `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} on OCaml ${prepared.toolchain.ocamlVersion}, ` +
+    `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} ` +
+      `on OCaml ${prepared.toolchain.ocamlVersion}, ` +
       `${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB`,
   );
   const outcome = await gate(prepared, request.settings, (row) => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import { runCli } from './support/cli.js';
 import { expectOneLineError } from './support/one-line-error.js';
+import { joined } from './support/regex.js';
 
 const crashes = inject('crashes');
 const chain = crashes['wakeup-chain']!;
@@ -72,7 +73,10 @@ describe('bad input gets one clear line and a documented exit code', () => {
     expect(r.exitCode).toBe(EXIT.mismatch);
     expectOneLineError(
       r,
-      /core .*core was not dumped by executable .*self-recursion: build-id [0-9a-f]+ in the core, [0-9a-f]+ in the executable/,
+      joined(
+        /core .*core was not dumped by executable .*self-recursion: /,
+        /build-id [0-9a-f]+ in the core, [0-9a-f]+ in the executable/,
+      ),
     );
   });
 

@@ -45,7 +45,7 @@ describe('bisecting versions', () => {
     ({ root } = await makeVersionSeries(tmp.path));
   });
 
-  it('finds the version that brought the crash, treats the broken build as untestable, within ceil(log2 N) + 2 probes', async () => {
+  it('finds the version that brought the crash in ceil(log2 N) + 2 probes, the broken build untestable', async () => {
     const r = await bisect([
       '--case',
       'mutex-unlock-storm',

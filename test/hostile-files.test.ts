@@ -10,6 +10,7 @@ import { ElfPatch, PT_NOTE } from './support/elf-patch.js';
 import { buildAndCrash, type CrashFixture, SPECS } from './support/fixtures.js';
 import { expectOneLineError } from './support/one-line-error.js';
 import { RecordingReader } from './support/recording-reader.js';
+import { joined } from './support/regex.js';
 
 const crashes = inject('crashes');
 const chain = crashes['wakeup-chain']!;
@@ -217,7 +218,11 @@ describe('the core must place the executable where the process had it', () => {
     expect(r.exitCode).toBe(EXIT.mismatch);
     expectOneLineError(
       r,
-      /was not dumped by executable .*self-recursion: the process's file mappings do not hold the executable's segments at load bias 0x[0-9a-f]+ \(from the entry point in the auxiliary vector\)\. Pass the exact binary/,
+      joined(
+        /was not dumped by executable .*self-recursion: /,
+        /the process's file mappings do not hold the executable's segments at load bias 0x[0-9a-f]+ /,
+        /\(from the entry point in the auxiliary vector\)\. Pass the exact binary/,
+      ),
     );
   });
 });

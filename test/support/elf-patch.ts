@@ -123,7 +123,10 @@ export class ElfPatch {
     return load.offset + (vaddr - load.vaddr);
   }
 
-  /** Adds a writable PT_LOAD holding `bytes` at `vaddr`: the program header table is rewritten at the end of the file with one more entry. */
+  /**
+   * Adds a writable PT_LOAD holding `bytes` at `vaddr`: the program header
+   * table is rewritten at the end of the file with one more entry.
+   */
   async addSegment(vaddr: number, bytes: Uint8Array): Promise<void> {
     const phoff = await this.u64(32);
     const phnum = await this.u16(56);

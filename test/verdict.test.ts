@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FrameInfo } from '../src/analyze/report.js';
+import type { FrameInfo } from '../src/analyze/analysis-report.js';
 import type { Expectation } from '../src/cases/manifest.js';
 import { transitionOf } from '../src/gate/gate.js';
 import { followsCall } from '../src/ocaml/return-address.js';

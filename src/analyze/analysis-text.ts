@@ -1,5 +1,5 @@
 import { thousands } from '../text/thousands.js';
-import type { AnalysisReport, FrameInfo } from './report.js';
+import type { AnalysisReport, FrameInfo } from './analysis-report.js';
 
 const VERDICT_TEXT: Record<AnalysisReport['verdict'], string> = {
   'stack-overflow-with-cycle': 'Stack overflow with a recurring call cycle',

@@ -1,19 +1,9 @@
 import type { ByteReader } from '../elf/byte-reader.js';
+import { ET_CORE, ET_DYN, ET_EXEC, NT_AUXV, NT_FILE, NT_PRSTATUS, NT_SIGINFO, PT_LOAD } from '../elf/constants.js';
 import { type ElfFile, findElfNote, openElf } from '../elf/elf-file.js';
-import { ET_CORE } from '../elf/header.js';
-import { PT_LOAD, type Segment } from '../elf/segments.js';
+import type { Segment } from '../elf/segments.js';
 import { CorruptInputError, EXIT, UserError } from '../errors.js';
-import {
-  type FileMapping,
-  NT_AUXV,
-  NT_FILE,
-  NT_PRSTATUS,
-  NT_SIGINFO,
-  parseAuxv,
-  parseFileNote,
-  parseSigInfo,
-  type SignalInfo,
-} from './notes.js';
+import { type FileMapping, parseAuxv, parseFileNote, parseSigInfo, type SignalInfo } from './notes.js';
 import { parsePrStatus, type ThreadStatus } from './registers.js';
 
 export interface CoreDump {
@@ -31,7 +21,7 @@ export function openCore(reader: ByteReader): CoreDump {
   const elf = openElf(reader);
   if (elf.header.type !== ET_CORE) {
     const type = elf.header.type;
-    const what = type === 2 || type === 3 ? 'executable or library' : `file of type ${type}`;
+    const what = type === ET_EXEC || type === ET_DYN ? 'executable or library' : `file of type ${type}`;
     throw new UserError(
       `${reader.name} is an ELF ${what}, not a core dump`,
       EXIT.usage,

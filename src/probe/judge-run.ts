@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
 import { analyzeCore } from '../analyze/analyze-core.js';
-import type { AnalysisReport } from '../analyze/report.js';
+import type { AnalysisReport } from '../analyze/analysis-report.js';
 import type { Expectation } from '../cases/manifest.js';
 import { UserError } from '../errors.js';
 import { FileReader } from '../io/file-reader.js';

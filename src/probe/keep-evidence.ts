@@ -1,7 +1,7 @@
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { formatAnalysis } from '../analyze/analysis-text.js';
-import type { AnalysisReport } from '../analyze/report.js';
+import type { AnalysisReport } from '../analyze/analysis-report.js';
 import type { Expectation } from '../cases/manifest.js';
 import type { RunResult } from '../run/run-under-limits.js';
 import type { Observation } from './verdict.js';

@@ -1,5 +1,5 @@
 import { backtraceCycle, backtraceFrames } from '../analyze/backtrace-cycle.js';
-import type { AnalysisReport, FrameInfo } from '../analyze/report.js';
+import type { AnalysisReport, FrameInfo } from '../analyze/analysis-report.js';
 import type { ExceptionHandling, Expectation } from '../cases/manifest.js';
 import { thousands } from '../text/thousands.js';
 import type { Evidence } from './evidence.js';

@@ -7,9 +7,10 @@ import type { Case } from '../cases/load-cases.js';
 import { firstError } from '../lwt/compiler-error.js';
 import type { LwtBuild } from '../lwt/lwt-build.js';
 import { cacheRoot } from '../paths.js';
+import type { Result } from '../result.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 
-export type CaseBinary = { ok: true; executable: string; cached: boolean } | { ok: false; error: string; log: string };
+export type CaseBinary = Result<{ executable: string; cached: boolean }>;
 
 /**
  * The harness's own module, linked before every case: its initialiser calls
@@ -110,7 +111,7 @@ async function sortSources(
   dir: string,
   files: string[],
   env: Record<string, string> | undefined,
-): Promise<{ ok: true; files: string[] } | { ok: false; error: string; log: string }> {
+): Promise<Result<{ files: string[] }>> {
   if (files.length === 1) return { ok: true, files };
   const [file, args] = toolCommand(toolchain, 'ocamlfind', [
     'ocamldep',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeForGate, exitCodeForResults } from '../harness/exit-code.js';
 import { EXIT } from '../src/errors.js';
-import { type GateRow, gateVerdict } from '../src/gate/gate.js';
+import { type GateRow, gateDecision } from '../src/gate/gate.js';
 import type { ProbeResult, ProbeStatus } from '../src/probe/probe.js';
 
 const result = (status: ProbeStatus) => ({ status }) as ProbeResult;
@@ -30,14 +30,14 @@ describe('the gate: a blocking transition outranks a broken case, which outranks
     [[row('invalid'), row('expectation-broken', true)], 'blocked', EXIT.failed],
   ] as const)('%j → %s', (rows, verdict, code) => {
     for (const order of [rows, [...rows].reverse()]) {
-      expect(gateVerdict([...order])).toBe(verdict);
+      expect(gateDecision([...order])).toBe(verdict);
       expect(
         exitCodeForGate({
           baseline: 'a',
           candidate: 'b',
           ocaml: '4.13.1',
           rows: [...order],
-          verdict: gateVerdict([...order]),
+          verdict: gateDecision([...order]),
         }),
       ).toBe(code);
     }

@@ -5,7 +5,7 @@ import { thousands } from '../text/thousands.js';
 import { cycleSvg } from './cycle-svg.js';
 import { escapeXml as x } from './escape.js';
 import { overflowSummary } from './overflow-summary.js';
-import { STATUS } from './status.js';
+import { DECISION, STATUS } from './status.js';
 
 /**
  * A self-contained HTML report (no script, no external resource): the
@@ -158,12 +158,8 @@ ${evidence(r)}
 
 function headline(input: HtmlReportInput, results: ProbeResult[]): [string, string] {
   if (input.gate) {
-    return {
-      blocked: ['blocked', 'upgrade blocked'],
-      invalid: ['blocked', 'a case is invalid'],
-      untestable: ['warn', 'not fully tested'],
-      pass: ['ok', 'upgrade passes'],
-    }[input.gate.verdict] as [string, string];
+    const decision = DECISION[input.gate.verdict];
+    return [decision.tone, decision.headline];
   }
   const failed = results.filter((r) => r.status === 'fail').length;
   const invalid = new Set(results.filter((r) => r.status === 'invalid').map((r) => r.case)).size;

@@ -1,5 +1,5 @@
 import { EXIT, UserError } from '../errors.js';
-import { type GateOutcome, type GateRow, gateVerdict } from '../gate/gate.js';
+import { type GateOutcome, type GateRow, gateDecision } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
 
 /** What `run --json` writes. */
@@ -79,7 +79,7 @@ export function mergeResults(parts: { name: string; data: unknown }[]): Merged {
     }
   }
   rows.sort((a, b) => a.case.localeCompare(b.case));
-  return { kind: 'gate', gate: { ...first, rows, verdict: gateVerdict(rows) } };
+  return { kind: 'gate', gate: { ...first, rows, verdict: gateDecision(rows) } };
 }
 
 function schemaOf(name: string, data: unknown): string {

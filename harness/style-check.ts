@@ -11,7 +11,7 @@ const offences = await styleOffences(projectRoot());
 for (const o of offences) process.stderr.write(`${o}\n`);
 if (offences.length > 0) {
   process.stderr.write(
-    `style: ${offences.length} offences ` +
+    `style: ${offences.length} offence${offences.length === 1 ? '' : 's'} ` +
       `(lines over ${MAX_LINE} characters, functions in src/ over ${MAX_FUNCTION_LINES} lines)\n`,
   );
   process.exitCode = 1;

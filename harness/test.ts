@@ -23,7 +23,7 @@ import { SELECTION_OPTIONS, selectionHelp, toSuiteRequest } from './selection.js
 
 const HELP = `usage: npm test [-- options] [FILE-FILTER...]
 
-Without options: the format, lint and type checks, the unit tests, the analyzer's real-crash
+Without options: the format, lint, type and style checks, the unit tests, the analyzer's real-crash
 tests, the harness tests, and the regression suite (every case against the installed Lwt). With
 any selection option: the regression suite alone, for that selection, e.g.
 npm test -- --lwt 2.3.0 --case mutex-unlock-storm. Ends with "N passed, N failed[, N skipped]".

@@ -77,7 +77,7 @@ describe('check', () => {
     [[], EXIT.usage, /check needs the program to run after --/],
     [['--expect', 'maybe', '--', 'x'], EXIT.usage, /--expect must be clean or cycle/],
     [['--frames', 'A.f', '--', 'x'], EXIT.usage, /--frames names the frames of a cycle: add --expect cycle/],
-  ])('%j: one line', async (args, code, message) => {
+  ])('check %j: the exit code, and one line naming the problem', async (args, code, message) => {
     const r = await check(args);
     expect(r.exitCode).toBe(code);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -15,7 +15,7 @@ describe('exit codes of run: the most serious result decides', () => {
     [['invalid', 'fail'], EXIT.failed],
     [['untestable', 'fail', 'pass'], EXIT.failed],
     [[], EXIT.ok],
-  ] as [ProbeStatus[], number][])('%j → %i', (statuses, code) => {
+  ] as [ProbeStatus[], number][])('statuses %j exit %i, in any order', (statuses, code) => {
     expect(exitCodeForResults(statuses.map(result))).toBe(code);
     expect(exitCodeForResults([...statuses].reverse().map(result))).toBe(code);
   });
@@ -28,9 +28,9 @@ describe('the gate: a blocking transition outranks a broken case, which outranks
     [[row('untestable'), row('invalid')], 'invalid', EXIT.usage],
     [[row('untestable'), row('regressed', true)], 'blocked', EXIT.failed],
     [[row('invalid'), row('expectation-broken', true)], 'blocked', EXIT.failed],
-  ] as const)('%j → %s', (rows, verdict, code) => {
+  ] as const)('rows %j decide %s, in any order', (rows, decision, code) => {
     for (const order of [rows, [...rows].reverse()]) {
-      expect(gateDecision([...order])).toBe(verdict);
+      expect(gateDecision([...order])).toBe(decision);
       expect(
         exitCodeForGate({
           baseline: 'a',

@@ -98,7 +98,7 @@ describe('gate', () => {
       ['--baseline', 'installed', '--candidate', 'opam:9.9.9', '--opam-root', '/nonexistent'],
       /Lwt opam:9\.9\.9 could not be found/,
     ],
-  ])('bad input %j', async (args, message) => {
+  ])('gate %j: exit 2, one line naming the problem', async (args, message) => {
     const r = await gate([...args, '--quiet']);
     expect(r.exitCode).toBe(EXIT.usage);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

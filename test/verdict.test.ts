@@ -110,7 +110,7 @@ describe('gate transitions', () => {
     ['candidate untestable', result('pass', clean), result('untestable', null), 'untestable', false],
     ['baseline untestable', result('untestable', null), result('pass', clean), 'untestable', false],
     ['candidate lacks the API', result('pass', clean), result('not-applicable', null), 'not-applicable', false],
-  ])('%s', (_name, before, after, transition, blocking) => {
+  ])('the transition of %s', (_name, before, after, transition, blocking) => {
     expect(transitionOf(before, after)).toMatchObject({ transition, blocking });
   });
 });

@@ -46,9 +46,10 @@ const SIGBUS = 7;
 const PAGE = 4096;
 /**
  * How far below the stack mapping a fault still counts as an overflow: Linux
- * keeps a gap of `stack_guard_gap` pages (256 by default, mm/mmap.c) between a
- * growing stack and the mapping below it, and a frame that jumps over its last
- * page faults anywhere in that gap; 64 KiB of slack covers one large frame more.
+ * keeps a gap of `stack_guard_gap` (256 pages by default, mm/mmap.c) between a
+ * growing stack and the mapping below it, and the access that overruns the
+ * stack faults somewhere in that gap (a large frame skips its first pages);
+ * 64 KiB beyond it is a margin.
  */
 const GUARD_GAP = 256 * PAGE + 64 * 1024;
 /**

@@ -3,6 +3,10 @@
  * System V gABI and Linux's <elf.h> (include/uapi/linux/elf.h, auxvec.h).
  */
 
+/** e_ident[EI_CLASS] and e_ident[EI_DATA]: the one layout read, 64-bit little-endian. */
+export const ELFCLASS64 = 2;
+export const ELFDATA2LSB = 1;
+
 /** e_type: what the file is. */
 export const ET_EXEC = 2;
 export const ET_DYN = 3;
@@ -24,6 +28,9 @@ export const SHT_SYMTAB = 2;
 export const SHT_NOTE = 7;
 export const SHT_NOBITS = 8;
 export const SHT_DYNSYM = 11;
+
+/** st_shndx of a symbol defined nowhere in this file. */
+export const SHN_UNDEF = 0;
 
 /** The type in a symbol's st_info (its low four bits). */
 export const STT_NOTYPE = 0;

@@ -1,6 +1,6 @@
 import { EXIT, UserError } from '../errors.js';
 import type { ByteReader } from './byte-reader.js';
-import { EM_X86_64 } from './constants.js';
+import { ELFCLASS64, ELFDATA2LSB, EM_X86_64 } from './constants.js';
 import { View } from './view.js';
 
 export interface ElfHeader {
@@ -88,14 +88,14 @@ function checkIdent(reader: ByteReader): void {
       EXIT.corrupt,
       'Re-capture or re-copy the file',
     );
-  if (ident[4] !== 2) {
+  if (ident[4] !== ELFCLASS64) {
     throw new UserError(
       `${reader.name} is a 32-bit ELF file; lwt-regress reads 64-bit x86-64 executables and cores only`,
       EXIT.unsupportedFormat,
       'Build and run the program as a 64-bit x86-64 binary',
     );
   }
-  if (ident[5] !== 1) {
+  if (ident[5] !== ELFDATA2LSB) {
     throw new UserError(
       `${reader.name} is a big-endian ELF file; lwt-regress reads little-endian x86-64 files only`,
       EXIT.unsupportedFormat,

@@ -1,5 +1,5 @@
 import type { ByteReader } from './byte-reader.js';
-import { SHT_DYNSYM, SHT_SYMTAB, STT_FUNC, STT_NOTYPE, STT_OBJECT } from './constants.js';
+import { SHN_UNDEF, SHT_DYNSYM, SHT_SYMTAB, STT_FUNC, STT_NOTYPE, STT_OBJECT } from './constants.js';
 import { type Section, sectionView } from './sections.js';
 import { u64At, type View } from './view.js';
 
@@ -53,7 +53,7 @@ export class SymbolTable {
     // the starts sorted natively: this runs once per analysis, before any of it is optimized.
     const byStart = new Map<number, number>();
     for (let at = SYM_SIZE; at + SYM_SIZE <= table.length; at += SYM_SIZE) {
-      if ((symbols.getUint8(at + 4) & 0xf) !== STT_FUNC || symbols.getUint16(at + 6, true) === 0) continue;
+      if ((symbols.getUint8(at + 4) & 0xf) !== STT_FUNC || symbols.getUint16(at + 6, true) === SHN_UNDEF) continue;
       const start = u64(at + 8);
       if (start === 0) continue;
       const other = byStart.get(start);

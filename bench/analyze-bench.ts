@@ -16,7 +16,7 @@ import { projectRoot } from '../src/paths.js';
 import { runUnderLimits } from '../src/run/run-under-limits.js';
 import { buildProgram } from '../src/toolchain/build.js';
 import { findToolchain, type Toolchain } from '../src/toolchain/ocamlfind.js';
-import { writeSection } from './results-file.js';
+import { producedBy, writeSection } from './results-file.js';
 
 const root = projectRoot();
 const { values } = parseArgs({
@@ -31,7 +31,10 @@ const runs = Number(values.runs);
 const cli = join(root, 'dist/harness/cli.js');
 const child = join(root, 'dist/bench/analyze-child.js');
 const STUB = join(root, 'ocaml-cases/_stub/lwtr_stubs.c');
-/** Cases leave SIGSEGV to OCaml's handler; the harness links this module first to reset it (so an overflow dumps a core). */
+/**
+ * Cases leave SIGSEGV to OCaml's handler; the harness links this module first
+ * to reset it (so an overflow dumps a core).
+ */
 const RESET = join(root, 'ocaml-cases/_stub/lwtr_reset.ml');
 const MiB = 2 ** 20;
 
@@ -209,20 +212,43 @@ try {
       const sample = await childSample(program.executable, core, 'scan');
       const ms = median(times);
       const rss = sample.maxRssKiB / 1024;
+      const met = ms < 3000 && rss * MiB < 500e6 ? 'met' : '**missed**';
       scanRows.push(
-        `| ${name} | ${count(sample.frames)} | ${fmt(size / MiB, 0)} MiB | ${fmt(ms / 1000, 2)} s | ${fmt(rss, 0)} MiB | ${ms < 3000 && rss * MiB < 500e6 ? 'met' : '**missed**'} |`,
+        `| ${name} | ${count(sample.frames)} | ${fmt(size / MiB, 0)} MiB | ${fmt(ms / 1000, 2)} s ` +
+          `| ${fmt(rss, 0)} MiB | ${met} |`,
       );
       await rm(core);
     }
   }
 
+  const produced =
+    `${producedBy('bench/analyze-bench.ts')}, OCaml ${chain.toolchain.ocamlVersion}. ` +
+    `Times are wall-clock; the load average was ${fmt(load, 2)} when the benchmark started ` +
+    `and ${fmt(loadavg()[0]!, 2)} when it ended ` +
+    `(the machine is shared: a load above its ${cpus().length} CPUs slows every figure).`;
+  const theCore =
+    'The core: `ocaml-cases/wakeup-chain` built against the installed Lwt, ' +
+    'run with 1,000,000 links under `ulimit -s 8192`; ' +
+    `it overflowed with ${count(frames)} frames (${count(samples[0]!.cycle)} repetitions of the cycle), ` +
+    `a core of ${fmt(coreBytes / MiB)} MiB. gdb ran once.`;
+  const nodeStart = () => environments.map(({ label }, k) => `${fmt(median(timings[k]!.node))} ms${label}`).join(', ');
+  const ratioMissed = (gdbMs: number) =>
+    `Where the ratio is missed: gdb's full \`bt\` takes ${fmt(gdbMs / 1000)} s here ` +
+    '(the issue measured 38.7 s on another machine); ' +
+    `250× that leaves ${fmt(gdbMs / 250)} ms for the whole command, ` +
+    `while starting Node alone takes ${nodeStart()}; ` +
+    `the analysis itself is ${fmt(gdbMs / analysisMs, 0)}× faster than gdb.`;
+  const scanIntro =
+    'Each program run under `ulimit -s 262144` until it overflowed; ' +
+    'the whole command `lwt-regress analyze --mode scan --json`, median of 3; ' +
+    'peak RSS of the same analysis in a process of its own.';
   const text = `## Analyzer
 
-Produced by \`npm run bench\` (bench/analyze-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, OCaml ${chain.toolchain.ocamlVersion}. Times are wall-clock; the load average was ${fmt(load, 2)} when the benchmark started and ${fmt(loadavg()[0]!, 2)} when it ended (the machine is shared: a load above its ${cpus().length} CPUs slows every figure).
+${produced}
 
 ### Exact mode, beside gdb
 
-The core: \`ocaml-cases/wakeup-chain\` built against the installed Lwt, run with 1,000,000 links under \`ulimit -s 8192\`; it overflowed with ${count(frames)} frames (${count(samples[0]!.cycle)} repetitions of the cycle), a core of ${fmt(coreBytes / MiB)} MiB. gdb ran once.
+${theCore}
 
 | measure | result | target | |
 |---|---|---|---|
@@ -232,13 +258,13 @@ Analyzer phases (one run): ${phases}.
 ${
   gdb && gdb.ms / cliMs <= 250
     ? `
-Where the ratio is missed: gdb's full \`bt\` takes ${fmt(gdb.ms / 1000)} s here (the issue measured 38.7 s on another machine); 250× that leaves ${fmt(gdb.ms / 250)} ms for the whole command, while starting Node alone takes ${environments.map(({ label }, k) => `${fmt(median(timings[k]!.node))} ms${label}`).join(', ')}; the analysis itself is ${fmt(gdb.ms / analysisMs, 0)}× faster than gdb.
+${ratioMissed(gdb.ms)}
 `
     : ''
 }
 ### Scan mode on a 256 MiB stack
 
-Each program run under \`ulimit -s 262144\` until it overflowed; the whole command \`lwt-regress analyze --mode scan --json\`, median of 3; peak RSS of the same analysis in a process of its own.
+${scanIntro}
 
 | program | frames | core | whole command | peak RSS | target < 3 s and < 500 MB |
 |---|---|---|---|---|---|

@@ -4,13 +4,12 @@
  * from a local opam repository; one bisect with an empty cache, then the same
  * again. Figures go to bench/RESULTS.md.
  */
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { SERIES as FIXTURE, makeVersionSeries } from '../src/fixtures/lwt-fixtures.js';
 import { projectRoot } from '../src/paths.js';
-import { writeSection } from './results-file.js';
+import { producedBy, writeSection } from './results-file.js';
 
 const SERIES = FIXTURE.count;
 const label = FIXTURE.label;
@@ -42,10 +41,19 @@ try {
   const cold = await once();
   const warm = await once();
   const row = (name: string, r: typeof cold) =>
-    `| ${name} | ${r.outcome.firstBad.version} | ${r.outcome.probes} | ${r.outcome.builds} | ${(r.ms / 1000).toFixed(2)} s |`;
+    `| ${name} | ${r.outcome.firstBad.version} | ${r.outcome.probes} | ${r.outcome.builds} ` +
+    `| ${(r.ms / 1000).toFixed(2)} s |`;
+  const produced =
+    `${producedBy('bench/bisect-bench.ts')}. ` +
+    `\`lwt-regress bisect --case mutex-unlock-storm\` over ${SERIES} fixture versions ` +
+    "made from Debian's Lwt 5.6.1 source tarball and served by a local opam repository; " +
+    `the regression enters at ${label(FIXTURE.regressesAt)}, ` +
+    `${label(FIXTURE.broken)} does not build (and is the first midpoint). ` +
+    `The bound for ${SERIES} versions is ceil(log2 ${SERIES}) + 2 = ${Math.ceil(Math.log2(SERIES)) + 2} probes. ` +
+    'Fixture versions with identical sources share one cached build, as any two versions with the same sources would.';
   const text = `## Bisect
 
-Produced by \`npm run bench\` (bench/bisect-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}. \`lwt-regress bisect --case mutex-unlock-storm\` over ${SERIES} fixture versions made from Debian's Lwt 5.6.1 source tarball and served by a local opam repository; the regression enters at ${label(FIXTURE.regressesAt)}, ${label(FIXTURE.broken)} does not build (and is the first midpoint). The bound for ${SERIES} versions is ceil(log2 ${SERIES}) + 2 = ${Math.ceil(Math.log2(SERIES)) + 2} probes. Fixture versions with identical sources share one cached build, as any two versions with the same sources would.
+${produced}
 
 | run | first bad | probes | probes with a fresh build | wall time |
 |---|---|---|---|---|

@@ -9,7 +9,7 @@
  */
 
 import { cp, mkdir, rm } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
@@ -18,7 +18,7 @@ import { buildLwtFromSource } from '../src/lwt/lwt-build.js';
 import { projectRoot } from '../src/paths.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { findToolchain } from '../src/toolchain/ocamlfind.js';
-import { writeSection } from './results-file.js';
+import { producedBy, writeSection } from './results-file.js';
 
 const cli = join(projectRoot(), 'dist/harness/cli.js');
 const tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-bench-harness-' });
@@ -81,38 +81,53 @@ try {
   // Before the case runs: the cached Lwt build and case binary are looked up (and the C compiler checked once).
   const startDelay = Math.max(...warm.results.map((r) => r.timings.totalMs - r.timings.runMs - r.timings.analyzeMs));
   const eraRows = eras
-    .map(
-      (e) =>
-        `| ${e.label} | ${s(e.core)} | ${s(e.all)} | ${(e.all / e.core).toFixed(2)}× | ${e.unix === 'built' ? 'built' : `untestable: ${e.unix.slice(0, 160)}`} |`,
-    )
+    .map((e) => {
+      const unix = e.unix === 'built' ? 'built' : `untestable: ${e.unix.slice(0, 160)}`;
+      return `| ${e.label} | ${s(e.core)} | ${s(e.all)} | ${(e.all / e.core).toFixed(2)}× | ${unix} |`;
+    })
     .join('\n');
   const perCase = warm.results
-    .map(
-      (r) =>
-        `| ${r.case} | ${r.status} | ${r.observed?.outcome ?? '-'} | ${s(r.timings.runMs)} | ${r.timings.analyzeMs ? `${r.timings.analyzeMs.toFixed(0)} ms` : '-'} | ${s(r.timings.totalMs)} |`,
-    )
+    .map((r) => {
+      const analysis = r.timings.analyzeMs ? `${r.timings.analyzeMs.toFixed(0)} ms` : '-';
+      const observed = r.observed?.outcome ?? '-';
+      const { runMs, totalMs } = r.timings;
+      return `| ${r.case} | ${r.status} | ${observed} | ${s(runMs)} | ${analysis} | ${s(totalMs)} |`;
+    })
     .join('\n');
+  const building =
+    'Building Lwt from source, cold (an empty cache), as `lwt-regress` does it: ' +
+    'the core alone (the same tree without src/unix/) and the core with lwt.unix, its C stubs and its findlib tree. ' +
+    "lwt.unix's C stubs compile as one unit while the core's and lwt.unix's modules do. " +
+    "Target: the core and lwt.unix together in at most twice the core's time.";
+  const rebuilt = warm.results.every((r) => r.cached?.lwt && r.cached.case)
+    ? 'confirmed by the results'
+    : '**something was rebuilt**';
+  const perCaseIntro =
+    'Per case, warm run against the source tree ' +
+    '(run = the case under `ulimit -s 1024` until it exits or dumps its core; ' +
+    'analysis = the built-in analyzer on that core):';
   const text = `## Harness
 
-Produced by \`npm run bench\` (bench/harness-bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the end.
+${producedBy('bench/harness-bench.ts')}, load average ${loadavg()[0]!.toFixed(1)} at the end.
 
-Building Lwt from source, cold (an empty cache), as \`lwt-regress\` does it: the core alone (the same tree without src/unix/) and the core with lwt.unix, its C stubs and its findlib tree. lwt.unix's C stubs compile as one unit while the core's and lwt.unix's modules do. Target: the core and lwt.unix together in at most twice the core's time.
+${building}
 
 | Lwt | core alone | core + lwt.unix | ratio | lwt.unix |
 |---|---|---|---|---|
 ${eraRows}
 
-Each run below is one \`lwt-regress run --json\` over all ${cases} cases under a 1 MiB stack, with a fresh cache for the cold runs.
+Each run below is one \`lwt-regress run --json\` over all ${cases} cases under a 1 MiB stack, \
+with a fresh cache for the cold runs.
 
 | run | wall time | target |
 |---|---|---|
 | cold, Lwt 5.6.1 from Debian's source tarball (core and lwt.unix built, all cases built) | ${s(cold.ms)} | |
-| warm re-run of the same (nothing rebuilt: ${warm.results.every((r) => r.cached?.lwt && r.cached.case) ? 'confirmed by the results' : '**something was rebuilt**'}) | ${s(warm.ms)} | < 10 s for five cases |
+| warm re-run of the same (nothing rebuilt: ${rebuilt}) | ${s(warm.ms)} | < 10 s for five cases |
 | longest wait before a case starts, warm (cached build and binary looked up) | ${s(startDelay)} | < 1 s |
 | cold, the installed Lwt (findlib package, cases built) | ${s(installedCold.ms)} | |
 | warm, the installed Lwt | ${s(installedWarm.ms)} | |
 
-Per case, warm run against the source tree (run = the case under \`ulimit -s 1024\` until it exits or dumps its core; analysis = the built-in analyzer on that core):
+${perCaseIntro}
 
 | case | verdict | observed | run | analysis | total |
 |---|---|---|---|---|---|

@@ -54,14 +54,17 @@ const rows = [...tally.entries()]
   .map(([f, t]) => `| ${f} | ${score(t).toFixed(1)} % | ${t.killed + t.timeout} | ${t.survived} | ${t.noCoverage} |`);
 const body = `## Mutation testing
 
-Produced by \`npm run mutate\` (StrykerJS with its vitest runner and TypeScript checker; stryker.config.json names the modules and vitest.mutate.config.ts the tests) on ${new Date().toISOString().slice(0, 10)}. Target: at least 85 %.
+Produced by \`npm run mutate\` (StrykerJS with its vitest runner and TypeScript checker; \
+stryker.config.json names the modules and vitest.mutate.config.ts the tests) \
+on ${new Date().toISOString().slice(0, 10)}. Target: at least 85 %.
 
 | folder | score | killed | survived | not covered |
 |---|---|---|---|---|
 ${rows.join('\n')}
 | **all** | **${score(all).toFixed(1)} %** | ${all.killed + all.timeout} | ${all.survived} | ${all.noCoverage} |
 
-The surviving mutants are listed in \`artifacts/mutation/survivors.txt\`; the equivalent ones among them are named in bench/EQUIVALENT-MUTANTS.md.
+The surviving mutants are listed in \`artifacts/mutation/survivors.txt\`; \
+the equivalent ones among them are named in bench/EQUIVALENT-MUTANTS.md.
 `;
 process.stdout.write(body);
 await writeFile(join(projectRoot(), 'artifacts', 'mutation', 'survivors.txt'), `${survivors.join('\n')}\n`);

@@ -33,8 +33,11 @@ process.stdout.write(`Made in ${dir}:
   a regressed source tree (${regressed})
 
 Try:
-  npx lwt-regress bisect --case mutex-unlock-storm --good ${label(0)} --bad ${label(SERIES.count - 1)} --opam-root ${root}
+  npx lwt-regress bisect --case mutex-unlock-storm --good ${label(0)} --bad ${label(SERIES.count - 1)} \
+--opam-root ${root}
   npx lwt-regress bisect --commits --lwt-git ${dir}/lwt-repo --case mutex-unlock-storm --good v-good --bad v-bad
-  npx lwt-regress bisect --commits --lwt-git ${dir}/lwt-repo --case mutex-unlock-storm --find-fix --bad v-bad --good v-fixed
-  npx lwt-regress gate --baseline installed --candidate-src ${regressed} --candidate 5.6.1 --html ${dir}/gate.html --markdown ${dir}/gate.md
+  npx lwt-regress bisect --commits --lwt-git ${dir}/lwt-repo --case mutex-unlock-storm --find-fix \
+--bad v-bad --good v-fixed
+  npx lwt-regress gate --baseline installed --candidate-src ${regressed} --candidate 5.6.1 \
+--html ${dir}/gate.html --markdown ${dir}/gate.md
 `);

@@ -33,7 +33,8 @@ export const REPORT_OPTIONS = {
   junit: { type: 'string' },
 } as const;
 
-export const REPORT_HELP = `  --markdown FILE       write a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY" or a PR comment)
+export const REPORT_HELP = `\
+  --markdown FILE       write a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY" or a PR comment)
   --html FILE           write a self-contained HTML report: the matrix and every crash's cycle
   --junit FILE          write JUnit XML for CI test reports`;
 

@@ -23,7 +23,7 @@ import { SELECTION_OPTIONS, selectionHelp, toSuiteRequest } from './selection.js
 
 const HELP = `usage: npm test [-- options] [FILE-FILTER...]
 
-Without options: the format, lint and type checks, the unit tests, the analyzer's real-crash
+Without options: the format, lint, type and style checks, the unit tests, the analyzer's real-crash
 tests, the harness tests, and the regression suite (every case against the installed Lwt). With
 any selection option: the regression suite alone, for that selection, e.g.
 npm test -- --lwt 2.3.0 --case mutex-unlock-storm. Ends with "N passed, N failed[, N skipped]".
@@ -113,8 +113,10 @@ async function main(): Promise<number> {
   if (selection) {
     // Unknown versions or cases, a missing toolchain: one clear line now, not a failing test later.
     const prepared = await prepareSuite(selection);
+    const { toolchain, sources, cases } = prepared;
     process.stdout.write(
-      `lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); Lwt ${prepared.sources.map((s) => s.label).join(', ')}; cases ${prepared.cases.map((c) => c.manifest.name).join(', ')}\n`,
+      `lwt-regress: OCaml ${toolchain.ocamlVersion} (${toolchain.description}); ` +
+        `Lwt ${sources.map((s) => s.label).join(', ')}; cases ${cases.map((c) => c.manifest.name).join(', ')}\n`,
     );
     process.env.LWT_REGRESS_SUITE_ONLY = '1';
   }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import { runCli } from './support/cli.js';
 import { expectOneLineError } from './support/one-line-error.js';
+import { joined } from './support/regex.js';
 
 const crashes = inject('crashes');
 const chain = crashes['wakeup-chain']!;
@@ -72,7 +73,10 @@ describe('bad input gets one clear line and a documented exit code', () => {
     expect(r.exitCode).toBe(EXIT.mismatch);
     expectOneLineError(
       r,
-      /core .*core was not dumped by executable .*self-recursion: build-id [0-9a-f]+ in the core, [0-9a-f]+ in the executable/,
+      joined(
+        /core .*core was not dumped by executable .*self-recursion: /,
+        /build-id [0-9a-f]+ in the core, [0-9a-f]+ in the executable/,
+      ),
     );
   });
 
@@ -114,7 +118,7 @@ describe('bad input gets one clear line and a documented exit code', () => {
     expect(report.cycle.frames.map((f: { name: string }) => f.name)).toContain('Lwt.resolve');
   });
 
-  it.each([['0'], ['-3'], ['abc'], ['1.5'], ['']])('--max-frames=%j', async (value) => {
+  it.each([['0'], ['-3'], ['abc'], ['1.5'], ['']])('--max-frames=%j is refused: exit 2, one line', async (value) => {
     const r = await runCli(['analyze', chain.executable, chain.core, `--max-frames=${value}`]);
     expect(r.exitCode).toBe(EXIT.usage);
     expectOneLineError(r, new RegExp(`--max-frames must be a positive integer, not '${value.replace('.', '\\.')}'`));
@@ -131,7 +135,7 @@ describe('bad input gets one clear line and a documented exit code', () => {
     [['analyze', 'only-one'], /analyze takes an executable and a core, got 1 argument/],
     [['analyze', 'a', 'b', '--mode', 'guess'], /--mode must be exact or scan/],
     [['transmogrify'], /unknown command 'transmogrify'/],
-  ])('usage error %j', async (args, message) => {
+  ])('%j is a usage error: exit 2, one line', async (args, message) => {
     const r = await runCli(args);
     expect(r.exitCode).toBe(EXIT.usage);
     expectOneLineError(r, message);

@@ -35,7 +35,8 @@ describe('searchFirstBad', () => {
           expect(r.firstBad).toBe(w.firstBad);
           expect(answer(r.lastGood)).toBe('good');
         } else {
-          // Ambiguous only when everything between the last good and the first bad seen is untestable, and the truth is among them.
+          // Ambiguous only when everything between the last good and the first bad seen
+          // is untestable, and the truth is among them.
           expect(r.candidates.slice(0, -1).every((i) => answer(i) === 'untestable')).toBe(true);
           expect(r.candidates).toContain(w.firstBad);
           expect(r.candidates[r.candidates.length - 1]).toBe(r.firstBad);

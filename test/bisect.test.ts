@@ -45,7 +45,7 @@ describe('bisecting versions', () => {
     ({ root } = await makeVersionSeries(tmp.path));
   });
 
-  it('finds the version that brought the crash, treats the broken build as untestable, within ceil(log2 N) + 2 probes', async () => {
+  it('finds the version that brought the crash in ceil(log2 N) + 2 probes, the broken build untestable', async () => {
     const r = await bisect([
       '--case',
       'mutex-unlock-storm',
@@ -150,7 +150,7 @@ describe('bisecting versions', () => {
     [['--good', label(3), '--bad', label(3)], /--good and --bad are the same version/],
     [['--good', label(9), '--bad', label(2)], /--good 5\.6\.1-f09 is newer than --bad 5\.6\.1-f02.*add --find-fix/],
     [['--good', '9.9.9', '--bad', label(2)], /--good 9\.9\.9 is not among the Lwt versions of opam/],
-  ])('bad input %j', async (args, message) => {
+  ])('bisect %j: exit 2, one line naming the problem', async (args, message) => {
     const r = await bisect(['--case', 'mutex-unlock-storm', '--opam-root', root, ...args]);
     expect(r.exitCode).toBe(EXIT.usage);
     expectOneLineError(r, message);
@@ -303,7 +303,7 @@ describe('bisecting commits with git bisect run', () => {
     [['--good', 'no-such-tag', '--bad', 'v-bad'], /--good no-such-tag: .* has no tag or commit 'no-such-tag'/],
     [['--good', 'v-bad', '--bad', 'v-good'], /--good v-bad is not an ancestor of --bad v-good.*--find-fix/],
     [['--good', 'v-bad', '--bad', 'v-bad'], /are the same commit/],
-  ])('bad input %j', async (args, message) => {
+  ])('bisect %j: exit 2, one line naming the problem', async (args, message) => {
     const r = await bisect(['--commits', '--lwt-git', repo, '--case', 'mutex-unlock-storm', ...args]);
     expect(r.exitCode).toBe(EXIT.usage);
     expectOneLineError(r, message);

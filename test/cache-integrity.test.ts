@@ -44,7 +44,7 @@ describe('a damaged cached case binary is rebuilt, never run', () => {
     ['cut short', (f: string) => truncate(f, 4096)],
     ['emptied', (f: string) => truncate(f, 0)],
     ['deleted', (f: string) => rm(f)],
-  ])('%s', async (name, damage) => {
+  ])('a binary %s is rebuilt', async (name, damage) => {
     const cache = at(`cache-binary-${name.replace(' ', '-')}`);
     const args = ['--lwt', 'installed', '--case', 'wakeup-chain'];
     expect((await run(cache, args)).results[0]).toMatchObject({ status: 'pass', cached: { case: false } });

@@ -44,7 +44,7 @@ describe('check', () => {
     expect(r.stdout).toMatch(/kept: .*artifacts\/check\/deep/);
   });
 
-  it("a program that keeps OCaml's own handler (static): the uncaught Stack_overflow is run again under gdb", async () => {
+  it("a program keeping OCaml's own handler (static): its uncaught Stack_overflow is run again under gdb", async () => {
     const r = await check(['--', staticProgram, '10000000']);
     expect(r.exitCode).toBe(EXIT.failed);
     expect(r.stdout).toMatch(/^FAIL: expected a clean run, observed cycle of 2 × [\d,]+: Deep\.g → Deep\.f/);
@@ -65,7 +65,7 @@ describe('check', () => {
     expect(json.analysis.verdict).toBe('stack-overflow-with-cycle');
   });
 
-  it('with --capture kernel, that program ends in an uncaught Stack_overflow, and check says how to get a core', async () => {
+  it('with --capture kernel, that program ends in an uncaught Stack_overflow; check says how to get one', async () => {
     const r = await check(['--capture', 'kernel', '--', staticProgram, '10000000']);
     expect(r.exitCode).toBe(EXIT.failed);
     expect(r.stdout).toMatch(/observed uncaught Stack_overflow/);
@@ -77,7 +77,7 @@ describe('check', () => {
     [[], EXIT.usage, /check needs the program to run after --/],
     [['--expect', 'maybe', '--', 'x'], EXIT.usage, /--expect must be clean or cycle/],
     [['--frames', 'A.f', '--', 'x'], EXIT.usage, /--frames names the frames of a cycle: add --expect cycle/],
-  ])('%j: one line', async (args, code, message) => {
+  ])('check %j: the exit code, and one line naming the problem', async (args, code, message) => {
     const r = await check(args);
     expect(r.exitCode).toBe(code);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -112,7 +112,8 @@ describe.each(TEST_COMPILERS)('OCaml %s', (version) => {
         expect(report.entry.map((f) => f.name)).toEqual(
           expect.arrayContaining(['caml_program', 'caml_start_program', 'caml_main', 'main']),
         );
-        // gdb shows caml_start_program as a signal frame, then the C caller: the frame we find through the entry's link.
+        // gdb shows caml_start_program as a signal frame, then the C caller:
+        // the frame we find through the entry's link.
         const outermost = await gdbBacktrace(executable, core, -12);
         const afterStart = outermost.find((g) => g.symbol === 'caml_program')!.index + 2;
         const viaLink = report.entry.find((f) => f.method === 'context')!;

@@ -22,7 +22,7 @@ describe('demangle', () => {
     // `$Ca` looks like an escape (hex CA), but a capital after `$` starts a module in the `$` form.
     ['camlStdlib$Callback$register_12', 'Stdlib.Callback.register'],
     ['camlStdlib$Bytes$blit_string_34', 'Stdlib.Bytes.blit_string'],
-  ])('%s -> %s', (symbol, name) => {
+  ])('%s demangles to %s', (symbol, name) => {
     expect(demangle(symbol).name).toBe(name);
     expect(demangle(symbol).ocaml).toBe(true);
   });

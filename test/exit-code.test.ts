@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeForGate, exitCodeForResults } from '../harness/exit-code.js';
 import { EXIT } from '../src/errors.js';
-import { type GateRow, gateVerdict } from '../src/gate/gate.js';
+import { type GateRow, gateDecision } from '../src/gate/gate.js';
 import type { ProbeResult, ProbeStatus } from '../src/probe/probe.js';
 
 const result = (status: ProbeStatus) => ({ status }) as ProbeResult;
@@ -15,7 +15,7 @@ describe('exit codes of run: the most serious result decides', () => {
     [['invalid', 'fail'], EXIT.failed],
     [['untestable', 'fail', 'pass'], EXIT.failed],
     [[], EXIT.ok],
-  ] as [ProbeStatus[], number][])('%j → %i', (statuses, code) => {
+  ] as [ProbeStatus[], number][])('statuses %j exit %i, in any order', (statuses, code) => {
     expect(exitCodeForResults(statuses.map(result))).toBe(code);
     expect(exitCodeForResults([...statuses].reverse().map(result))).toBe(code);
   });
@@ -28,16 +28,16 @@ describe('the gate: a blocking transition outranks a broken case, which outranks
     [[row('untestable'), row('invalid')], 'invalid', EXIT.usage],
     [[row('untestable'), row('regressed', true)], 'blocked', EXIT.failed],
     [[row('invalid'), row('expectation-broken', true)], 'blocked', EXIT.failed],
-  ] as const)('%j → %s', (rows, verdict, code) => {
+  ] as const)('rows %j decide %s, in any order', (rows, decision, code) => {
     for (const order of [rows, [...rows].reverse()]) {
-      expect(gateVerdict([...order])).toBe(verdict);
+      expect(gateDecision([...order])).toBe(decision);
       expect(
         exitCodeForGate({
           baseline: 'a',
           candidate: 'b',
           ocaml: '4.13.1',
           rows: [...order],
-          verdict: gateVerdict([...order]),
+          verdict: gateDecision([...order]),
         }),
       ).toBe(code);
     }

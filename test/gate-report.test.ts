@@ -7,6 +7,7 @@ import { EXIT } from '../src/errors.js';
 import { makeSourceTree, patchTree, regressMutexUnlock } from '../src/fixtures/lwt-fixtures.js';
 import { projectRoot } from '../src/paths.js';
 import { runCli } from './support/cli.js';
+import { joined } from './support/regex.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;
@@ -51,7 +52,10 @@ describe('gate', () => {
     const markdown = await readFile(at('gate.md'), 'utf8');
     expect(markdown).toMatch(/upgrade blocked/);
     expect(markdown).toMatch(
-      /\| mutex-unlock-storm \| clean: .* \| cycle × [\d,]+: `Case\.<fun> → Lwt\.callback → .*Lwt\.resolve.*` \| ❌ regressed \|/,
+      joined(
+        /\| mutex-unlock-storm \| clean: .* \| /,
+        /cycle × [\d,]+: `Case\.<fun> → Lwt\.callback → .*Lwt\.resolve.*` \| ❌ regressed \|/,
+      ),
     );
     const junit = await readFile(at('gate.xml'), 'utf8');
     expect(junit).toMatch(/<testsuites name="lwt-regress gate" tests="8" failures="2"/);
@@ -94,7 +98,7 @@ describe('gate', () => {
       ['--baseline', 'installed', '--candidate', 'opam:9.9.9', '--opam-root', '/nonexistent'],
       /Lwt opam:9\.9\.9 could not be found/,
     ],
-  ])('bad input %j', async (args, message) => {
+  ])('gate %j: exit 2, one line naming the problem', async (args, message) => {
     const r = await gate([...args, '--quiet']);
     expect(r.exitCode).toBe(EXIT.usage);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

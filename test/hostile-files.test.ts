@@ -3,13 +3,15 @@ import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { analyzeCore } from '../src/analyze/analyze-core.js';
+import { AT_ENTRY, NT_AUXV, PT_NOTE } from '../src/elf/constants.js';
 import { EXIT, UserError } from '../src/errors.js';
 import { FileReader } from '../src/io/file-reader.js';
 import { runCli } from './support/cli.js';
-import { ElfPatch, PT_NOTE } from './support/elf-patch.js';
+import { ElfPatch } from './support/elf-patch.js';
 import { buildAndCrash, type CrashFixture, SPECS } from './support/fixtures.js';
 import { expectOneLineError } from './support/one-line-error.js';
 import { RecordingReader } from './support/recording-reader.js';
+import { joined } from './support/regex.js';
 
 const crashes = inject('crashes');
 const chain = crashes['wakeup-chain']!;
@@ -200,13 +202,11 @@ describe('each frame table is read once', () => {
 });
 
 describe('the core must place the executable where the process had it', () => {
-  const AT_ENTRY = 9;
-
   it('a core whose AT_ENTRY was moved by a page does not match the executable', async () => {
     const original = await analyzeJson(selfRec.executable, selfRec.core);
     expect(original.report.core.matchedBy).toBe('build-id');
     const core = await ElfPatch.copy(selfRec.core, at('moved-entry-core'));
-    const auxv = await core.noteDesc('CORE', 6);
+    const auxv = await core.noteDesc('CORE', NT_AUXV);
     let entryAt: number | undefined;
     for (let p = auxv.at; p < auxv.at + auxv.size; p += 16) if ((await core.u64(p)) === AT_ENTRY) entryAt = p + 8;
     const entry = await core.u64(entryAt!);
@@ -217,7 +217,11 @@ describe('the core must place the executable where the process had it', () => {
     expect(r.exitCode).toBe(EXIT.mismatch);
     expectOneLineError(
       r,
-      /was not dumped by executable .*self-recursion: the process's file mappings do not hold the executable's segments at load bias 0x[0-9a-f]+ \(from the entry point in the auxiliary vector\)\. Pass the exact binary/,
+      joined(
+        /was not dumped by executable .*self-recursion: /,
+        /the process's file mappings do not hold the executable's segments at load bias 0x[0-9a-f]+ /,
+        /\(from the entry point in the auxiliary vector\)\. Pass the exact binary/,
+      ),
     );
   });
 });

@@ -170,7 +170,9 @@ describe('rewriting Unix and Bigarray functions the compiler changed', () => {
       '  let do_socketpair = if Sys.win32 then stub_socketpair else (fun d t p -> Unix.socketpair d t p)  in',
       '  let (a, b) = Unix.socketpair dom typ proto in (* Unix.socketpair in a comment *)',
       'let map_file ~fd ?pos ~shared ?(size=(-1)) () =',
-      '  (fun fd ?pos kind layout shared size -> Bigarray.array1_of_genarray (Unix.map_file fd ?pos kind layout shared [|size|])) fd ?pos char c_layout shared size',
+      '  (fun fd ?pos kind layout shared size -> ' +
+        'Bigarray.array1_of_genarray (Unix.map_file fd ?pos kind layout shared [|size|])) ' +
+        'fd ?pos char c_layout shared size',
     ]);
     expect(changes).toHaveLength(2);
     expect(rewriteChangedApi(source, { socketpairOptional: false, array1MapFileRemoved: false }).text).toBe(source);
@@ -227,7 +229,7 @@ async function olderEraTree(dest: string): Promise<string> {
 }
 
 describe('the step for real', () => {
-  it('builds the lwt.unix of an older era, which does not build without it; the tree given is not written to', async () => {
+  it("builds an older era's lwt.unix, which does not build without it, never writing to the tree given", async () => {
     const tree = await olderEraTree(at('lwt-older-era'));
     const edited = ['lwt_unix.cppo.ml', 'lwt_unix.cppo.mli', 'lwt_bytes.ml'].map((f) => join(tree, 'src', 'unix', f));
     const contents = () => Promise.all(edited.map((f) => readFile(f, 'utf8')));
@@ -273,7 +275,7 @@ describe('trees that write into strings (Lwt 2.0 to 2.4.6)', () => {
     );
   });
 
-  it('are compiled with -unsafe-string where the compiler accepts it, and named as the reason where it does not', () => {
+  it('are compiled with -unsafe-string where the compiler accepts it, and named as the reason where not', () => {
     expect(stringFlags(true, true)).toEqual({ flags: ['-unsafe-string'], hint: undefined });
     expect(stringFlags(false, true)).toEqual({ flags: [], hint: undefined });
     expect(stringFlags(false, false)).toEqual({ flags: [], hint: undefined });
@@ -283,7 +285,7 @@ describe('trees that write into strings (Lwt 2.0 to 2.4.6)', () => {
     });
   });
 
-  it("build on this machine's compiler as its configuration allows: with -unsafe-string, or untestable saying why", async () => {
+  it("build with this machine's compiler as it allows: with -unsafe-string, or untestable saying why", async () => {
     const tree = await makeSourceTree(at('lwt-writes-strings'), '5.6.1');
     await patchTree(
       tree,

@@ -223,7 +223,7 @@ describe("trees in Lwt 2.x's camlp4 syntax", () => {
 });
 
 describe('bad input', () => {
-  it('C stubs that do not compile make lwt.unix untestable with the first C error; core-only cases still pass', async () => {
+  it('C stubs that do not compile: lwt.unix untestable with the first C error, core-only cases pass', async () => {
     const broken = await makeSourceTree(at('lwt-broken-stub'), '5.6.1');
     await patchTree(broken, 'unix/unix_c/unix_read.c', '#include', '#error lwt-regress test: a broken stub\n#include');
     const env = { LWT_REGRESS_CACHE: at('cache-broken') };

@@ -17,11 +17,15 @@ beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-npm-test-' });
   await writeFile(
     join(tmp.path, 'throws.test.ts'),
-    "import { expect, it } from 'vitest';\nthrow new Error('this module throws at import');\nit('never runs', () => expect(1).toBe(1));\n",
+    "import { expect, it } from 'vitest';\n" +
+      "throw new Error('this module throws at import');\n" +
+      "it('never runs', () => expect(1).toBe(1));\n",
   );
   await writeFile(
     join(tmp.path, 'fine.test.ts'),
-    "import { expect, it } from 'vitest';\nit('one that passes', () => expect(1).toBe(1));\nit('another, named apart', () => expect(2).toBe(2));\n",
+    "import { expect, it } from 'vitest';\n" +
+      "it('one that passes', () => expect(1).toBe(1));\n" +
+      "it('another, named apart', () => expect(2).toBe(2));\n",
   );
 });
 afterAll(() => tmp.cleanup());

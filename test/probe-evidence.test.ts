@@ -53,7 +53,8 @@ describe('evidence other than a core', () => {
   it('a case that knows nothing of lwt-regress still gets its SIGSEGV reset: the overflow dumps a core', async () => {
     const c = await makeCase(
       'exception',
-      'let rec deep n = if n = 0 then 0 else 1 + deep (n - 1)\nlet () = Printf.printf "%d\\n" (deep (int_of_string Sys.argv.(1) * 100))\n',
+      'let rec deep n = if n = 0 then 0 else 1 + deep (n - 1)\n' +
+        'let () = Printf.printf "%d\\n" (deep (int_of_string Sys.argv.(1) * 100))\n',
       [{ lwt: '*', outcome: 'cycle', frames: [] }],
     );
     const r = await probeInstalled(c);

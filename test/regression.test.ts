@@ -75,7 +75,8 @@ function suite(prepared: PreparedSuite, selection: SuiteRequest, judged: boolean
     const expectation = inRange(source.version, testCase.manifest.needs)
       ? expectationFor(testCase.manifest, source.version, ocaml)
       : undefined;
-    const title = `ocaml ${ocaml} › lwt ${source.label} › ${testCase.manifest.name} › ${expectation ? `${expectation.outcome} expected` : 'not applicable'}`;
+    const expecting = expectation ? `${expectation.outcome} expected` : 'not applicable';
+    const title = `ocaml ${ocaml} › lwt ${source.label} › ${testCase.manifest.name} › ${expecting}`;
     it(title, async (ctx) => {
       const result = await probe(prepared.toolchain, source, await buildOnce(source), testCase, selection.settings);
       if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);

@@ -88,7 +88,7 @@ describe('processes a case leaves behind', () => {
 });
 
 describe('output', () => {
-  it('a case that writes 1 GiB: memory stays bounded, the log keeps its beginning and end, the report says it was cut', async () => {
+  it('a case writing 1 GiB: memory stays bounded, the log keeps both ends, the report says it was cut', async () => {
     const child = execa(
       process.execPath,
       [CLI, 'run', '--json', '--cases', cases, '--case', 'writes-a-gibibyte', '--lwt', 'installed'],

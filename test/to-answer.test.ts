@@ -23,7 +23,7 @@ describe('what a probe says of the overflow', () => {
     ['untestable', 'no-evidence', 'untestable'],
     ['untestable', null, 'untestable'],
     ['not-applicable', null, 'untestable'],
-  ] as const)('%s with %s: %s', (status, outcome, expected) => {
+  ] as const)('a %s result that observed %s: %s', (status, outcome, expected) => {
     expect(reproductionOf(result(status, outcome))).toBe(expected);
   });
 

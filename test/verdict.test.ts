@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { FrameInfo } from '../src/analyze/report.js';
+import type { FrameInfo } from '../src/analyze/analysis-report.js';
+import { sameFunction } from '../src/cases/frame-names.js';
 import type { Expectation } from '../src/cases/manifest.js';
 import { transitionOf } from '../src/gate/gate.js';
 import { followsCall } from '../src/ocaml/return-address.js';
 import type { ProbeResult } from '../src/probe/probe.js';
-import { entryBelow, judge, type Observation, sameFunction } from '../src/probe/verdict.js';
+import { entryBelow, judge, type Observation } from '../src/probe/verdict.js';
 
 const cycle = (frames: string[], definitions = frames): Observation => ({
   outcome: 'cycle',
@@ -110,7 +111,7 @@ describe('gate transitions', () => {
     ['candidate untestable', result('pass', clean), result('untestable', null), 'untestable', false],
     ['baseline untestable', result('untestable', null), result('pass', clean), 'untestable', false],
     ['candidate lacks the API', result('pass', clean), result('not-applicable', null), 'not-applicable', false],
-  ])('%s', (_name, before, after, transition, blocking) => {
+  ])('the transition of %s', (_name, before, after, transition, blocking) => {
     expect(transitionOf(before, after)).toMatchObject({ transition, blocking });
   });
 });

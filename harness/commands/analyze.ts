@@ -1,6 +1,6 @@
+import type { AnalysisReport } from '../../src/analyze/analysis-report.js';
 import { formatAnalysis } from '../../src/analyze/analysis-text.js';
 import { analyzeCore } from '../../src/analyze/analyze-core.js';
-import type { AnalysisReport } from '../../src/analyze/report.js';
 import { formatKnownClass, type KnownClass, matchKnownClass } from '../../src/cases/known-overflows.js';
 import { loadCases } from '../../src/cases/load-cases.js';
 import { EXIT } from '../../src/errors.js';
@@ -23,7 +23,8 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   });
   if (positionals.length !== 2)
     throw usageError(
-      `analyze takes an executable and a core, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`,
+      `analyze takes an executable and a core, got ${positionals.length} ` +
+        `argument${positionals.length === 1 ? '' : 's'}`,
     );
   const mode = values.mode;
   if (mode !== undefined && mode !== 'exact' && mode !== 'scan')

@@ -45,7 +45,8 @@ export async function bisectCommand(args: string[]): Promise<number> {
     );
   if (values.lwt || values['lwt-src'])
     throw usageError(
-      'bisect chooses the Lwt versions itself: use --good/--bad (and --versions, --lwt-git or --opam-root), not --lwt or --lwt-src',
+      'bisect chooses the Lwt versions itself: ' +
+        'use --good/--bad (and --versions, --lwt-git or --opam-root), not --lwt or --lwt-src',
     );
   const say = progressTo(values);
   const project = await findProjectFile(process.cwd());

@@ -10,6 +10,7 @@ import { checkJUnit } from '../../src/report/junit.js';
 import type { CaptureMethod } from '../../src/run/run-under-limits.js';
 import { shellWords } from '../../src/text/shell-words.js';
 import { parse, positiveInteger, usageError } from '../args.js';
+import { exitCodeForResults } from '../exit-code.js';
 import { checkReportPaths } from '../report-outputs.js';
 
 /** `lwt-regress check -- PROGRAM ARGS`: one built program, run, analysed and judged. */
@@ -77,7 +78,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       rerun = true;
     }
   }
-  const code = judged.status === 'pass' ? EXIT.ok : judged.status === 'fail' ? EXIT.failed : EXIT.untestable;
+  const code = exitCodeForResults([judged]);
   if (values.junit) await writeFile(resolve(values.junit), checkJUnit(shellWords([program, ...programArgs]), judged));
   if (values.json) {
     const json = {

@@ -35,7 +35,8 @@ export async function demoCommand(args: string[]): Promise<number> {
       'Install Lwt for this compiler (Debian: apt-get install liblwt-ocaml-dev, or ./setup)',
     );
   process.stdout.write(
-    `built ${relative('.', built.executable)} with OCaml ${toolchain.ocamlVersion}; running it with 1,000,000 links under a 1 MiB stack\n`,
+    `built ${relative('.', built.executable)} with OCaml ${toolchain.ocamlVersion}; ` +
+      'running it with 1,000,000 links under a 1 MiB stack\n',
   );
   const run = await runUnderLimits({
     executable: built.executable,
@@ -46,17 +47,17 @@ export async function demoCommand(args: string[]): Promise<number> {
     capture: 'auto',
   });
   if (!run.core) {
+    const note = run.capture.note ? ` (${run.capture.note})` : '';
     process.stdout.write(
-      `no core: exit ${run.exitCode ?? '-'}, signal ${run.signal ?? '-'}${run.capture.note ? ` (${run.capture.note})` : ''}\n${run.stdout}${run.stderr}`,
+      `no core: exit ${run.exitCode ?? '-'}, signal ${run.signal ?? '-'}${note}\n${run.stdout}${run.stderr}`,
     );
     return EXIT.failed;
   }
   const exe = FileReader.open(built.executable, 'executable');
   const core = FileReader.open(run.core, 'core');
   try {
-    process.stdout.write(
-      `${formatAnalysis(analyzeCore(exe, core).report)}\n\nreproduce: lwt-regress analyze ${relative('.', built.executable)} ${relative('.', run.core)}\n`,
-    );
+    const reproduce = `lwt-regress analyze ${relative('.', built.executable)} ${relative('.', run.core)}`;
+    process.stdout.write(`${formatAnalysis(analyzeCore(exe, core).report)}\n\nreproduce: ${reproduce}\n`);
   } finally {
     exe.close();
     core.close();

@@ -1,6 +1,7 @@
 import { type GateRow, gate } from '../../src/gate/gate.js';
 import { prepareSuite } from '../../src/probe/suite.js';
 import { findProjectFile } from '../../src/project/project-file.js';
+import { DECISION } from '../../src/report/status.js';
 import { onInterruptReport } from '../../src/run/interrupt.js';
 import { parse, usageError } from '../args.js';
 import { exitCodeForGate } from '../exit-code.js';
@@ -13,8 +14,6 @@ import {
   writeReports,
 } from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
-
-const VERDICT_WORD = { blocked: 'BLOCKED', invalid: 'INVALID CASE', untestable: 'NOT FULLY TESTED', pass: 'PASS' };
 
 export async function gateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse({
@@ -34,7 +33,8 @@ export async function gateCommand(args: string[]): Promise<number> {
   if (positionals.length > 0) throw usageError(`gate takes options only, not '${positionals[0]}'`);
   if (values.lwt || values['lwt-src'])
     throw usageError(
-      'gate compares two Lwt versions: give them with --baseline and --candidate (or --baseline-src/--candidate-src), not --lwt or --lwt-src',
+      'gate compares two Lwt versions: ' +
+        'give them with --baseline and --candidate (or --baseline-src/--candidate-src), not --lwt or --lwt-src',
     );
   const say = progressTo(values);
   const project = await findProjectFile(process.cwd());
@@ -42,7 +42,8 @@ export async function gateCommand(args: string[]): Promise<number> {
   values.candidate ??= values['candidate-src'] ? undefined : project?.candidate;
   if (!(values.baseline || values['baseline-src']) || !(values.candidate || values['candidate-src'])) {
     throw usageError(
-      'gate needs --baseline and --candidate (the Lwt in use and the one to upgrade to), as versions, installed, opam:V, refs of --lwt-git, or source trees with --baseline-src/--candidate-src',
+      'gate needs --baseline and --candidate (the Lwt in use and the one to upgrade to), ' +
+        'as versions, installed, opam:V, refs of --lwt-git, or source trees with --baseline-src/--candidate-src',
     );
   }
   const base = toSuiteRequest({ ...values, lwt: ['installed'], 'lwt-git': undefined }, project);
@@ -66,7 +67,8 @@ export async function gateCommand(args: string[]): Promise<number> {
       : ['interrupted; transitions so far:', ...rowsSoFar.map((r) => `  ${r.case}: ${r.transition}`)].join('\n'),
   );
   say(
-    `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} on OCaml ${prepared.toolchain.ocamlVersion}, ` +
+    `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} ` +
+      `on OCaml ${prepared.toolchain.ocamlVersion}, ` +
       `${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB`,
   );
   const outcome = await gate(prepared, request.settings, (row) => {
@@ -84,7 +86,7 @@ export async function gateCommand(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ schema: 'lwt-regress/gate', schemaVersion: 1, ...outcome }, null, 2)}\n`);
   } else {
     const blocking = outcome.rows.filter((r) => r.blocking);
-    process.stdout.write(`${VERDICT_WORD[outcome.verdict]}: Lwt ${outcome.baseline} → ${outcome.candidate}\n`);
+    process.stdout.write(`${DECISION[outcome.verdict].word}: Lwt ${outcome.baseline} → ${outcome.candidate}\n`);
     for (const r of blocking)
       process.stdout.write(`  ${r.case}: ${r.transition}: ${r.why}\n    reproduce: ${r.candidate.reproduce}\n`);
     for (const r of outcome.rows.filter((r) => r.transition === 'untestable' || r.transition === 'invalid'))

@@ -51,7 +51,8 @@ export async function reportCommand(args: string[]): Promise<number> {
   process.stdout.write(
     values.json
       ? `${JSON.stringify(g, null, 2)}\n`
-      : `${g.verdict.toUpperCase()}: Lwt ${g.baseline} → ${g.candidate}\n${g.rows.map((r) => `  ${r.case}: ${r.transition}`).join('\n')}\n`,
+      : `${g.verdict.toUpperCase()}: Lwt ${g.baseline} → ${g.candidate}\n` +
+          `${g.rows.map((r) => `  ${r.case}: ${r.transition}`).join('\n')}\n`,
   );
   return exitCodeForGate(g);
 }

@@ -1,5 +1,5 @@
 import { thousands } from '../text/thousands.js';
-import type { AnalysisReport, FrameInfo } from './report.js';
+import type { AnalysisReport, FrameInfo } from './analysis-report.js';
 
 const VERDICT_TEXT: Record<AnalysisReport['verdict'], string> = {
   'stack-overflow-with-cycle': 'Stack overflow with a recurring call cycle',
@@ -20,16 +20,25 @@ export function formatAnalysis(r: AnalysisReport): string {
   const lines: string[] = [];
   const fault = r.signal.faultAddress ? ` at ${r.signal.faultAddress}` : '';
   const ocaml = r.ocaml.version ? `OCaml ${r.ocaml.version}` : r.ocaml.fibers ? 'OCaml 5' : 'OCaml';
+  const rspWhere =
+    (r.stack.rspAtPageBoundary ? ' (on a page boundary)' : '') +
+    (r.stack.rspBelowMapping ? ' (below the stack mapping)' : '');
   lines.push(
     r.trigger?.kind === 'stack-overflow-raise'
-      ? `${VERDICT_TEXT[r.verdict]}: ${ocaml} raising Stack_overflow at ${r.trigger.at} (a fiber stack reached its limit; the core was taken there, ${r.signal.name}), rsp ${r.registers.rsp}`
-      : `${VERDICT_TEXT[r.verdict]}: ${r.signal.name}${fault}, rsp ${r.registers.rsp}${r.stack.rspAtPageBoundary ? ' (on a page boundary)' : ''}${r.stack.rspBelowMapping ? ' (below the stack mapping)' : ''}`,
+      ? `${VERDICT_TEXT[r.verdict]}: ${ocaml} raising Stack_overflow at ${r.trigger.at} ` +
+          `(a fiber stack reached its limit; the core was taken there, ${r.signal.name}), rsp ${r.registers.rsp}`
+      : `${VERDICT_TEXT[r.verdict]}: ${r.signal.name}${fault}, rsp ${r.registers.rsp}${rspWhere}`,
   );
+  const pie = r.executable.pie ? `, PIE loaded at bias ${r.executable.loadBias}` : '';
   lines.push(
-    `  executable ${r.executable.path} (${ocaml}${r.ocaml.fibers ? ', fiber stacks' : ''})${r.executable.pie ? `, PIE loaded at bias ${r.executable.loadBias}` : ''}; core ${r.core.path} (pid ${r.core.pid}, matched by ${r.core.matchedBy})`,
+    `  executable ${r.executable.path} (${ocaml}${r.ocaml.fibers ? ', fiber stacks' : ''})${pie}; ` +
+      `core ${r.core.path} (pid ${r.core.pid}, matched by ${r.core.matchedBy})`,
   );
+  const w = r.walk;
   lines.push(
-    `  ${r.walk.mode} walk: ${thousands(r.walk.totalFrames)} frames (${thousands(r.walk.exactFrames)} exact, ${thousands(r.walk.scannedFrames)} scanned), ${thousands(r.stack.usedBytes)} stack bytes, ended: ${r.walk.ended}`,
+    `  ${w.mode} walk: ${thousands(w.totalFrames)} frames ` +
+      `(${thousands(w.exactFrames)} exact, ${thousands(w.scannedFrames)} scanned), ` +
+      `${thousands(r.stack.usedBytes)} stack bytes, ended: ${w.ended}`,
   );
   for (const note of r.notes) lines.push(`  note: ${note}`);
   lines.push('');
@@ -47,8 +56,10 @@ export function formatAnalysis(r: AnalysisReport): string {
     const partial =
       c.partialFrames > 0 ? ` + ${c.partialFrames} frame${c.partialFrames === 1 ? '' : 's'} of a partial one` : '';
     const noise = c.noiseFrames > 0 ? `, ${thousands(c.noiseFrames)} noise words ignored` : '';
+    const frames = `frame${c.period === 1 ? '' : 's'}`;
     lines.push(
-      `  Recurring cycle of ${c.period} frame${c.period === 1 ? '' : 's'} × ${thousands(c.repetitions)} repetitions${partial} (frames #${c.firstFrame}–#${c.lastFrame}${bytes}${noise}):`,
+      `  Recurring cycle of ${c.period} ${frames} × ${thousands(c.repetitions)} repetitions${partial} ` +
+        `(frames #${c.firstFrame}–#${c.lastFrame}${bytes}${noise}):`,
     );
     for (const f of c.frames) lines.push(frameLine(f, false));
     lines.push(`  Entered from (${r.entry.length} frame${r.entry.length === 1 ? '' : 's'} below the cycle):`);

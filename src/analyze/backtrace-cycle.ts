@@ -15,6 +15,11 @@ export interface BacktraceFrame {
   location: string;
 }
 
+const BACKTRACE_LINE = new RegExp(
+  '^(?:Raised at|Re-raised at|Called from|Raised by primitive operation at)\\s+' +
+    '(?:(\\S+) in )?file "([^"]+)"(?:, line (\\d+))?',
+);
+
 /**
  * Frames of an OCaml backtrace as printed for an uncaught exception:
  * `Raised at Lwt.wakeup_general in file "src/core/lwt.ml", line 1372, characters …`
@@ -24,10 +29,7 @@ export interface BacktraceFrame {
 export function backtraceFrames(lines: string[]): BacktraceFrame[] {
   const frames: BacktraceFrame[] = [];
   for (const line of lines) {
-    const m =
-      /^(?:Raised at|Re-raised at|Called from|Raised by primitive operation at)\s+(?:(\S+) in )?file "([^"]+)"(?:, line (\d+))?/.exec(
-        line.trim(),
-      );
+    const m = BACKTRACE_LINE.exec(line.trim());
     if (!m) continue;
     const location = `${m[2]}:${m[3] ?? '?'}`;
     frames.push({ name: m[1] ?? location, location });

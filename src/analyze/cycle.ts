@@ -23,6 +23,14 @@ export interface CycleOptions {
   maxSkip: number;
 }
 
+/**
+ * Margins, not measurements: an overflow's cycle repeats thousands of times,
+ * so 4 repetitions only keeps a short run that happens by chance from
+ * counting; the cases' cycles have a handful of frames, and 512 leaves room
+ * for long units while bounding the work per start; 64 frames at the top
+ * cover what runs above the cycle when the stack runs out (the fault's own
+ * frames, an allocation, the runtime's handler).
+ */
 export const DEFAULT_CYCLE_OPTIONS: CycleOptions = { minRepetitions: 4, maxPeriod: 512, maxSkip: 64 };
 
 /**
@@ -149,13 +157,34 @@ function markRecurring(
 }
 
 /**
+ * The words near the top the stride is learned from: a unit of up to
+ * maxPeriod (512) words shows at least 8 times in them, and reading further
+ * down a stack of millions of words would only cost time.
+ */
+const STRIDE_WINDOW = 4096;
+/**
+ * Distances are counted against a word's first 16 occurrences only: a word of
+ * the cycle recurs hundreds of times in the window, pairing all of them would
+ * be quadratic, and the first 16 already give the stride many times over.
+ */
+const OCCURRENCES_PAIRED = 16;
+/**
+ * The most frequent distances checked against every word: the true stride is
+ * among the most frequent (each repetition adds one count per word of the
+ * unit), and each check is a pass over the window.
+ */
+const STRIDE_CANDIDATES = 32;
+/** Fewer words recurring at a distance than this is chance, not a stride. */
+const MIN_STRIDE_MATCHES = 3;
+
+/**
  * The stack distance at which most words near the top recur with the same
  * value. Candidates are the distances between any two occurrences of a word
  * (not only consecutive ones: a unit like a b b a repeats at 4 words, which no
  * consecutive pair shows); the winner is the one most words agree with.
  */
 function commonStride(keys: ArrayLike<number>, slots: ArrayLike<number>, from: number): number | undefined {
-  const window = Math.min(keys.length, from + 4096);
+  const window = Math.min(keys.length, from + STRIDE_WINDOW);
   const occurrences = new Map<number, number[]>();
   const at = new Map<number, number>();
   const distances = new Map<number, number>();
@@ -165,16 +194,16 @@ function commonStride(keys: ArrayLike<number>, slots: ArrayLike<number>, from: n
       const d = slots[i]! - prev;
       distances.set(d, (distances.get(d) ?? 0) + 1);
     }
-    if (seen.length < 16) seen.push(slots[i]!);
+    if (seen.length < OCCURRENCES_PAIRED) seen.push(slots[i]!);
     occurrences.set(keys[i]!, seen);
     at.set(slots[i]!, keys[i]!);
   }
   const candidates = [...distances]
     .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .slice(0, 32)
+    .slice(0, STRIDE_CANDIDATES)
     .map(([d]) => d);
   let best: number | undefined;
-  let bestMatches = 2;
+  let bestMatches = MIN_STRIDE_MATCHES - 1;
   for (const d of candidates) {
     let matches = 0;
     for (let i = from; i < window; i++) if (at.get(slots[i]! + d) === keys[i]) matches++;

@@ -37,7 +37,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
   const testCase = singleCase(await loadCases(request.caseDirs), request.caseName);
   const toolchain = await findToolchain(request.toolchain);
   const got = await mirror(request.git);
-  if (!got.ok) throw new UserError(`cannot bisect commits: ${got.why}`, EXIT.usage, 'Check --lwt-git');
+  if (!got.ok) throw new UserError(`cannot bisect commits: ${got.error}`, EXIT.usage, 'Check --lwt-git');
   const m = got.mirror;
   const ends = await commitEnds(m, request.git, request);
   const { caseName, caseDirs, findFix, toolchain: toolchainRequest, settings } = request;
@@ -97,7 +97,10 @@ function pointIn(m: Mirror, lines: ProbeLogLine[], hint: string | undefined) {
   };
 }
 
-/** The last known good commit: among the ones marked good (and the older end), the closest ancestor of the first bad. */
+/**
+ * The last known good commit: among the ones marked good (and the older end),
+ * the closest ancestor of the first bad.
+ */
 async function lastGoodOf(
   m: Mirror,
   older: string,
@@ -142,7 +145,7 @@ async function checkEnds(
   const probed = (sha: string) => c.found.lines.some((l) => l.commit === sha);
   const probeEnd = async (sha: string) => {
     const got = await gitSource(request.git, sha);
-    if (!got.ok) throw new UserError(`cannot check ${sha.slice(0, 10)}: ${got.why}`, EXIT.usage, 'Check --lwt-git');
+    if (!got.ok) throw new UserError(`cannot check ${sha.slice(0, 10)}: ${got.error}`, EXIT.usage, 'Check --lwt-git');
     const source = {
       origin: 'git' as const,
       version: got.version ?? c.ends.hint ?? '0.0.0',

@@ -65,7 +65,8 @@ export async function bisectVersions(request: VersionBisectRequest): Promise<Bis
     new UserError(
       `${flag} ${range[i]!.version} does not behave as given: it ${reproductionText(results.get(i)!)}`,
       EXIT.usage,
-      `Pick a ${flag} version that ${expected}, or check the case with lwt-regress run ${results.get(i)!.reproduce.replace(/^lwt-regress run /, '')}`,
+      `Pick a ${flag} version that ${expected}, or check the case with ` +
+        `lwt-regress run ${results.get(i)!.reproduce.replace(/^lwt-regress run /, '')}`,
     );
   if ((await answerAt(found.firstBad)) !== 'bad')
     throw endIsWrong('--bad', found.firstBad, request.findFix ? 'runs clean' : 'crashes');

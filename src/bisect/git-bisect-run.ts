@@ -26,7 +26,9 @@ export interface GitBisectAnswer {
 // Maps whatever the probe command does to what `git bisect run` understands:
 // 0 good/old, 1 bad/new, 125 skip. Anything else (a crash, a signal) would
 // abort the bisect, so it becomes a skip. The command comes in as arguments.
-const PROBE_WRAPPER = `"$@"; rc=$?; case $rc in ${PROBE_EXIT.good}|${PROBE_EXIT.bad}|${PROBE_EXIT.untestable}) exit $rc;; esac; echo "lwt-regress: probe exited $rc, skipping this commit" >&2; exit ${PROBE_EXIT.untestable}`;
+const PROBE_WRAPPER =
+  `"$@"; rc=$?; case $rc in ${PROBE_EXIT.good}|${PROBE_EXIT.bad}|${PROBE_EXIT.untestable}) exit $rc;; esac; ` +
+  `echo "lwt-regress: probe exited $rc, skipping this commit" >&2; exit ${PROBE_EXIT.untestable}`;
 
 const git = (cwd: string, args: string[], reject = true) =>
   execa('git', args, { cwd, reject, env: { GIT_TERMINAL_PROMPT: '0' } });

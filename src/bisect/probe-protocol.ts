@@ -37,7 +37,10 @@ export interface ProbeLogLine {
   freshBuild: boolean;
 }
 
-/** What `git bisect run` reads from the probe's exit status: good (old), bad (new), 125 to skip an untestable commit. */
+/**
+ * What `git bisect run` reads from the probe's exit status: good (old),
+ * bad (new), 125 to skip an untestable commit.
+ */
 export const PROBE_EXIT: Record<Answer, number> = { good: 0, bad: 1, untestable: 125 };
 
 /** The probe's command line, after the command that starts lwt-regress. */

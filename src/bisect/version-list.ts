@@ -33,14 +33,14 @@ export async function versionList(options: {
     from = `the tags of ${options.git}`;
   } else {
     const opam = await opamLwtVersions({ root: options.opamRoot });
-    if ('versions' in opam && opam.versions.length > 0) {
+    if (opam.ok && opam.versions.length > 0) {
       raw = opam.versions.map((v) => ({ spec: `opam:${v}`, version: normalizeVersion(v) }));
       from = `opam${options.opamRoot ? ` (root ${options.opamRoot})` : ''}`;
     } else {
       raw = (await gitVersionTags(UPSTREAM_LWT)).map((t) => ({ spec: t.tag, version: t.version }));
       from = `the tags of ${UPSTREAM_LWT}`;
       if (raw.length === 0) {
-        const why = 'why' in opam ? opam.why : 'opam knows no lwt versions';
+        const why = opam.ok ? 'opam knows no lwt versions' : opam.error;
         throw new UserError(
           `no list of Lwt versions to bisect: ${why}, and ${UPSTREAM_LWT} cannot be reached`,
           EXIT.usage,

@@ -48,8 +48,9 @@ export async function loadCases(dirs: string[] = [CASES_DIR]): Promise<LoadedCas
   const seen = new Map<string, string>();
   for (const dir of dirs) {
     const names = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      const why = error.code === 'ENOTDIR' ? 'is not a directory' : 'does not exist or cannot be read';
       throw new UserError(
-        `the cases directory ${dir} ${error.code === 'ENOTDIR' ? 'is not a directory' : 'does not exist or cannot be read'}`,
+        `the cases directory ${dir} ${why}`,
         EXIT.usage,
         'Give --cases (or "cases" in lwt-regress.json) a directory that holds one directory per case',
       );
@@ -129,7 +130,8 @@ export function singleCase(loaded: LoadedCases, name: string): Case {
   const found = picked.cases[0]!;
   if (found.manifest.program.kind === 'command') {
     throw new UserError(
-      `case ${name} runs a program already built ("command"), whose Lwt lwt-regress does not choose: there is nothing to bisect`,
+      `case ${name} runs a program already built ("command"), whose Lwt lwt-regress does not choose: ` +
+        'there is nothing to bisect',
       EXIT.usage,
       'Bisect a case that lwt-regress builds: its own .ml files, or a "dune" target',
     );

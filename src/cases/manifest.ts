@@ -72,6 +72,32 @@ function invalid(name: string, what: string): UserError {
   );
 }
 
+/** One entry of "expect": the Lwt range, the outcome and what the cycle must show. */
+function parseExpectation(name: string, e: Record<string, unknown> | null, i: number): Expectation {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) throw invalid(name, `expect[${i}] must be an object`);
+  if (typeof e.lwt !== 'string' || semver.validRange(e.lwt) === null)
+    throw invalid(name, `expect[${i}] needs "lwt": a semver range`);
+  if (e.outcome !== 'cycle' && e.outcome !== 'clean')
+    throw invalid(name, `expect[${i}] needs "outcome": "cycle" or "clean"`);
+  const frames = e.frames ?? [];
+  if (!Array.isArray(frames) || !frames.every((f) => typeof f === 'string'))
+    throw invalid(name, `expect[${i}] "frames" must be a list of names`);
+  if (e.ocaml !== undefined && (typeof e.ocaml !== 'string' || semver.validRange(e.ocaml) === null))
+    throw invalid(name, `expect[${i}] "ocaml" must be a semver range of compiler versions`);
+  if (e.exception !== undefined && e.exception !== 'caught-by-lwt' && e.exception !== 'uncaught')
+    throw invalid(name, `expect[${i}] "exception" must be "caught-by-lwt" or "uncaught"`);
+  if (e.exception !== undefined && (e.outcome !== 'cycle' || e.ocaml === undefined))
+    throw invalid(name, `expect[${i}] "exception" needs "outcome": "cycle" and an "ocaml" range (OCaml 5 raises it)`);
+  return {
+    lwt: e.lwt,
+    ...(e.ocaml !== undefined ? { ocaml: e.ocaml as string } : {}),
+    outcome: e.outcome,
+    ...(e.exception !== undefined ? { exception: e.exception as ExceptionHandling } : {}),
+    frames: frames as string[],
+    why: typeof e.why === 'string' ? e.why : '',
+  };
+}
+
 /** Validates a parsed case.json: a bad manifest is the case author's error, reported as such. */
 export function parseManifest(name: string, data: unknown): CaseManifest {
   const m = data as Record<string, unknown>;
@@ -89,30 +115,7 @@ export function parseManifest(name: string, data: unknown): CaseManifest {
   )
     throw invalid(name, '"packages" must be a list of findlib package names, e.g. ["lwt.unix"]');
   if (!Array.isArray(m.expect) || m.expect.length === 0) throw invalid(name, 'needs a non-empty "expect" list');
-  const expect = m.expect.map((e: Record<string, unknown> | null, i: number): Expectation => {
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw invalid(name, `expect[${i}] must be an object`);
-    if (typeof e.lwt !== 'string' || semver.validRange(e.lwt) === null)
-      throw invalid(name, `expect[${i}] needs "lwt": a semver range`);
-    if (e.outcome !== 'cycle' && e.outcome !== 'clean')
-      throw invalid(name, `expect[${i}] needs "outcome": "cycle" or "clean"`);
-    const frames = e.frames ?? [];
-    if (!Array.isArray(frames) || !frames.every((f) => typeof f === 'string'))
-      throw invalid(name, `expect[${i}] "frames" must be a list of names`);
-    if (e.ocaml !== undefined && (typeof e.ocaml !== 'string' || semver.validRange(e.ocaml) === null))
-      throw invalid(name, `expect[${i}] "ocaml" must be a semver range of compiler versions`);
-    if (e.exception !== undefined && e.exception !== 'caught-by-lwt' && e.exception !== 'uncaught')
-      throw invalid(name, `expect[${i}] "exception" must be "caught-by-lwt" or "uncaught"`);
-    if (e.exception !== undefined && (e.outcome !== 'cycle' || e.ocaml === undefined))
-      throw invalid(name, `expect[${i}] "exception" needs "outcome": "cycle" and an "ocaml" range (OCaml 5 raises it)`);
-    return {
-      lwt: e.lwt,
-      ...(e.ocaml !== undefined ? { ocaml: e.ocaml as string } : {}),
-      outcome: e.outcome,
-      ...(e.exception !== undefined ? { exception: e.exception as ExceptionHandling } : {}),
-      frames: frames as string[],
-      why: typeof e.why === 'string' ? e.why : '',
-    };
-  });
+  const expect = m.expect.map((e: Record<string, unknown> | null, i: number) => parseExpectation(name, e, i));
   const program = programOf(name, m);
   const args = m.args ?? ['{size}'];
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))

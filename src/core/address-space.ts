@@ -1,4 +1,5 @@
 import type { ByteReader } from '../elf/byte-reader.js';
+import { u64At } from '../elf/view.js';
 
 /** A range of the crashed process's memory and where its bytes are kept. */
 export interface MemoryRegion {
@@ -103,7 +104,6 @@ export class AddressSpace {
   u64(address: number): number | undefined {
     const b = this.read(address, 8);
     if (!b) return undefined;
-    const dv = new DataView(b.buffer, b.byteOffset, 8);
-    return dv.getUint32(0, true) + dv.getUint32(4, true) * 0x1_0000_0000;
+    return u64At(new DataView(b.buffer, b.byteOffset, 8), 0);
   }
 }

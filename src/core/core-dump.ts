@@ -1,19 +1,9 @@
 import type { ByteReader } from '../elf/byte-reader.js';
+import { ET_CORE, ET_DYN, ET_EXEC, NT_AUXV, NT_FILE, NT_PRSTATUS, NT_SIGINFO, PT_LOAD } from '../elf/constants.js';
 import { type ElfFile, findElfNote, openElf } from '../elf/elf-file.js';
-import { ET_CORE } from '../elf/header.js';
-import { PT_LOAD, type Segment } from '../elf/segments.js';
+import type { Segment } from '../elf/segments.js';
 import { CorruptInputError, EXIT, UserError } from '../errors.js';
-import {
-  type FileMapping,
-  NT_AUXV,
-  NT_FILE,
-  NT_PRSTATUS,
-  NT_SIGINFO,
-  parseAuxv,
-  parseFileNote,
-  parseSigInfo,
-  type SignalInfo,
-} from './notes.js';
+import { type FileMapping, parseAuxv, parseFileNote, parseSigInfo, type SignalInfo } from './notes.js';
 import { parsePrStatus, type ThreadStatus } from './registers.js';
 
 export interface CoreDump {
@@ -30,8 +20,10 @@ export interface CoreDump {
 export function openCore(reader: ByteReader): CoreDump {
   const elf = openElf(reader);
   if (elf.header.type !== ET_CORE) {
+    const type = elf.header.type;
+    const what = type === ET_EXEC || type === ET_DYN ? 'executable or library' : `file of type ${type}`;
     throw new UserError(
-      `${reader.name} is an ELF ${elf.header.type === 2 || elf.header.type === 3 ? 'executable or library' : `file of type ${elf.header.type}`}, not a core dump`,
+      `${reader.name} is an ELF ${what}, not a core dump`,
       EXIT.usage,
       'Pass the executable first and the core second: lwt-regress analyze <executable> <core>',
     );
@@ -43,7 +35,8 @@ export function openCore(reader: ByteReader): CoreDump {
     if (s.filesz > 0 && s.offset + s.filesz > reader.size) {
       throw new CorruptInputError(
         reader.name,
-        `memory at 0x${s.vaddr.toString(16)} should end at file offset ${s.offset + s.filesz} but the file has ${reader.size} bytes`,
+        `memory at 0x${s.vaddr.toString(16)} should end at file offset ${s.offset + s.filesz} ` +
+          `but the file has ${reader.size} bytes`,
       );
     }
   }

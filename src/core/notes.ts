@@ -1,10 +1,5 @@
 import type { View } from '../elf/view.js';
 
-export const NT_PRSTATUS = 1;
-export const NT_AUXV = 6;
-export const NT_SIGINFO = 0x53494749;
-export const NT_FILE = 0x46494c45;
-
 export interface SignalInfo {
   signo: number;
   code: number;
@@ -15,8 +10,6 @@ export interface SignalInfo {
 export function parseSigInfo(desc: View): SignalInfo {
   return { signo: desc.u32(0), code: desc.i32(8), address: desc.u64(16) };
 }
-
-export const AT_ENTRY = 9;
 
 export function parseAuxv(desc: View): Map<number, number> {
   const aux = new Map<number, number>();

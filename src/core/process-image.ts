@@ -1,12 +1,12 @@
+import { AT_ENTRY, ET_CORE, ET_DYN, PF_W, PHDR_SIZE, PT_LOAD, PT_NOTE } from '../elf/constants.js';
 import type { ElfFile } from '../elf/elf-file.js';
-import { ET_CORE, ET_DYN } from '../elf/header.js';
+import { ELF_HEADER_SIZE, headerFields } from '../elf/header.js';
 import { buildIdOf, MAX_NOTE_AREA } from '../elf/notes.js';
-import { PF_W, PT_LOAD, PT_NOTE } from '../elf/segments.js';
+import { parseSegments } from '../elf/segments.js';
 import { View } from '../elf/view.js';
 import { EXIT, UserError } from '../errors.js';
 import { AddressSpace, type MemoryRegion } from './address-space.js';
 import type { CoreDump } from './core-dump.js';
-import { AT_ENTRY } from './notes.js';
 
 /** The crashed process as the analyzer sees it: the executable placed at its load address, over the core's memory. */
 export interface ProcessImage {
@@ -73,21 +73,17 @@ function mainProgramBuildId(core: CoreDump, memory: AddressSpace): string | unde
   const holder = core.files.find((f) => entry >= f.start && entry < f.end);
   const base = holder && core.files.find((f) => f.path === holder.path && f.fileOffset === 0);
   if (!base) return undefined;
-  const header = memory.read(base.start, 64);
+  const header = memory.read(base.start, ELF_HEADER_SIZE);
   if (!header) return undefined;
-  const h = new View(header, 'program header in the core');
-  const phoff = h.u64(32);
-  const phnum = h.u16(56);
-  const table = memory.read(base.start + phoff, phnum * 56);
+  const { phoff, phnum } = headerFields(new View(header, 'program header in the core'));
+  const table = memory.read(base.start + phoff, phnum * PHDR_SIZE);
   if (!table || phnum === 0) return undefined;
-  const t = new View(table, 'program headers in the core');
-  const first = [...Array(phnum).keys()].map((i) => i * 56).find((at) => t.u32(at) === PT_LOAD);
+  const segments = parseSegments(new View(table, 'program headers in the core'), phnum, PHDR_SIZE);
+  const first = segments.find((s) => s.type === PT_LOAD);
   if (first === undefined) return undefined;
-  const loadBias = base.start - pageDown(t.u64(first + 16));
-  for (let i = 0; i < phnum; i++) {
-    if (t.u32(i * 56) !== PT_NOTE) continue;
-    const size = t.u64(i * 56 + 32);
-    const notes = size <= MAX_NOTE_AREA ? memory.read(t.u64(i * 56 + 16) + loadBias, size) : undefined;
+  const loadBias = base.start - pageDown(first.vaddr);
+  for (const s of segments.filter((s) => s.type === PT_NOTE)) {
+    const notes = s.filesz <= MAX_NOTE_AREA ? memory.read(s.vaddr + loadBias, s.filesz) : undefined;
     const id = notes && buildIdOf([new View(notes, 'notes in the core')]);
     if (id) return id;
   }
@@ -102,13 +98,15 @@ function loadBias(exe: ElfFile, core: CoreDump): number {
       throw mismatch(
         exe,
         core,
-        `the process started at 0x${entry.toString(16)}, the executable's entry point is 0x${exe.header.entry.toString(16)}`,
+        `the process started at 0x${entry.toString(16)}, ` +
+          `the executable's entry point is 0x${exe.header.entry.toString(16)}`,
       );
     if (bias % PAGE !== 0)
       throw mismatch(
         exe,
         core,
-        `entry point 0x${entry.toString(16)} in the core does not fit the executable's 0x${exe.header.entry.toString(16)}`,
+        `entry point 0x${entry.toString(16)} in the core does not fit ` +
+          `the executable's 0x${exe.header.entry.toString(16)}`,
       );
     return bias;
   }
@@ -132,16 +130,19 @@ function checkBelongs(exe: ElfFile, core: CoreDump, bias: number, coreMemory: Ad
   const coreId = mainProgramBuildId(core, coreMemory);
   if (exe.buildId && coreId && coreId !== exe.buildId)
     throw mismatch(exe, core, `build-id ${coreId} in the core, ${exe.buildId} in the executable`);
-  // Linux maps each PT_LOAD from its page-aligned file offset at its page-aligned address plus the bias (fs/binfmt_elf.c).
+  // Linux maps each PT_LOAD from its page-aligned file offset at its page-aligned
+  // address plus the bias (fs/binfmt_elf.c).
   const loads = exe.segments.filter((s) => s.type === PT_LOAD && s.filesz > 0);
   const mapped = loads.every((s) =>
     core.files.some((f) => f.start === pageDown(s.vaddr + bias) && f.fileOffset === pageDown(s.offset)),
   );
+  const fromEntry = core.auxv.has(AT_ENTRY) ? ' (from the entry point in the auxiliary vector)' : '';
   if (core.files.length > 0 && !mapped)
     throw mismatch(
       exe,
       core,
-      `the process's file mappings do not hold the executable's segments at load bias 0x${bias.toString(16)}${core.auxv.has(AT_ENTRY) ? ' (from the entry point in the auxiliary vector)' : ''}`,
+      "the process's file mappings do not hold the executable's segments " +
+        `at load bias 0x${bias.toString(16)}${fromEntry}`,
     );
   if (exe.buildId && coreId) return 'build-id';
   if (core.files.length === 0 && core.auxv.size === 0)

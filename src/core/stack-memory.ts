@@ -1,8 +1,8 @@
+import { TWO_32, u64At } from '../elf/view.js';
 import type { MemoryRegion } from './address-space.js';
 
 /** The window over the stack: one buffer, read into again as the walk moves up. */
 const WINDOW = 1024 * 1024;
-const TWO_32 = 0x1_0000_0000;
 
 /**
  * Word reads from the stack region through one sliding window. A walk reads
@@ -44,7 +44,7 @@ export class StackMemory {
       if (!this.load(address)) return -1;
       at = address - this.windowStart;
     }
-    return this.window.getUint32(at, true) + this.window.getUint32(at + 4, true) * TWO_32;
+    return u64At(this.window, at);
   }
 
   /**

@@ -1,8 +1,9 @@
 import type { ByteReader } from './byte-reader.js';
+import { PT_NOTE, SHT_NOTE } from './constants.js';
 import { type ElfHeader, readElfHeader } from './header.js';
 import { buildIdOf, findNote, MAX_NOTE_AREA, type Note } from './notes.js';
-import { readSections, type Section, SHT_NOTE } from './sections.js';
-import { PT_NOTE, readSegments, type Segment } from './segments.js';
+import { readSections, type Section } from './sections.js';
+import { readSegments, type Segment } from './segments.js';
 import { View } from './view.js';
 
 /** An ELF file's structure, read once; contents stay in the reader. */

@@ -1,10 +1,7 @@
 import { EXIT, UserError } from '../errors.js';
 import type { ByteReader } from './byte-reader.js';
+import { ELFCLASS64, ELFDATA2LSB, EM_X86_64 } from './constants.js';
 import { View } from './view.js';
-
-export const ET_DYN = 3;
-export const ET_CORE = 4;
-const EM_X86_64 = 62;
 
 export interface ElfHeader {
   type: number;
@@ -31,6 +28,45 @@ const MACHINES: Record<number, string> = {
 
 /** Reads and validates the ELF header: only 64-bit little-endian x86-64 is supported. */
 export function readElfHeader(reader: ByteReader): ElfHeader {
+  checkIdent(reader);
+  if (reader.size < ELF_HEADER_SIZE)
+    throw new UserError(
+      `${reader.name} is truncated: its ELF header is cut short`,
+      EXIT.corrupt,
+      'Re-capture or re-copy the file',
+    );
+  const v = View.read(reader, 0, ELF_HEADER_SIZE, 'ELF header');
+  const machine = v.u16(18);
+  if (machine !== EM_X86_64) {
+    throw new UserError(
+      `${reader.name} is an ELF file for ${MACHINES[machine] ?? `machine ${machine}`}, not x86-64`,
+      EXIT.unsupportedFormat,
+      'Analyze x86-64 executables and cores (run lwt-regress on the architecture that produced them)',
+    );
+  }
+  return headerFields(v);
+}
+
+/** Bytes of the ELF64 header (Elf64_Ehdr). */
+export const ELF_HEADER_SIZE = 64;
+
+/** The fields of an ELF64 header already read (and, from a file, validated by readElfHeader). */
+export function headerFields(v: View): ElfHeader {
+  return {
+    type: v.u16(16),
+    entry: v.u64(24),
+    phoff: v.u64(32),
+    shoff: v.u64(40),
+    phentsize: v.u16(54),
+    phnum: v.u16(56),
+    shentsize: v.u16(58),
+    shnum: v.u16(60),
+    shstrndx: v.u16(62),
+  };
+}
+
+/** e_ident, the first 16 bytes: the magic, then the class (2: 64-bit) and the byte order (1: little-endian). */
+function checkIdent(reader: ByteReader): void {
   if (reader.size === 0) {
     throw new UserError(
       `${reader.name} is empty`,
@@ -52,44 +88,18 @@ export function readElfHeader(reader: ByteReader): ElfHeader {
       EXIT.corrupt,
       'Re-capture or re-copy the file',
     );
-  if (ident[4] !== 2) {
+  if (ident[4] !== ELFCLASS64) {
     throw new UserError(
       `${reader.name} is a 32-bit ELF file; lwt-regress reads 64-bit x86-64 executables and cores only`,
       EXIT.unsupportedFormat,
       'Build and run the program as a 64-bit x86-64 binary',
     );
   }
-  if (ident[5] !== 1) {
+  if (ident[5] !== ELFDATA2LSB) {
     throw new UserError(
       `${reader.name} is a big-endian ELF file; lwt-regress reads little-endian x86-64 files only`,
       EXIT.unsupportedFormat,
       'Analyze cores from x86-64 machines',
     );
   }
-  if (reader.size < 64)
-    throw new UserError(
-      `${reader.name} is truncated: its ELF header is cut short`,
-      EXIT.corrupt,
-      'Re-capture or re-copy the file',
-    );
-  const v = View.read(reader, 0, 64, 'ELF header');
-  const machine = v.u16(18);
-  if (machine !== EM_X86_64) {
-    throw new UserError(
-      `${reader.name} is an ELF file for ${MACHINES[machine] ?? `machine ${machine}`}, not x86-64`,
-      EXIT.unsupportedFormat,
-      'Analyze x86-64 executables and cores (run lwt-regress on the architecture that produced them)',
-    );
-  }
-  return {
-    type: v.u16(16),
-    entry: v.u64(24),
-    phoff: v.u64(32),
-    shoff: v.u64(40),
-    phentsize: v.u16(54),
-    phnum: v.u16(56),
-    shentsize: v.u16(58),
-    shnum: v.u16(60),
-    shstrndx: v.u16(62),
-  };
 }

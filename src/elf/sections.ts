@@ -1,12 +1,8 @@
 import { CorruptInputError } from '../errors.js';
 import type { ByteReader } from './byte-reader.js';
+import { SHT_NOBITS } from './constants.js';
 import type { ElfHeader } from './header.js';
 import { View } from './view.js';
-
-export const SHT_SYMTAB = 2;
-export const SHT_NOTE = 7;
-export const SHT_NOBITS = 8;
-export const SHT_DYNSYM = 11;
 
 export interface Section {
   name: string;

@@ -1,10 +1,8 @@
 import type { ByteReader } from './byte-reader.js';
-import { type Section, SHT_DYNSYM, SHT_SYMTAB, sectionView } from './sections.js';
-import type { View } from './view.js';
+import { SHN_UNDEF, SHT_DYNSYM, SHT_SYMTAB, STT_FUNC, STT_NOTYPE, STT_OBJECT } from './constants.js';
+import { type Section, sectionView } from './sections.js';
+import { u64At, type View } from './view.js';
 
-const STT_NOTYPE = 0;
-const STT_OBJECT = 1;
-const STT_FUNC = 2;
 const SYM_SIZE = 24;
 
 export interface SymbolHit {
@@ -50,12 +48,12 @@ export class SymbolTable {
     const strings = strtab ? sectionView(reader, strtab) : undefined;
     const table = sectionView(reader, chosen);
     const symbols = new DataView(table.bytes.buffer, table.bytes.byteOffset, table.length);
-    const u64 = (at: number) => symbols.getUint32(at, true) + symbols.getUint32(at + 4, true) * 0x1_0000_0000;
+    const u64 = (at: number) => u64At(symbols, at);
     // One symbol per start, the largest where several share it (aliases); no object per symbol, and
     // the starts sorted natively: this runs once per analysis, before any of it is optimized.
     const byStart = new Map<number, number>();
     for (let at = SYM_SIZE; at + SYM_SIZE <= table.length; at += SYM_SIZE) {
-      if ((symbols.getUint8(at + 4) & 0xf) !== STT_FUNC || symbols.getUint16(at + 6, true) === 0) continue;
+      if ((symbols.getUint8(at + 4) & 0xf) !== STT_FUNC || symbols.getUint16(at + 6, true) === SHN_UNDEF) continue;
       const start = u64(at + 8);
       if (start === 0) continue;
       const other = byStart.get(start);
@@ -87,7 +85,10 @@ export class SymbolTable {
     return this.addressOf(name, (kind) => kind === STT_FUNC);
   }
 
-  /** The name is found in the string table first, by a native search; the symbols are then compared by name offset alone. */
+  /**
+   * The name is found in the string table first, by a native search; the
+   * symbols are then compared by name offset alone.
+   */
   private addressOf(name: string, accept: (kind: number) => boolean): number | undefined {
     const { table, strings } = this;
     if (!table || !strings) return undefined;

@@ -7,6 +7,19 @@ import type { ByteReader } from './byte-reader.js';
  */
 export const MAX_BLOCK = 256 * 1024 * 1024;
 
+/** 2^32, the weight of the high half of a 64-bit word. */
+export const TWO_32 = 0x1_0000_0000;
+
+/**
+ * A little-endian 64-bit word as a number, from its two 32-bit halves: the
+ * one place a u64 is read without bounds checks, for the loops that read
+ * millions (symbols, frame tables, the stack). Exact below 2^53, which x86-64
+ * user-space addresses (below 2^47) and file offsets are; see View.u64.
+ */
+export function u64At(dv: DataView, at: number): number {
+  return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * TWO_32;
+}
+
 /**
  * Little-endian field access over a block read in one go, with every access
  * bounds-checked so that a corrupt length becomes an error, never a crash or
@@ -91,7 +104,7 @@ export class View {
    */
   u64(offset: number): number {
     this.check(offset, 8);
-    return this.dv.getUint32(offset, true) + this.dv.getUint32(offset + 4, true) * 0x1_0000_0000;
+    return u64At(this.dv, offset);
   }
 
   sub(offset: number, length: number): View {

@@ -36,13 +36,17 @@ export interface GateRow {
   why: string;
 }
 
+/** What the gate decides for the upgrade as a whole. */
+export type GateDecision = 'pass' | 'blocked' | 'invalid' | 'untestable';
+
 export interface GateOutcome {
   baseline: string;
   candidate: string;
   /** The compiler both were built with. */
   ocaml: string;
   rows: GateRow[];
-  verdict: 'pass' | 'blocked' | 'invalid' | 'untestable';
+  /** The gate's decision (named `verdict` in the gate's JSON, schema 1). */
+  verdict: GateDecision;
 }
 
 export function transitionOf(
@@ -130,12 +134,12 @@ export async function gate(
     candidate: candidate.label,
     ocaml: prepared.toolchain.ocamlVersion,
     rows,
-    verdict: gateVerdict(rows),
+    verdict: gateDecision(rows),
   };
 }
 
 /** The gate's decision, most serious first: a blocking transition, a broken case, something untestable. */
-export function gateVerdict(rows: GateRow[]): GateOutcome['verdict'] {
+export function gateDecision(rows: GateRow[]): GateDecision {
   if (rows.some((r) => r.blocking)) return 'blocked';
   if (rows.some((r) => r.transition === 'invalid')) return 'invalid';
   if (rows.some((r) => r.transition === 'untestable')) return 'untestable';

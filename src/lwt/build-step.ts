@@ -20,8 +20,19 @@ export class BuildFailed extends Error {
 }
 
 /** What the machine, not the tree, got wrong: the same step may succeed when run again. */
-const TRANSIENT_OUTPUT =
-  /No space left on device|Disk quota exceeded|Input\/output error|Cannot allocate memory|Out of memory|Resource temporarily unavailable|Too many open files|Killed signal terminated program/i;
+const TRANSIENT_OUTPUT = new RegExp(
+  [
+    'No space left on device',
+    'Disk quota exceeded',
+    'Input/output error',
+    'Cannot allocate memory',
+    'Out of memory',
+    'Resource temporarily unavailable',
+    'Too many open files',
+    'Killed signal terminated program',
+  ].join('|'),
+  'i',
+);
 
 const TRANSIENT_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'ENOMEM', 'EAGAIN', 'EMFILE', 'ENFILE', 'EROFS']);
 
@@ -47,7 +58,10 @@ export interface StepOptions {
   cwd: string;
   /** Extra environment (OCAMLPATH for a findlib tree). */
   env?: Record<string, string>;
-  /** How the step is named in the first error, e.g. `gen_stubs.ml` or `C stubs`; by default, the file the error is in. */
+  /**
+   * How the step is named in the first error, e.g. `gen_stubs.ml` or
+   * `C stubs`; by default, the file the error is in.
+   */
   what?: string;
 }
 

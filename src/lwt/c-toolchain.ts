@@ -51,7 +51,8 @@ function cToolchainError(output: string): UserError {
   const missingCompiler = /(\S+): (not found|No such file or directory)\s*$/m.exec(output);
   if (missingCompiler && !missingCompiler[1]!.endsWith('.h'))
     return new UserError(
-      `the C compiler OCaml uses (${missingCompiler[1]}) is not installed; lwt.unix's C stubs and every native link need it`,
+      `the C compiler OCaml uses (${missingCompiler[1]}) is not installed; ` +
+        "lwt.unix's C stubs and every native link need it",
       EXIT.toolchain,
       'Install it (Debian/Ubuntu: apt-get install gcc, or run ./setup)',
     );

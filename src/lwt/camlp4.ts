@@ -15,7 +15,10 @@ import { codeOnly } from './ocaml-text.js';
  */
 const EXTENSIONS = ['pa_lwt_options', 'pa_lwt', 'pa_log', 'pa_lwt_log', 'pa_optcomp'];
 
-/** Where the eras keep them: syntax/ (2.0 to 2.5), src/camlp4/ (2.6 to 3.3), the options module in src/camlp4/options/ (3.1 to 3.3). */
+/**
+ * Where the eras keep them: syntax/ (2.0 to 2.5), src/camlp4/ (2.6 to 3.3),
+ * the options module in src/camlp4/options/ (3.1 to 3.3).
+ */
 const DIRS = ['syntax', join('src', 'camlp4'), join('src', 'camlp4', 'options')];
 
 /** The tree's extensions, compiled: the plugins camlp4o loads, in order. */

@@ -1,6 +1,9 @@
 import { codeOnly } from './ocaml-text.js';
 
-/** What the compiler's interfaces say about the Unix and Bigarray functions old lwt.unix used as newer OCaml changed them. */
+/**
+ * What the compiler's interfaces say about the Unix and Bigarray functions
+ * old lwt.unix used as newer OCaml changed them.
+ */
 export interface CompilerApi {
   /** `Unix.socketpair` takes an optional argument first (`?cloexec`, OCaml 4.05). */
   socketpairOptional: boolean;
@@ -31,7 +34,8 @@ const SOCKETPAIR_EXPANDED = '(fun d t p -> Unix.socketpair d t p)';
  */
 const ARRAY1_MAP_FILE = /\b(?:Bigarray\.)?Array1\.map_file\b/g;
 const ARRAY1_MAP_FILE_BY_UNIX =
-  '(fun fd ?pos kind layout shared size -> Bigarray.array1_of_genarray (Unix.map_file fd ?pos kind layout shared [|size|]))';
+  '(fun fd ?pos kind layout shared size -> ' +
+  'Bigarray.array1_of_genarray (Unix.map_file fd ?pos kind layout shared [|size|]))';
 
 /**
  * Rewrites the uses of Unix and Bigarray functions that the compiler changed

@@ -3,7 +3,10 @@ import { runStep } from './build-step.js';
 
 /** What a from-source build needs to know of the compiler's configuration (`ocamlopt -config`). */
 export interface CompilerConfig {
-  /** `ocamlopt -config` as printed: part of a build's cache key, so that two compilers of one version are told apart. */
+  /**
+   * `ocamlopt -config` as printed: part of a build's cache key, so that two
+   * compilers of one version are told apart.
+   */
   text: string;
   /** Configured with --disable-force-safe-string (possible from 4.06 to 4.14): `-unsafe-string` is accepted. */
   unsafeStringAllowed: boolean;

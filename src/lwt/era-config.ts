@@ -48,7 +48,11 @@ export interface ConfigNeeds {
   macros: string[];
   /** The C sources use NANOSEC(buf, field), which discover defined in lwt_config.h (2.5 to 4.x). */
   nanosec: boolean;
-  /** libev is installed and the tree has libev stubs: HAVE_LIBEV is what its test would have found, and -lev is linked (2.2 to 2.3.1 need it unconditionally). */
+  /**
+   * libev is installed and the tree has libev stubs: HAVE_LIBEV is what its
+   * test would have found, and -lev is linked (2.2 to 2.3.1 need it
+   * unconditionally).
+   */
   libev: boolean;
 }
 

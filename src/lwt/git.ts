@@ -7,6 +7,7 @@ import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { exists } from '../io/exists.js';
 import { cacheRoot } from '../paths.js';
 import { progress, secondsSince } from '../progress.js';
+import type { Result } from '../result.js';
 import { treeVersion } from './tree-version.js';
 import { normalizeVersion } from './version.js';
 
@@ -14,13 +15,23 @@ export const UPSTREAM_LWT = 'https://github.com/ocsigen/lwt.git';
 
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' };
 
-export type GitLookup =
-  | { ok: true; dir: string; commit: string; version: string | undefined }
-  | { ok: false; why: string; network?: boolean };
+/** A lookup through git; `network`: it failed because the remote could not be reached. */
+type Networked<T extends object> = Result<T> & { network?: boolean };
+export type GitLookup = Networked<{ dir: string; commit: string; version: string | undefined }>;
+type MirrorLookup = Networked<{ mirror: Mirror }>;
 
 /** What git says when the remote could not be reached, as opposed to a repository or ref that is not there. */
-const NETWORK =
-  /Could not resolve host|unable to access|Connection (refused|timed out)|Network is unreachable|Failed to connect|timed out/i;
+const NETWORK = new RegExp(
+  [
+    'Could not resolve host',
+    'unable to access',
+    'Connection (refused|timed out)',
+    'Network is unreachable',
+    'Failed to connect',
+    'timed out',
+  ].join('|'),
+  'i',
+);
 
 /** A repository the user named, and the bare mirror of it that lwt-regress keeps in its cache. */
 export interface Mirror {
@@ -49,10 +60,7 @@ const firstLine = (r: { stderr: unknown; shortMessage?: string }) =>
     .find((l) => l.trim()) ?? 'failed';
 
 /** Mirrors refreshed by this process: one fetch per repository and run is enough to see it as it is now. */
-const refreshed = new Map<
-  string,
-  Promise<{ ok: true; mirror: Mirror } | { ok: false; why: string; network?: boolean }>
->();
+const refreshed = new Map<string, Promise<MirrorLookup>>();
 
 /**
  * A bare mirror of the repository in the cache, fetched from its origin on
@@ -61,9 +69,7 @@ const refreshed = new Map<
  * idea of them. Refs are force-updated and pruned, so the mirror's refs are
  * exactly the origin's.
  */
-export function mirror(
-  url: string,
-): Promise<{ ok: true; mirror: Mirror } | { ok: false; why: string; network?: boolean }> {
+export function mirror(url: string): Promise<MirrorLookup> {
   const key = localPath(url) ?? url;
   let pending = refreshed.get(key);
   if (!pending) {
@@ -73,12 +79,10 @@ export function mirror(
   return pending;
 }
 
-async function refreshMirror(
-  url: string,
-): Promise<{ ok: true; mirror: Mirror } | { ok: false; why: string; network?: boolean }> {
+async function refreshMirror(url: string): Promise<MirrorLookup> {
   const local = localPath(url);
   const source = local ?? url;
-  if (local && !(await exists(local))) return { ok: false, why: `${url} does not exist` };
+  if (local && !(await exists(local))) return { ok: false, error: `${url} does not exist` };
   const dir = join(cacheRoot(), 'git', `${digest(source).slice(0, 16)}.git`);
   if (!(await exists(dir))) {
     await mkdir(join(cacheRoot(), 'git'), { recursive: true });
@@ -90,7 +94,7 @@ async function refreshMirror(
     progress(`cloned ${url} (${secondsSince(started)})${r.exitCode === 0 ? '' : ': failed'}`);
     if (r.exitCode !== 0) {
       await rm(staging, { recursive: true, force: true });
-      return { ok: false, why: `cannot clone ${url}: ${firstLine(r)}`, network: NETWORK.test(String(r.stderr)) };
+      return { ok: false, error: `cannot clone ${url}: ${firstLine(r)}`, network: NETWORK.test(String(r.stderr)) };
     }
     await rename(staging, dir).catch(() => rm(staging, { recursive: true, force: true }));
     return { ok: true, mirror: { url, local, dir } };
@@ -102,7 +106,7 @@ async function refreshMirror(
   if (fetched.exitCode !== 0 && /lock/i.test(String(fetched.stderr))) fetched = await fetchAll(dir, source);
   if (!local && fetched.exitCode === 0) progress(`fetched ${url} (${secondsSince(started)})`);
   if (fetched.exitCode === 0) return { ok: true, mirror: { url, local, dir } };
-  if (local) return { ok: false, why: `cannot read the repository ${url}: ${firstLine(fetched)}` };
+  if (local) return { ok: false, error: `cannot read the repository ${url}: ${firstLine(fetched)}` };
   const stale = `could not refresh ${url} (${firstLine(fetched)}): its refs are as last fetched`;
   progress(`warning: ${stale}`);
   return { ok: true, mirror: { url, local, dir, stale } };
@@ -151,7 +155,7 @@ export async function gitSource(url: string, ref: string): Promise<GitLookup> {
   if (!got.ok) return got;
   const m = got.mirror;
   const commit = await resolveRef(m, ref);
-  if (!commit) return { ok: false, why: `${url} has no tag or commit '${ref}'` };
+  if (!commit) return { ok: false, error: `${url} has no tag or commit '${ref}'` };
   const dir = join(cacheRoot(), 'sources', `git-${commit}`);
   if (!(await isComplete(dir))) {
     const staging = stagingFor(dir);
@@ -163,7 +167,7 @@ export async function gitSource(url: string, ref: string): Promise<GitLookup> {
     );
     if (r.exitCode !== 0) {
       await rm(staging, { recursive: true, force: true });
-      return { ok: false, why: `cannot extract ${commit} from ${url}: ${firstLine(r)}` };
+      return { ok: false, error: `cannot extract ${commit} from ${url}: ${firstLine(r)}` };
     }
     await publishDir(staging, dir);
   }

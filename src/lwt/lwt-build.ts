@@ -5,6 +5,7 @@ import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { cacheRoot } from '../paths.js';
 import { progress, secondsSince } from '../progress.js';
+import type { Result } from '../result.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 import { BuildFailed, isTransientFsError } from './build-step.js';
 import { checkCToolchain } from './c-toolchain.js';
@@ -19,7 +20,7 @@ import { buildUnixModules, buildUnixStubs, configureUnix, prepareModules } from 
 import { listFiles, unixDirOf, unixInputDirs } from './unix-tree.js';
 
 /** Whether lwt.unix can be linked, or why not (its compiler's first error). */
-export type UnixStatus = { ok: true } | { ok: false; error: string };
+export type UnixStatus = Result<object>;
 
 /** How a case links against a Lwt: by findlib packages, from the compiler's own directory or a build's findlib tree. */
 export interface LwtBuild {
@@ -30,9 +31,7 @@ export interface LwtBuild {
   unix: UnixStatus;
 }
 
-export type LwtBuildResult =
-  | { ok: true; build: LwtBuild; cached: boolean; ms: number }
-  | { ok: false; error: string; log: string; ms: number; cached: boolean };
+export type LwtBuildResult = Result<{ build: LwtBuild }> & { cached: boolean; ms: number };
 
 /**
  * Bump when the recipe changes, so that old cache entries are not reused.
@@ -175,9 +174,11 @@ async function buildInto(
     writesIntoStrings(await treeSources(source.dir, core)),
     (await compilerConfig(toolchain, source.dir)).unsafeStringAllowed,
   );
-  const configured = outcome(configureUnix(toolchain, source.dir, join(work, 'tree'), cc));
-  const stubs = configured.then((c) => (c.ok ? outcome(buildUnixStubs(toolchain, c.value, entry)) : c));
-  const prepared = configured.then((c) => (c.ok ? outcome(prepareModules(toolchain, c.value)) : c));
+  const configured = settle(configureUnix(toolchain, source.dir, join(work, 'tree'), cc));
+  const stubs = configured.then((c) =>
+    c.status === 'fulfilled' ? settle(buildUnixStubs(toolchain, c.value, entry)) : c,
+  );
+  const prepared = configured.then((c) => (c.status === 'fulfilled' ? settle(prepareModules(toolchain, c.value)) : c));
   let coreMeta: MetaPackage;
   try {
     coreMeta = await buildCore(toolchain, core, entry, camlp4, strings.flags);
@@ -189,12 +190,12 @@ async function buildInto(
   let subs: Partial<Record<'unix' | 'log', MetaPackage>> = {};
   try {
     const p = await prepared;
-    if (!p.ok) throw p.error;
+    if (p.status === 'rejected') throw p.reason;
     // The modules need the stubs only at link time: they compile while the stubs do; a C error is reported first.
-    const modules = await outcome(buildUnixModules(toolchain, p.value, entry, camlp4, strings.flags));
+    const modules = await settle(buildUnixModules(toolchain, p.value, entry, camlp4, strings.flags));
     const archived = await stubs;
-    if (!archived.ok) throw archived.error;
-    if (!modules.ok) throw modules.error;
+    if (archived.status === 'rejected') throw archived.reason;
+    if (modules.status === 'rejected') throw modules.reason;
     subs = modules.value;
   } catch (error) {
     const failure = asBuildFailure(error);
@@ -206,13 +207,12 @@ async function buildInto(
   return unix;
 }
 
-/** A step's result or failure as a value, so that a step running beside another never goes unobserved. */
-async function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  try {
-    return { ok: true, value: await p };
-  } catch (error) {
-    return { ok: false, error };
-  }
+/**
+ * A step's value or what it threw, as a value (the standard settled shape),
+ * so that a step running beside another never goes unobserved.
+ */
+async function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return (await Promise.allSettled([p]))[0]!;
 }
 
 /** A build step's failure, or a file-system error of the machine (transient); anything else is a bug and rethrown. */

@@ -5,6 +5,7 @@ import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { cacheRoot } from '../paths.js';
 import { progress, secondsSince } from '../progress.js';
+import type { Result } from '../result.js';
 
 const OPAM_ENV = { OPAMROOTISOK: '1', OPAMYES: '1', OPAMCOLOR: 'never', OPAMNOENVNOTICE: 'true' };
 
@@ -14,17 +15,17 @@ export interface OpamOptions {
 
 const rootArgs = (o: OpamOptions) => (o.root ? ['--root', o.root] : []);
 
-export type OpamLookup = { ok: true; dir: string } | { ok: false; why: string };
+export type OpamLookup = Result<{ dir: string }>;
 
 /** The versions of lwt the user's opam repositories know, oldest first; undefined when opam cannot say. */
-export async function opamLwtVersions(options: OpamOptions): Promise<{ versions: string[] } | { why: string }> {
+export async function opamLwtVersions(options: OpamOptions): Promise<Result<{ versions: string[] }>> {
   const r = await execa('opam', ['show', ...rootArgs(options), 'lwt', '--field=all-versions'], {
     reject: false,
     env: OPAM_ENV,
   });
-  if ((r as { code?: string }).code === 'ENOENT') return { why: 'opam is not installed' };
-  if (r.exitCode !== 0) return { why: opamError(r.stderr as string) };
-  return { versions: (r.stdout as string).trim().split(/\s+/).filter(Boolean) };
+  if ((r as { code?: string }).code === 'ENOENT') return { ok: false, error: 'opam is not installed' };
+  if (r.exitCode !== 0) return { ok: false, error: opamError(r.stderr as string) };
+  return { ok: true, versions: (r.stdout as string).trim().split(/\s+/).filter(Boolean) };
 }
 
 /**
@@ -45,13 +46,13 @@ export async function opamSource(version: string, options: OpamOptions): Promise
     reject: false,
     env: OPAM_ENV,
   });
-  if ((r as { code?: string }).code === 'ENOENT') return { ok: false, why: 'opam is not installed' };
+  if ((r as { code?: string }).code === 'ENOENT') return { ok: false, error: 'opam is not installed' };
   if (r.exitCode !== 0) {
     await rm(staging, { recursive: true, force: true });
     const why = opamError(`${r.stderr}\n${r.stdout}`);
     return {
       ok: false,
-      why: /No switch is currently set/.test(why)
+      error: /No switch is currently set/.test(why)
         ? `${why} (e.g. opam switch create${options.root ? ` --root ${options.root}` : ''} lwt-regress --empty)`
         : why,
     };

@@ -16,51 +16,67 @@ import { normalizeVersion } from './version.js';
  * failure lists every attempt and why it failed.
  */
 export async function resolveLwt(request: LwtRequest, toolchain: Toolchain): Promise<LwtSource> {
-  const tried: string[] = [];
-  const fail = (fix: string) =>
-    new UserError(`Lwt ${request.spec} could not be found: ${tried.join('; ')}`, EXIT.usage, fix);
-
   if (request.src) return fromDir(request);
-
-  if (request.spec === 'installed') {
-    const lwt = await installedLwt(toolchain);
-    if (!lwt) {
-      tried.push(`no findlib package lwt for ${toolchain.description}`);
-      throw fail(
-        'Install Lwt for this compiler (Debian: apt-get install liblwt-ocaml-dev; opam: opam install lwt), or name a version',
-      );
-    }
-    return {
-      origin: 'installed',
-      version: lwt.version,
-      label: lwt.version,
-      dir: lwt.dir,
-      reproduce: ['--lwt', 'installed'],
-    };
-  }
-
+  if (request.spec === 'installed') return installedSource(request, toolchain);
   const forcedOpam = /^opam:(.+)$/.exec(request.spec);
-  if (forcedOpam) {
-    const wanted = normalizeVersion(forcedOpam[1]!);
-    if (!wanted)
-      throw new UserError(
-        `--lwt ${request.spec}: '${forcedOpam[1]}' is not a version`,
-        EXIT.usage,
-        'Write opam:VERSION, e.g. opam:2.3.0',
-      );
-    const opam = await opamSource(forcedOpam[1]!, { root: request.opamRoot });
-    if (opam.ok) return opamResult(wanted, forcedOpam[1]!, opam.dir, request);
-    tried.push(await opamFailure(opam.why, request));
-    throw fail('Use a version the opam repositories know, or add a repository that has it (opam repository add)');
-  }
-
-  const version = normalizeVersion(request.spec);
+  if (forcedOpam) return forcedOpamSource(request, forcedOpam[1]!);
   if (request.git) {
     const got = await gitSource(request.git, request.spec);
     if (got.ok) return fromGit(request.git, request.spec, got.dir, got.commit, got.version);
-    tried.push(`git: ${got.why}`);
-    throw fail(`Check the repository and the tag or commit (git -C <repo> tag --list)`);
+    throw notFound(
+      request,
+      [`git: ${got.error}`],
+      `Check the repository and the tag or commit (git -C <repo> tag --list)`,
+    );
   }
+  return versionSource(request, toolchain);
+}
+
+/** The one line naming every attempt and why it failed. */
+function notFound(request: LwtRequest, tried: string[], fix: string): UserError {
+  return new UserError(`Lwt ${request.spec} could not be found: ${tried.join('; ')}`, EXIT.usage, fix);
+}
+
+async function installedSource(request: LwtRequest, toolchain: Toolchain): Promise<LwtSource> {
+  const lwt = await installedLwt(toolchain);
+  if (!lwt) {
+    throw notFound(
+      request,
+      [`no findlib package lwt for ${toolchain.description}`],
+      'Install Lwt for this compiler (Debian: apt-get install liblwt-ocaml-dev; opam: opam install lwt), ' +
+        'or name a version',
+    );
+  }
+  return {
+    origin: 'installed',
+    version: lwt.version,
+    label: lwt.version,
+    dir: lwt.dir,
+    reproduce: ['--lwt', 'installed'],
+  };
+}
+
+/** `--lwt opam:V`: opam only. */
+async function forcedOpamSource(request: LwtRequest, spec: string): Promise<LwtSource> {
+  const wanted = normalizeVersion(spec);
+  if (!wanted)
+    throw new UserError(
+      `--lwt ${request.spec}: '${spec}' is not a version`,
+      EXIT.usage,
+      'Write opam:VERSION, e.g. opam:2.3.0',
+    );
+  const opam = await opamSource(spec, { root: request.opamRoot });
+  if (opam.ok) return opamResult(wanted, spec, opam.dir, request);
+  throw notFound(
+    request,
+    [await opamFailure(opam.error, request)],
+    'Use a version the opam repositories know, or add a repository that has it (opam repository add)',
+  );
+}
+
+/** A version: the installed Lwt if it is that one, else opam, else the upstream repository. */
+async function versionSource(request: LwtRequest, toolchain: Toolchain): Promise<LwtSource> {
+  const version = normalizeVersion(request.spec);
   if (!version) {
     throw new UserError(
       `--lwt ${request.spec} is neither a version, 'installed', nor (without --lwt-git) a git ref`,
@@ -68,7 +84,7 @@ export async function resolveLwt(request: LwtRequest, toolchain: Toolchain): Pro
       'Pass a version such as 2.3.0 or installed, or name a repository with --lwt-git for a commit',
     );
   }
-
+  const tried: string[] = [];
   const installed = await installedLwt(toolchain);
   if (installed?.version === version) {
     return { origin: 'installed', version, label: version, dir: installed.dir, reproduce: ['--lwt', version] };
@@ -81,21 +97,23 @@ export async function resolveLwt(request: LwtRequest, toolchain: Toolchain): Pro
 
   const opam = await opamSource(request.spec, { root: request.opamRoot });
   if (opam.ok) return opamResult(version, request.spec, opam.dir, request);
-  tried.push(await opamFailure(opam.why, request));
+  tried.push(await opamFailure(opam.error, request));
 
   const upstream = await gitSource(UPSTREAM_LWT, request.spec);
-  if (!upstream.ok && upstream.network) {
-    tried.push(`git: ${upstream.why}`);
+  if (upstream.ok)
+    return fromGit(UPSTREAM_LWT, request.spec, upstream.dir, upstream.commit, upstream.version ?? version);
+  tried.push(`git: ${upstream.error}`);
+  if (upstream.network) {
     throw new UserError(
       `Lwt ${request.spec} could not be found here, and fetching it failed: ${tried.join('; ')}`,
       EXIT.network,
-      'Check the network, or take Lwt from what is here: a local repository (--lwt-git), a source tree (--lwt-src), or an opam repository that has it (--opam-root)',
+      'Check the network, or take Lwt from what is here: a local repository (--lwt-git), ' +
+        'a source tree (--lwt-src), or an opam repository that has it (--opam-root)',
     );
   }
-  if (upstream.ok)
-    return fromGit(UPSTREAM_LWT, request.spec, upstream.dir, upstream.commit, upstream.version ?? version);
-  tried.push(`git: ${upstream.why}`);
-  throw fail(
+  throw notFound(
+    request,
+    tried,
     'Add an opam repository that has it, or point --lwt-git at a Lwt repository or --lwt-src at a source tree',
   );
 }
@@ -112,15 +130,15 @@ function opamResult(version: string, spec: string, dir: string, request: LwtRequ
 
 async function opamFailure(why: string, request: LwtRequest): Promise<string> {
   const known = await opamLwtVersions({ root: request.opamRoot });
-  const versions =
-    'versions' in known && known.versions.length > 0 ? ` (it knows lwt ${known.versions.join(', ')})` : '';
+  const versions = known.ok && known.versions.length > 0 ? ` (it knows lwt ${known.versions.join(', ')})` : '';
   return `opam${request.opamRoot ? ` (root ${request.opamRoot})` : ''}: ${why}${versions}`;
 }
 
 function fromGit(url: string, ref: string, dir: string, commit: string, version: string | undefined): LwtSource {
   if (!version) {
     throw new UserError(
-      `cannot tell which Lwt version commit ${commit.slice(0, 12)} of ${url} is: no version tag, opam file or CHANGES entry`,
+      `cannot tell which Lwt version commit ${commit.slice(0, 12)} of ${url} is: ` +
+        'no version tag, opam file or CHANGES entry',
       EXIT.usage,
       'Tag the commit, or use --lwt-src with a tree whose lwt.opam has a version',
     );

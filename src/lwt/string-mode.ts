@@ -25,6 +25,8 @@ export function stringFlags(
   if (unsafeStringAllowed) return { flags: ['-unsafe-string'], hint: undefined };
   return {
     flags: [],
-    hint: 'this Lwt writes into strings, as Lwt did before 2.4.7, and this compiler forces safe strings: build it with an OCaml 4.06 to 4.14 configured with --disable-force-safe-string',
+    hint:
+      'this Lwt writes into strings, as Lwt did before 2.4.7, and this compiler forces safe strings: ' +
+      'build it with an OCaml 4.06 to 4.14 configured with --disable-force-safe-string',
   };
 }

@@ -22,7 +22,10 @@ import {
   unixInputDirs,
 } from './unix-tree.js';
 
-/** lwt.unix's directories in a tree of the build's own, configured as the era's configure step would have: its C stubs can compile. */
+/**
+ * lwt.unix's directories in a tree of the build's own, configured as the
+ * era's configure step would have: its C stubs can compile.
+ */
 export interface ConfiguredUnix {
   /** The build's copy of the tree's lwt.unix (and logger) directories. */
   tree: string;

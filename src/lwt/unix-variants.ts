@@ -13,7 +13,10 @@ const ITEM_END = /\b(?:type|and|val|external|exception|module|open|include|let|c
 const TYPE_DEFINITION =
   /\b(?:type|and)\s+(?:(?:'\w+|\([^)]*\))\s+)?([a-z_][\w']*)\s*=\s*(?:Unix\.([a-z_][\w']*)\s*=\s*)?/g;
 
-/** A definition found in code-only text: its type, the Unix type it re-exports, its constructors, and where its body ends. */
+/**
+ * A definition found in code-only text: its type, the Unix type it
+ * re-exports, its constructors, and where its body ends.
+ */
 export interface VariantDefinition {
   type: string;
   reexports: string | undefined;

@@ -1,4 +1,5 @@
 import type { AddressSpace } from '../core/address-space.js';
+import { TWO_32, u64At } from '../elf/view.js';
 
 /** What the stack walk needs to know about one return address. */
 export interface FrameDescriptor {
@@ -37,7 +38,7 @@ export class DescriptorTable {
 
   private static hash(pc: number): number {
     const lo = pc >>> 0;
-    return Math.imul(lo ^ (lo >>> 16) ^ ((pc / 0x1_0000_0000) >>> 0), 0x45d9f3b) >>> 0;
+    return Math.imul(lo ^ (lo >>> 16) ^ ((pc / TWO_32) >>> 0), 0x45d9f3b) >>> 0;
   }
 
   set(pc: number, frameSize: number, debugInfo: number): void {
@@ -157,14 +158,11 @@ function readModuleTable(
   const end = bytes.length;
   let at = table - start;
   if (at + 8 > end) return undefined;
-  const count = Math.min(
-    dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x1_0000_0000,
-    MAX_DESCRIPTORS_PER_MODULE,
-  );
+  const count = Math.min(u64At(dv, at), MAX_DESCRIPTORS_PER_MODULE);
   at += 8;
   for (let n = 0; n < count; n++) {
     if (at + 12 > end) break;
-    const retaddr = dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x1_0000_0000;
+    const retaddr = u64At(dv, at);
     const frameSize = dv.getUint16(at + 8, true);
     const numLive = dv.getUint16(at + 10, true);
     let p = at + 12 + numLive * 2;
@@ -172,7 +170,7 @@ function readModuleTable(
       p = (p + 7) & ~7;
       const debug = frameSize !== RETURN_TO_C && (frameSize & 1) === 1;
       if (debug && p + 8 > end) break;
-      const pointer = debug ? dv.getUint32(p, true) + dv.getUint32(p + 4, true) * 0x1_0000_0000 : 0;
+      const pointer = debug ? u64At(dv, p) : 0;
       if (retaddr !== 0) into.set(retaddr, frameSize === RETURN_TO_C ? RETURN_TO_C : frameSize & 0xfffc, pointer);
       at = debug ? p + 8 : p;
       continue;

@@ -52,7 +52,10 @@ export interface ReturnAddressTest {
 export class ReturnAddressOracle implements ReturnAddressTest {
   readonly low: number;
   readonly high: number;
-  /** Answers by address, direct-mapped: a stack holds a few thousand distinct return addresses, met millions of times. */
+  /**
+   * Answers by address, direct-mapped: a stack holds a few thousand distinct
+   * return addresses, met millions of times.
+   */
   private readonly cachedValues = new Float64Array(CACHE_SIZE);
   private readonly cachedAnswers = new Uint8Array(CACHE_SIZE);
 

@@ -146,6 +146,28 @@ function chainHolds(stack: StackMemory, descriptors: DescriptorTable, slot: numb
   return true;
 }
 
+/** Where the exact walk stopped, and where a scan of the rest would start. */
+interface Stop {
+  reason: StackFrames['ended'];
+  nextSlot: number;
+}
+
+/** Where the exact walk goes on after crossing C: the next OCaml return address and the slot it is in. */
+interface Resume {
+  slot: number;
+  sp: number;
+  pc: number;
+}
+
+interface ExactWalk {
+  stack: StackMemory;
+  descriptors: DescriptorTable;
+  out: FrameBuffer;
+  maxFrames: number;
+  returnAddresses: ReturnAddressTest;
+  fibers: WalkInput['fibers'];
+}
+
 function walkExact(
   stack: StackMemory,
   descriptors: DescriptorTable,
@@ -154,7 +176,8 @@ function walkExact(
   maxFrames: number,
   returnAddresses: ReturnAddressTest,
   fibers: WalkInput['fibers'],
-): { reason: StackFrames['ended']; nextSlot: number } {
+): Stop {
+  const walk: ExactWalk = { stack, descriptors, out, maxFrames, returnAddresses, fibers };
   let slot = start;
   let pc = stack.u64(slot);
   let method = EXACT;
@@ -174,42 +197,53 @@ function walkExact(
       method = EXACT;
       continue;
     }
-    if (fibers) {
-      // OCaml 5: the rest is on the C stack, and after a callback back on this fiber.
-      const crossed = crossToC(
-        stack,
-        sp,
-        fibers.stackAt,
-        (v) => returnAddresses.isReturnAddress(v),
-        maxFrames - out.length,
-      );
-      if (crossed.kind === 'lost') return { reason: 'fiber-entry', nextSlot: stack.high };
-      for (const f of crossed.frames) out.push(f.pc, f.slot, f.method === 'context' ? CONTEXT : SCANNED);
-      if (crossed.kind === 'outermost') return { reason: 'bottom', nextSlot: stack.high };
-      slot = crossed.slot;
-      const next = stack.u64(slot);
-      if (next < 0) return { reason: 'stack-end', nextSlot: stack.high };
-      sp = slot + 8;
-      pc = next;
-      method = CONTEXT;
-      continue;
-    }
-    // Return into C: the runtime saved the previous OCaml chunk's bottom and
-    // return address in a caml_context just above this frame.
-    const bottom = stack.u64(sp + 16);
-    const last = stack.u64(sp + 24);
-    if (bottom < 0 || last < 0) return { reason: 'stack-end', nextSlot: sp };
-    if (bottom === 0) return { reason: 'bottom', nextSlot: sp };
-    if (bottom <= sp || bottom > stack.high) return { reason: 'corrupt-frame', nextSlot: sp };
-    if (out.length >= maxFrames) break;
-    stack.scanWords(sp + 32, bottom - 8, returnAddresses.low, returnAddresses.high, (word, a) => {
-      if (returnAddresses.isReturnAddress(word)) out.push(word, a, SCANNED);
-      return out.length < maxFrames;
-    });
-    sp = bottom;
-    slot = bottom - 8;
-    pc = last;
+    const resumed = fibers ? crossFromFiber(walk, fibers, sp) : crossCallbackContext(walk, sp, slot);
+    if ('reason' in resumed) return resumed;
+    ({ slot, sp, pc } = resumed);
     method = CONTEXT;
   }
   return { reason: 'max-frames', nextSlot: slot };
+}
+
+/** OCaml 5: the rest is on the C stack, and after a callback back on this fiber. */
+function crossFromFiber(walk: ExactWalk, fibers: NonNullable<WalkInput['fibers']>, sp: number): Stop | Resume {
+  const { stack, out, returnAddresses } = walk;
+  const crossed = crossToC(
+    stack,
+    sp,
+    fibers.stackAt,
+    (v) => returnAddresses.isReturnAddress(v),
+    walk.maxFrames - out.length,
+  );
+  if (crossed.kind === 'lost') return { reason: 'fiber-entry', nextSlot: stack.high };
+  for (const f of crossed.frames) out.push(f.pc, f.slot, f.method === 'context' ? CONTEXT : SCANNED);
+  if (crossed.kind === 'outermost') return { reason: 'bottom', nextSlot: stack.high };
+  const next = stack.u64(crossed.slot);
+  if (next < 0) return { reason: 'stack-end', nextSlot: stack.high };
+  return { slot: crossed.slot, sp: crossed.slot + 8, pc: next };
+}
+
+/**
+ * OCaml 4: a return into C, where caml_start_program (runtime/amd64.S) called
+ * this chunk of OCaml. Above the return address it pushed an exception
+ * handler (two words), and below that a `struct caml_context`
+ * (runtime/caml/stack.h: `Callback_link(sp)` is `sp + 16` on amd64):
+ * `bottom_of_stack` at sp + 16, the previous OCaml chunk's bottom (0 for the
+ * outermost); `last_retaddr` at sp + 24, the return address into OCaml that
+ * chunk ended with; `gc_regs` at sp + 32, where the C frames in between begin
+ * to be scanned.
+ */
+function crossCallbackContext(walk: ExactWalk, sp: number, slot: number): Stop | Resume {
+  const { stack, out, maxFrames, returnAddresses } = walk;
+  const bottom = stack.u64(sp + 16);
+  const last = stack.u64(sp + 24);
+  if (bottom < 0 || last < 0) return { reason: 'stack-end', nextSlot: sp };
+  if (bottom === 0) return { reason: 'bottom', nextSlot: sp };
+  if (bottom <= sp || bottom > stack.high) return { reason: 'corrupt-frame', nextSlot: sp };
+  if (out.length >= maxFrames) return { reason: 'max-frames', nextSlot: slot };
+  stack.scanWords(sp + 32, bottom - 8, returnAddresses.low, returnAddresses.high, (word, a) => {
+    if (returnAddresses.isReturnAddress(word)) out.push(word, a, SCANNED);
+    return out.length < maxFrames;
+  });
+  return { slot: bottom - 8, sp: bottom, pc: last };
 }

@@ -7,9 +7,10 @@ import type { Case } from '../cases/load-cases.js';
 import { firstError } from '../lwt/compiler-error.js';
 import type { LwtBuild } from '../lwt/lwt-build.js';
 import { cacheRoot } from '../paths.js';
+import type { Result } from '../result.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 
-export type CaseBinary = { ok: true; executable: string; cached: boolean } | { ok: false; error: string; log: string };
+export type CaseBinary = Result<{ executable: string; cached: boolean }>;
 
 /**
  * The harness's own module, linked before every case: its initialiser calls
@@ -33,7 +34,10 @@ async function missingPackage(packages: string[], lwt: LwtBuild, toolchain: Tool
     if (r.exitCode === 0) continue;
     const root = pkg.split('.')[0]!;
     if (root === 'lwt') return `it needs findlib package ${pkg}, which this Lwt build does not provide`;
-    return `it needs findlib package ${pkg}, which is not installed for ${toolchain.description}: install it (opam install ${root}, or Debian's lib${root}-ocaml-dev)`;
+    return (
+      `it needs findlib package ${pkg}, which is not installed for ${toolchain.description}: ` +
+      `install it (opam install ${root}, or Debian's lib${root}-ocaml-dev)`
+    );
   }
   return undefined;
 }
@@ -107,7 +111,7 @@ async function sortSources(
   dir: string,
   files: string[],
   env: Record<string, string> | undefined,
-): Promise<{ ok: true; files: string[] } | { ok: false; error: string; log: string }> {
+): Promise<Result<{ files: string[] }>> {
   if (files.length === 1) return { ok: true, files };
   const [file, args] = toolCommand(toolchain, 'ocamlfind', [
     'ocamldep',

@@ -8,10 +8,11 @@ import { firstError } from '../lwt/compiler-error.js';
 import type { LwtBuild } from '../lwt/lwt-build.js';
 import { cacheRoot } from '../paths.js';
 import { progress, secondsSince } from '../progress.js';
+import type { Result } from '../result.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 import { findlibEnv } from './case-binary.js';
 
-export type DuneBinary = { ok: true; executable: string } | { ok: false; error: string; log: string };
+export type DuneBinary = Result<{ executable: string }>;
 
 /**
  * A target of the user's dune project, built by dune against the Lwt under

@@ -2,7 +2,10 @@ import type { RunResult } from '../run/run-under-limits.js';
 
 /** What one run of a case left behind. */
 export type Evidence =
-  /** `raised`: OCaml 5, the core taken as the runtime raised Stack_overflow, whether it escaped, and what the program did after. */
+  /**
+   * `raised`: OCaml 5, the core taken as the runtime raised Stack_overflow,
+   * whether it escaped, and what the program did after.
+   */
   | { kind: 'core'; core: string; signal: string; raised?: { at: string; uncaught: boolean; after: Evidence } }
   | { kind: 'signal-without-core'; signal: string; why: string }
   | { kind: 'not-started'; why: string }

@@ -1,8 +1,8 @@
 import { statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
+import type { AnalysisReport } from '../analyze/analysis-report.js';
 import { analyzeCore } from '../analyze/analyze-core.js';
-import type { AnalysisReport } from '../analyze/report.js';
 import type { Expectation } from '../cases/manifest.js';
 import { UserError } from '../errors.js';
 import { FileReader } from '../io/file-reader.js';
@@ -100,8 +100,8 @@ export async function judgeRun(request: RunToJudge): Promise<JudgedRun> {
       analysis,
       reproduce: request.reproduce,
     });
-    if ('notKept' in kept) judged.notes.push(kept.notKept);
-    const artifacts = 'kept' in kept ? kept.kept : null;
+    if (!kept.ok) judged.notes.push(kept.error);
+    const artifacts = kept.ok ? kept.dir : null;
     // The analysis names the core where it was written; once kept, it lives on in the artifacts.
     if (artifacts && analysis) analysis.core.path = join(artifacts, 'core');
     if (cannotTell) return { ...judged, status: 'untestable', reason: cannotTell, artifacts };

@@ -1,8 +1,9 @@
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import type { AnalysisReport } from '../analyze/analysis-report.js';
 import { formatAnalysis } from '../analyze/analysis-text.js';
-import type { AnalysisReport } from '../analyze/report.js';
 import type { Expectation } from '../cases/manifest.js';
+import type { Result } from '../result.js';
 import type { RunResult } from '../run/run-under-limits.js';
 import type { Observation } from './verdict.js';
 
@@ -25,17 +26,17 @@ export interface EvidenceToKeep {
  * looked at without running it again. Returns the directory, or why nothing
  * could be kept (a full or read-only disk must not turn into another verdict).
  */
-export async function keepEvidence(e: EvidenceToKeep): Promise<{ kept: string } | { notKept: string }> {
+export async function keepEvidence(e: EvidenceToKeep): Promise<Result<{ dir: string }>> {
   try {
     await rm(e.dir, { recursive: true, force: true });
     await mkdir(e.dir, { recursive: true });
     await copyFile(e.executable, join(e.dir, 'case'));
     if (e.core) await rename(e.core, join(e.dir, 'core')).catch(() => copyFile(e.core!, join(e.dir, 'core')));
     await writeFile(join(e.dir, 'log.txt'), log(e));
-    return { kept: e.dir };
+    return { ok: true, dir: e.dir };
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
-    return { notKept: `the evidence could not be kept in ${e.dir}: ${err.code ?? ''} ${err.message}`.trim() };
+    return { ok: false, error: `the evidence could not be kept in ${e.dir}: ${err.code ?? ''} ${err.message}`.trim() };
   }
 }
 
@@ -43,7 +44,8 @@ function log(e: EvidenceToKeep): string {
   const { run, expected } = e;
   const frames = expected.frames.length ? ` through ${expected.frames.join(', ')}` : '';
   const cut = run.output.cut
-    ? ` (output cut: ${run.output.stdoutBytes} bytes on stdout, ${run.output.stderrBytes} on stderr; beginning and end kept)`
+    ? ` (output cut: ${run.output.stdoutBytes} bytes on stdout, ${run.output.stderrBytes} on stderr; ` +
+      'beginning and end kept)'
     : '';
   return [
     e.header,

@@ -5,6 +5,7 @@ import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import { firstError } from '../lwt/compiler-error.js';
 import { cacheRoot, projectRoot } from '../paths.js';
+import type { Result } from '../result.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 
 const SOURCE = join(projectRoot(), 'ocaml-cases', '_stub', 'lwtr_keep_sigsegv.c');
@@ -15,9 +16,7 @@ const SOURCE = join(projectRoot(), 'ocaml-cases', '_stub', 'lwtr_keep_sigsegv.c'
  * compiler the OCaml compiler uses (`cc` when there is no OCaml toolchain to
  * ask, as for `check` on a machine that only runs programs) and cached.
  */
-export async function keepSigsegvLibrary(
-  toolchain?: Toolchain,
-): Promise<{ ok: true; path: string } | { ok: false; error: string }> {
+export async function keepSigsegvLibrary(toolchain?: Toolchain): Promise<Result<{ path: string }>> {
   const source = await readFile(SOURCE, 'utf8');
   const cc = toolchain ? await cCompiler(toolchain) : 'cc';
   const dir = join(cacheRoot(), 'preload', digest([source, cc]).slice(0, 20));

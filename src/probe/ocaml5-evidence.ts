@@ -22,11 +22,16 @@ export function missingFiberEvidence(
   const fix = 'install gdb so that a core is taken at the raise';
   if (evidence.kind === 'exception' && evidence.backtrace.length > 0) {
     if (!expected.exception || observed.handling) return undefined;
-    return `the OCaml 5 evidence is missing: ${noCore}, and the printed Stack_overflow does not tell whether Lwt caught it (Lwt.async_exception_hook prints it as the runtime does); ${fix}`;
+    return (
+      `the OCaml 5 evidence is missing: ${noCore}, ` +
+      'and the printed Stack_overflow does not tell whether Lwt caught it ' +
+      `(Lwt.async_exception_hook prints it as the runtime does); ${fix}`
+    );
   }
   const noBacktrace =
     evidence.kind === 'exception'
-      ? `${evidence.exception} was printed without a backtrace (backtraces are off: the program was built without -g or turned them off)`
+      ? `${evidence.exception} was printed without a backtrace ` +
+        '(backtraces are off: the program was built without -g or turned them off)'
       : `the run printed no Stack_overflow backtrace (${observed.summary})`;
   return `the OCaml 5 evidence is missing: ${noCore}, and ${noBacktrace}; ${fix}`;
 }

@@ -4,6 +4,7 @@ import { type Expectation, expectationFor, type KnownOverflow, knownOverflow, pr
 import type { LwtBuild, LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
+import type { Result } from '../result.js';
 import type { CaptureMethod } from '../run/run-under-limits.js';
 import { shellWords } from '../text/shell-words.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
@@ -80,9 +81,7 @@ export function reproduceCommand(
   ]);
 }
 
-type Program =
-  | { ok: true; executable: string; args: string[]; cached: boolean; preload?: string }
-  | { ok: false; error: string };
+type Program = Result<{ executable: string; args: string[]; cached: boolean; preload?: string }>;
 
 /**
  * The program a probe runs: the case compiled by lwt-regress (with its own
@@ -132,6 +131,64 @@ export function invalidResult(toolchain: Toolchain, source: LwtSource, invalid: 
   };
 }
 
+/** What every result of one probe shares, whatever stage it ended at. */
+interface ProbeContext {
+  toolchain: Toolchain;
+  source: LwtSource;
+  name: string;
+  reproduce: string;
+  started: number;
+  timings: ProbeResult['timings'];
+}
+
+/** The probe's result; what a stage it did not reach would have filled stays empty. */
+function resultOf(
+  context: ProbeContext,
+  status: ProbeStatus,
+  reason: string,
+  extra: Partial<ProbeResult> = {},
+): ProbeResult {
+  const { source, toolchain } = context;
+  return {
+    lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
+    ocaml: toolchain.ocamlVersion,
+    case: context.name,
+    status,
+    expected: null,
+    observed: null,
+    reason,
+    timings: { ...context.timings, totalMs: performance.now() - context.started },
+    cached: null,
+    capture: null,
+    artifacts: null,
+    notes: [],
+    reproduce: context.reproduce,
+    known: null,
+    ...extra,
+  };
+}
+
+/** What the case expects of this Lwt and compiler, or why it does not apply to them. */
+function applicableExpectation(
+  testCase: Case,
+  source: LwtSource,
+  toolchain: Toolchain,
+): Result<{ expected: Expectation }> {
+  const asBuilt = testCase.manifest.program.kind === 'command';
+  if (!asBuilt && !inRange(source.version, testCase.manifest.needs))
+    return { ok: false, error: `needs Lwt ${testCase.manifest.needs}` };
+  // A command's expectations are all for "*": its Lwt is whatever it was linked with.
+  const expected = asBuilt
+    ? testCase.manifest.expect[0]
+    : expectationFor(testCase.manifest, source.version, toolchain.ocamlVersion);
+  if (!expected)
+    return {
+      ok: false,
+      error: `case.json has no expectation for Lwt ${source.version} with OCaml ${toolchain.ocamlVersion}`,
+    };
+  return { ok: true, expected };
+}
+
 /** One probe: (toolchain, Lwt, case) → build → run under limits → analyze → verdict. */
 export async function probe(
   toolchain: Toolchain,
@@ -140,50 +197,22 @@ export async function probe(
   testCase: Case,
   settings: ProbeSettings,
 ): Promise<ProbeResult> {
-  const started = performance.now();
   const name = testCase.manifest.name;
   const reproduce = reproduceCommand(toolchain, source, testCase, settings);
   const timings = { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 };
-  const result = (status: ProbeStatus, reason: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
-    lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
-    ocaml: toolchain.ocamlVersion,
-    case: name,
-    status,
-    expected: null,
-    observed: null,
-    reason,
-    timings: { ...timings, totalMs: performance.now() - started },
-    cached: null,
-    capture: null,
-    artifacts: null,
-    notes: [],
-    reproduce,
-    known: null,
-    ...extra,
-  });
-
-  const asBuilt = testCase.manifest.program.kind === 'command';
-  if (!asBuilt && !inRange(source.version, testCase.manifest.needs))
-    return result('not-applicable', `needs Lwt ${testCase.manifest.needs}`);
-  // A command's expectations are all for "*": its Lwt is whatever it was linked with.
-  const expected = asBuilt
-    ? testCase.manifest.expect[0]
-    : expectationFor(testCase.manifest, source.version, toolchain.ocamlVersion);
-  if (!expected)
-    return result(
-      'not-applicable',
-      `case.json has no expectation for Lwt ${source.version} with OCaml ${toolchain.ocamlVersion}`,
-    );
+  const context = { toolchain, source, name, reproduce, started: performance.now(), timings };
+  const applicable = applicableExpectation(testCase, source, toolchain);
+  if (!applicable.ok) return resultOf(context, 'not-applicable', applicable.error);
+  const { expected } = applicable;
   timings.buildMs = lwt.ms;
-  if (!lwt.ok) return result('untestable', `Lwt ${source.label} does not build: ${lwt.error}`, { expected });
+  if (!lwt.ok) return resultOf(context, 'untestable', `Lwt ${source.label} does not build: ${lwt.error}`, { expected });
   const buildStarted = performance.now();
   const binary = await programFor(testCase, lwt.build, toolchain);
   timings.buildMs += performance.now() - buildStarted;
-  if (!binary.ok)
-    return result('untestable', `the case does not build against Lwt ${source.label}: ${binary.error}`, { expected });
-  const cached = { lwt: lwt.cached, case: binary.cached };
-
-  const known = knownOverflow(testCase.manifest, expected);
+  if (!binary.ok) {
+    const why = `the case does not build against Lwt ${source.label}: ${binary.error}`;
+    return resultOf(context, 'untestable', why, { expected });
+  }
   const judged = await judgeRun({
     executable: binary.executable,
     args: binary.args,
@@ -200,17 +229,20 @@ export async function probe(
   timings.runMs = judged.runMs;
   timings.analyzeMs = judged.analyzeMs;
   const { observed, capture, notes, artifacts } = judged;
+  const known = knownOverflow(testCase.manifest, expected);
+  const seen = {
+    expected,
+    observed,
+    cached: { lwt: lwt.cached, case: binary.cached },
+    capture,
+    notes,
+    artifacts,
+    known,
+  };
   if (judged.status === 'pass' && settings.policy === 'no-overflow' && overflowed(observed)) {
-    return result('fail', `a stack overflow, which --policy no-overflow does not allow: ${observed.summary}`, {
-      expected,
-      observed,
-      cached,
-      capture,
-      notes,
-      artifacts,
-      known,
-    });
+    const why = `a stack overflow, which --policy no-overflow does not allow: ${observed.summary}`;
+    return resultOf(context, 'fail', why, seen);
   }
   const reason = judged.status === 'pass' ? expected.why || `${expected.outcome} as expected` : judged.reason;
-  return result(judged.status, reason, { expected, observed, cached, capture, notes, artifacts, known });
+  return resultOf(context, judged.status, reason, seen);
 }

@@ -1,11 +1,9 @@
+import type { AnalysisReport, FrameInfo } from '../analyze/analysis-report.js';
 import { backtraceCycle, backtraceFrames } from '../analyze/backtrace-cycle.js';
-import type { AnalysisReport, FrameInfo } from '../analyze/report.js';
 import { holdsFrame } from '../cases/frame-names.js';
 import type { ExceptionHandling, Expectation } from '../cases/manifest.js';
 import { thousands } from '../text/thousands.js';
 import type { Evidence } from './evidence.js';
-
-export { sameFunction } from '../cases/frame-names.js';
 
 /** What happened, in the terms expectations use. */
 export interface Observation {
@@ -95,90 +93,14 @@ function afterSummary(raised: { uncaught: boolean; after: Evidence }): string {
 /** `analysisError`: why the core could not be analysed (cut short by a full disk, say). */
 export function observe(evidence: Evidence, analysis: AnalysisReport | undefined, analysisError?: string): Observation {
   switch (evidence.kind) {
-    case 'core': {
-      if (!analysis) {
-        const why = analysisError ?? 'the core was not analysed';
-        return {
-          ...nothing,
-          outcome: 'no-evidence',
-          summary: `${evidence.signal}, but its core cannot be read: ${why}`,
-        };
-      }
-      const raised = evidence.raised;
-      const handled = raised ? { handling: raised.uncaught ? ('uncaught' as const) : ('caught-by-lwt' as const) } : {};
-      const then = raised ? ` (${afterSummary(raised)})` : '';
-      if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
-        const c = analysis.cycle;
-        const frames = c.frames.map((f) => f.name);
-        const entry = entryBelow(frames, analysis.entry).slice(0, 5);
-        return {
-          ...handled,
-          outcome: 'cycle',
-          summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}${then}`,
-          frames,
-          definitions: c.frames.map((f) => f.definition ?? f.name),
-          depth: c.repetitions,
-          entry: entry.map((f) => f.name),
-          where: { cycle: c.frames.map(whereOf), entry: entry.map(whereOf) },
-        };
-      }
-      const top = analysis.top.map((f) => f.name);
-      const definitions = analysis.top.map((f) => f.definition ?? f.name);
-      if (analysis.verdict === 'stack-overflow-without-cycle')
-        return {
-          ...nothing,
-          ...handled,
-          outcome: 'overflow-without-cycle',
-          summary: `stack overflow (${raised ? `Stack_overflow raised at ${raised.at}` : evidence.signal}) without a recurring cycle${then}`,
-          frames: top,
-          definitions,
-        };
-      return {
-        ...nothing,
-        outcome: 'crash',
-        summary: `${evidence.signal}, not a stack overflow: ${top.slice(0, 3).join(' ← ')}`,
-        frames: top,
-        definitions,
-      };
-    }
+    case 'core':
+      return observeCore(evidence, analysis, analysisError);
     case 'signal-without-core':
       return { ...nothing, outcome: 'no-evidence', summary: `${evidence.signal} but no core: ${evidence.why}` };
     case 'not-started':
       return { ...nothing, outcome: 'not-started', summary: `the program could not be started: ${evidence.why}` };
-    case 'exception': {
-      const printed = backtraceFrames(evidence.backtrace);
-      const cycle = backtraceCycle(printed);
-      // Printexc's words come from its uncaught-exception handler and from Lwt's hook alike: no telling which.
-      const handled = evidence.printedBy === 'runtime' ? { handling: 'uncaught' as const } : {};
-      const reported =
-        evidence.printedBy === 'runtime'
-          ? `uncaught ${evidence.exception}`
-          : `${evidence.exception} printed as fatal (uncaught, or by Lwt.async_exception_hook)`;
-      if (cycle) {
-        return {
-          ...nothing,
-          ...handled,
-          outcome: 'overflow-exception',
-          summary:
-            `${reported}: cycle of ${cycle.frames.length} × at least ${thousands(cycle.repetitions)} ` +
-            `(from the printed backtrace): ${cycle.frames.join(' → ')}`,
-          frames: cycle.frames,
-          definitions: cycle.frames,
-          depth: cycle.repetitions,
-          depthIsLowerBound: true,
-          entry: cycle.entry.slice(0, 5),
-        };
-      }
-      const frames = printed.map((f) => f.name);
-      return {
-        ...nothing,
-        ...handled,
-        outcome: 'overflow-exception',
-        summary: `${reported}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ' (no backtrace)'}`,
-        frames,
-        definitions: frames,
-      };
-    }
+    case 'exception':
+      return observeException(evidence);
     case 'hang':
       return { ...nothing, outcome: 'hang', summary: `no exit within ${evidence.seconds} s` };
     case 'clean':
@@ -188,6 +110,96 @@ export function observe(evidence: Evidence, analysis: AnalysisReport | undefined
     case 'failure':
       return { ...nothing, outcome: 'failure', summary: `exit ${evidence.exitCode ?? '?'}: ${evidence.message}` };
   }
+}
+
+/** A core, as its analysis reads it: a cycle, an overflow without one, or another crash. */
+function observeCore(
+  evidence: Extract<Evidence, { kind: 'core' }>,
+  analysis: AnalysisReport | undefined,
+  analysisError: string | undefined,
+): Observation {
+  if (!analysis) {
+    const why = analysisError ?? 'the core was not analysed';
+    return {
+      ...nothing,
+      outcome: 'no-evidence',
+      summary: `${evidence.signal}, but its core cannot be read: ${why}`,
+    };
+  }
+  const raised = evidence.raised;
+  const handled = raised ? { handling: raised.uncaught ? ('uncaught' as const) : ('caught-by-lwt' as const) } : {};
+  const then = raised ? ` (${afterSummary(raised)})` : '';
+  if (analysis.verdict === 'stack-overflow-with-cycle' && analysis.cycle) {
+    const c = analysis.cycle;
+    const frames = c.frames.map((f) => f.name);
+    const entry = entryBelow(frames, analysis.entry).slice(0, 5);
+    return {
+      ...handled,
+      outcome: 'cycle',
+      summary: `cycle of ${c.period} × ${thousands(c.repetitions)}: ${frames.join(' → ')}${then}`,
+      frames,
+      definitions: c.frames.map((f) => f.definition ?? f.name),
+      depth: c.repetitions,
+      entry: entry.map((f) => f.name),
+      where: { cycle: c.frames.map(whereOf), entry: entry.map(whereOf) },
+    };
+  }
+  const top = analysis.top.map((f) => f.name);
+  const definitions = analysis.top.map((f) => f.definition ?? f.name);
+  if (analysis.verdict === 'stack-overflow-without-cycle')
+    return {
+      ...nothing,
+      ...handled,
+      outcome: 'overflow-without-cycle',
+      summary:
+        `stack overflow (${raised ? `Stack_overflow raised at ${raised.at}` : evidence.signal}) ` +
+        `without a recurring cycle${then}`,
+      frames: top,
+      definitions,
+    };
+  return {
+    ...nothing,
+    outcome: 'crash',
+    summary: `${evidence.signal}, not a stack overflow: ${top.slice(0, 3).join(' ← ')}`,
+    frames: top,
+    definitions,
+  };
+}
+
+/** A printed Stack_overflow, its cycle read from the backtrace (whose top frames only were kept). */
+function observeException(evidence: Extract<Evidence, { kind: 'exception' }>): Observation {
+  const printed = backtraceFrames(evidence.backtrace);
+  const cycle = backtraceCycle(printed);
+  // Printexc's words come from its uncaught-exception handler and from Lwt's hook alike: no telling which.
+  const handled = evidence.printedBy === 'runtime' ? { handling: 'uncaught' as const } : {};
+  const reported =
+    evidence.printedBy === 'runtime'
+      ? `uncaught ${evidence.exception}`
+      : `${evidence.exception} printed as fatal (uncaught, or by Lwt.async_exception_hook)`;
+  if (cycle) {
+    return {
+      ...nothing,
+      ...handled,
+      outcome: 'overflow-exception',
+      summary:
+        `${reported}: cycle of ${cycle.frames.length} × at least ${thousands(cycle.repetitions)} ` +
+        `(from the printed backtrace): ${cycle.frames.join(' → ')}`,
+      frames: cycle.frames,
+      definitions: cycle.frames,
+      depth: cycle.repetitions,
+      depthIsLowerBound: true,
+      entry: cycle.entry.slice(0, 5),
+    };
+  }
+  const frames = printed.map((f) => f.name);
+  return {
+    ...nothing,
+    ...handled,
+    outcome: 'overflow-exception',
+    summary: `${reported}${frames.length ? ` in ${frames.slice(0, 3).join(' ← ')}` : ' (no backtrace)'}`,
+    frames,
+    definitions: frames,
+  };
 }
 
 export type Judgement = { met: true } | { met: false; why: string };
@@ -221,7 +233,9 @@ export function judge(expectation: Expectation, observed: Observation): Judgemen
   if (observed.outcome !== 'cycle' && observed.outcome !== 'overflow-exception') {
     return {
       met: false,
-      why: `expected a stack overflow with a cycle through ${expectation.frames.join(', ') || 'any frames'}, observed ${observed.summary}`,
+      why:
+        `expected a stack overflow with a cycle through ${expectation.frames.join(', ') || 'any frames'}, ` +
+        `observed ${observed.summary}`,
     };
   }
   const missing = expectation.frames.filter((f) => !holdsFrame(f, observed.frames, observed.definitions));
@@ -230,7 +244,10 @@ export function judge(expectation: Expectation, observed: Observation): Judgemen
   if (expectation.exception && observed.handling !== expectation.exception)
     return {
       met: false,
-      why: `expected the Stack_overflow to be ${HANDLING_TEXT[expectation.exception]}, observed ${observed.handling ? `it ${HANDLING_TEXT[observed.handling]}` : 'nothing of what became of it'}: ${observed.summary}`,
+      why:
+        `expected the Stack_overflow to be ${HANDLING_TEXT[expectation.exception]}, ` +
+        `observed ${observed.handling ? `it ${HANDLING_TEXT[observed.handling]}` : 'nothing of what became of it'}: ` +
+        observed.summary,
     };
   return { met: true };
 }

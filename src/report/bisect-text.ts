@@ -10,12 +10,15 @@ export function formatBisect(o: BisectOutcome): string {
     lines.push(`${bad}: ${o.firstBad.label}   (${good}: ${o.lastGood.label}; OCaml ${o.ocaml})`);
   } else {
     lines.push(
-      `${bad}: one of ${o.candidates.map((c) => c.label).join(', ')} — the ones before ${o.firstBad.label} could not be tested   (${good}: ${o.lastGood.label}; OCaml ${o.ocaml})`,
+      `${bad}: one of ${o.candidates.map((c) => c.label).join(', ')} — ` +
+        `the ones before ${o.firstBad.label} could not be tested   (${good}: ${o.lastGood.label}; OCaml ${o.ocaml})`,
     );
   }
   if (o.observed) lines.push(`  ${o.findFix ? 'there' : 'it shows'}: ${o.observed.summary}`);
+  const untestable = o.untestable.map((u) => `${u.label}${u.why ? ` (${u.why})` : ''}`).join(', ');
   lines.push(
-    `  ${o.probes} probe${o.probes === 1 ? '' : 's'}, ${o.builds} with a fresh build${o.untestable.length ? `; untestable: ${o.untestable.map((u) => `${u.label}${u.why ? ` (${u.why})` : ''}`).join(', ')}` : ''}`,
+    `  ${o.probes} probe${o.probes === 1 ? '' : 's'}, ${o.builds} with a fresh build` +
+      (o.untestable.length ? `; untestable: ${untestable}` : ''),
   );
   lines.push(`  reproduce: ${o.reproduce}`);
   return lines.join('\n');

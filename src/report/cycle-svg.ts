@@ -1,12 +1,15 @@
 import { thousands } from '../text/thousands.js';
 import { escapeXml as x } from './escape.js';
 
+const EDGE_STYLE = 'stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"';
+
 /**
  * The cycle as a loop, read as the text reads it: frames in stack order
  * (top first) around a circle, and an arrow from each frame to the next,
  * meaning "was called by"; the last frame's arrow goes back to the first, which
  * called it one repetition further down. The repetition count is in the middle.
  */
+
 export function cycleSvg(frames: string[], repetitions: number, atLeast: boolean): string {
   const n = frames.length;
   const boxWidth = (name: string) => Math.min(280, name.length * 6.8 + 16);
@@ -24,12 +27,17 @@ export function cycleSvg(frames: string[], repetitions: number, atLeast: boolean
   const nodes = frames.map((name, i) => {
     const { px, py } = n === 1 ? { px: cx, py: cy - 40 } : at(i);
     const w = boxWidth(name);
-    return `<g class="frame"><rect x="${(px - w / 2).toFixed(1)}" y="${(py - 14).toFixed(1)}" width="${w.toFixed(1)}" height="28" rx="6" fill="#ffffff" stroke="#0969da"/><text x="${px.toFixed(1)}" y="${(py + 4).toFixed(1)}" text-anchor="middle" font-size="11">${x(name)}</text></g>`;
+    return (
+      `<g class="frame"><rect x="${(px - w / 2).toFixed(1)}" y="${(py - 14).toFixed(1)}" ` +
+      `width="${w.toFixed(1)}" height="28" rx="6" fill="#ffffff" stroke="#0969da"/>` +
+      `<text x="${px.toFixed(1)}" y="${(py + 4).toFixed(1)}" text-anchor="middle" font-size="11">${x(name)}</text></g>`
+    );
   });
   const edges: string[] = [];
   if (n === 1) {
     edges.push(
-      `<path d="M ${cx + 40} ${cy - 26} C ${cx + 120} ${cy + 40}, ${cx - 120} ${cy + 40}, ${cx - 40} ${cy - 26}" fill="none" stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"/>`,
+      `<path d="M ${cx + 40} ${cy - 26} C ${cx + 120} ${cy + 40}, ${cx - 120} ${cy + 40}, ${cx - 40} ${cy - 26}" ` +
+        `fill="none" ${EDGE_STYLE}/>`,
     );
   } else {
     for (let i = 0; i < n; i++) {
@@ -39,17 +47,26 @@ export function cycleSvg(frames: string[], repetitions: number, atLeast: boolean
       const p = (t: number) => ({ x: from.px + (to.px - from.px) * t, y: from.py + (to.py - from.py) * t });
       const [s, e] = [p(0.22), p(0.78)];
       edges.push(
-        `<line class="edge" x1="${s.x.toFixed(1)}" y1="${s.y.toFixed(1)}" x2="${e.x.toFixed(1)}" y2="${e.y.toFixed(1)}" stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"/>`,
+        `<line class="edge" x1="${s.x.toFixed(1)}" y1="${s.y.toFixed(1)}" ` +
+          `x2="${e.x.toFixed(1)}" y2="${e.y.toFixed(1)}" ${EDGE_STYLE}/>`,
       );
     }
   }
   const centreY = n === 1 ? cy + 45 : cy;
   const count = `${atLeast ? '≥ ' : '× '}${thousands(repetitions)}`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width.toFixed(0)}" height="${height.toFixed(0)}" viewBox="0 0 ${width.toFixed(0)} ${height.toFixed(0)}" role="img" aria-label="cycle of ${n} frames repeated ${atLeast ? 'at least ' : ''}${repetitions} times">
-<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#57606a"/></marker></defs>
-${edges.join('\n')}
-${nodes.join('\n')}
-<text x="${cx.toFixed(1)}" y="${centreY.toFixed(1)}" text-anchor="middle" font-size="22" font-weight="bold" fill="#b42318">${count}</text>
-<text x="${cx.toFixed(1)}" y="${(centreY + 18).toFixed(1)}" text-anchor="middle" font-size="11" fill="#57606a">repetitions</text>
-</svg>`;
+  const size = `width="${width.toFixed(0)}" height="${height.toFixed(0)}"`;
+  const viewBox = `0 0 ${width.toFixed(0)} ${height.toFixed(0)}`;
+  const label = `cycle of ${n} frames repeated ${atLeast ? 'at least ' : ''}${repetitions} times`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" ${size} viewBox="${viewBox}" role="img" aria-label="${label}">`,
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" ' +
+      'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#57606a"/></marker></defs>',
+    edges.join('\n'),
+    nodes.join('\n'),
+    `<text x="${cx.toFixed(1)}" y="${centreY.toFixed(1)}" text-anchor="middle" font-size="22" font-weight="bold" ` +
+      `fill="#b42318">${count}</text>`,
+    `<text x="${cx.toFixed(1)}" y="${(centreY + 18).toFixed(1)}" text-anchor="middle" font-size="11" ` +
+      'fill="#57606a">repetitions</text>',
+    '</svg>',
+  ].join('\n');
 }

@@ -5,7 +5,7 @@ import { thousands } from '../text/thousands.js';
 import { cycleSvg } from './cycle-svg.js';
 import { escapeXml as x } from './escape.js';
 import { overflowSummary } from './overflow-summary.js';
-import { STATUS } from './status.js';
+import { DECISION, STATUS } from './status.js';
 
 /**
  * A self-contained HTML report (no script, no external resource): the
@@ -66,7 +66,8 @@ function cell(r: ProbeResult | undefined): string {
   const depth = o?.depth != null ? `${o.depthIsLowerBound ? ' ≥ ' : ' × '}${thousands(o.depth)}` : '';
   const seen = o ? `${o.outcome}${o.outcome === 'cycle' ? depth : ''}` : r.reason;
   const link = o?.outcome === 'cycle' ? ` <a href="#${anchor(r)}">cycle</a>` : '';
-  return `<td class="${STATUS[r.status].css}" title="${x(r.reason)}"><b>${STATUS[r.status].word}</b><small>${x(seen)}${link}</small></td>`;
+  const status = STATUS[r.status];
+  return `<td class="${status.css}" title="${x(r.reason)}"><b>${status.word}</b><small>${x(seen)}${link}</small></td>`;
 }
 
 /** One column per Lwt and compiler. */
@@ -78,10 +79,10 @@ function matrix(results: ProbeResult[]): string {
   const versions = [...new Map(results.map((r) => [column(r), r])).values()];
   const cases = [...new Set(results.map((r) => r.case))];
   const head = `<tr><th>case</th>${versions.map(columnHead).join('')}</tr>`;
-  const rows = cases.map(
-    (c) =>
-      `<tr><th>${x(c)}</th>${versions.map((v) => cell(results.find((r) => r.case === c && column(r) === column(v)))).join('')}</tr>`,
-  );
+  const rows = cases.map((c) => {
+    const cells = versions.map((v) => cell(results.find((r) => r.case === c && column(r) === column(v))));
+    return `<tr><th>${x(c)}</th>${cells.join('')}</tr>`;
+  });
   return `<table class="matrix">${head}${rows.join('')}</table>`;
 }
 
@@ -91,11 +92,14 @@ function transitionClass(r: GateRow): string {
 }
 
 function gateTable(g: GateOutcome): string {
-  const rows = g.rows.map(
-    (r) =>
-      `<tr><th>${x(r.case)}</th>${cell(r.baseline)}${cell(r.candidate)}<td class="${transitionClass(r)}"><b>${x(r.transition)}</b><small>${prose(r.why)}</small></td></tr>`,
-  );
-  return `<table class="gate"><tr><th>case</th><th>baseline Lwt ${x(g.baseline)}</th><th>candidate Lwt ${x(g.candidate)}</th><th>transition</th></tr>${rows.join('')}</table>`;
+  const rows = g.rows.map((r) => {
+    const transition = `<td class="${transitionClass(r)}"><b>${x(r.transition)}</b><small>${prose(r.why)}</small></td>`;
+    return `<tr><th>${x(r.case)}</th>${cell(r.baseline)}${cell(r.candidate)}${transition}</tr>`;
+  });
+  const head =
+    `<tr><th>case</th><th>baseline Lwt ${x(g.baseline)}</th><th>candidate Lwt ${x(g.candidate)}</th>` +
+    '<th>transition</th></tr>';
+  return `<table class="gate">${head}${rows.join('')}</table>`;
 }
 
 function frameRows(frames: FrameWhere[]): string {
@@ -118,10 +122,12 @@ function framesTable(r: ProbeResult): string {
 }
 
 function evidence(r: ProbeResult): string {
+  const dir = r.artifacts ? x(r.artifacts) : '';
   const kept = r.artifacts
-    ? `<li>kept: <code>${x(r.artifacts)}/case</code> (binary), <code>${x(r.artifacts)}/core</code>, <code>${x(r.artifacts)}/log.txt</code></li>`
+    ? `<li>kept: <code>${dir}/case</code> (binary), <code>${dir}/core</code>, <code>${dir}/log.txt</code></li>`
     : '';
-  return `<ul class="evidence">${kept}<li>reproduce: <code>${x(r.reproduce)}</code></li>${r.notes.map((n) => `<li>${prose(n)}</li>`).join('')}</ul>`;
+  const notes = r.notes.map((n) => `<li>${prose(n)}</li>`).join('');
+  return `<ul class="evidence">${kept}<li>reproduce: <code>${x(r.reproduce)}</code></li>${notes}</ul>`;
 }
 
 function crashSection(r: ProbeResult): string {
@@ -129,13 +135,18 @@ function crashSection(r: ProbeResult): string {
   const unexpected = r.status !== 'pass';
   const depth = `${o.depthIsLowerBound ? 'at least ' : ''}${thousands(o.depth ?? 0)}`;
   // The compiler is in the page's facts and the matrix's column heads: a run or a gate has one.
-  const head = `${x(r.case)} on Lwt ${x(r.lwt.label)}: cycle of ${o.frames.length} frame${o.frames.length === 1 ? '' : 's'} × ${depth}`;
+  const frames = `${o.frames.length} frame${o.frames.length === 1 ? '' : 's'}`;
+  const head = `${x(r.case)} on Lwt ${x(r.lwt.label)}: cycle of ${frames} × ${depth}`;
+  const known = r.known ? ` (${x(r.known.fixedIn ? `fixed in ${r.known.fixedIn}` : 'not fixed')})` : '';
   const judgement = unexpected
     ? `<p class="blocked">Not expected: ${prose(r.reason)}</p>`
-    : `<p class="ok">As expected: ${prose(r.expected?.why || r.reason)}${r.known ? ` (${x(r.known.fixedIn ? `fixed in ${r.known.fixedIn}` : 'not fixed')})` : ''}</p>`;
+    : `<p class="ok">As expected: ${prose(r.expected?.why || r.reason)}${known}</p>`;
   const legend =
-    '<p class="legend">Frames are listed and drawn top of the stack first: an arrow A → B means that A was called by B; the last frame is called again by the first of the next repetition.</p>';
-  return `<section class="crash${unexpected ? ' unexpected' : ''}" id="${anchor(r)}"><details${unexpected ? ' open' : ''}>
+    '<p class="legend">Frames are listed and drawn top of the stack first: ' +
+    'an arrow A → B means that A was called by B; ' +
+    'the last frame is called again by the first of the next repetition.</p>';
+  const open = unexpected ? ' open' : '';
+  return `<section class="crash${unexpected ? ' unexpected' : ''}" id="${anchor(r)}"><details${open}>
 <summary>${unexpected ? 'Unexpected: ' : 'Expected: '}${head}</summary>
 ${judgement}
 ${legend}
@@ -147,12 +158,8 @@ ${evidence(r)}
 
 function headline(input: HtmlReportInput, results: ProbeResult[]): [string, string] {
   if (input.gate) {
-    return {
-      blocked: ['blocked', 'upgrade blocked'],
-      invalid: ['blocked', 'a case is invalid'],
-      untestable: ['warn', 'not fully tested'],
-      pass: ['ok', 'upgrade passes'],
-    }[input.gate.verdict] as [string, string];
+    const decision = DECISION[input.gate.verdict];
+    return [decision.tone, decision.headline];
   }
   const failed = results.filter((r) => r.status === 'fail').length;
   const invalid = new Set(results.filter((r) => r.status === 'invalid').map((r) => r.case)).size;

@@ -20,15 +20,19 @@ function junit(name: string, cases: JUnitCase[]): string {
         : c.skipped
           ? `<skipped message="${escapeXml(c.skipped)}"/>`
           : '';
-      return `    <testcase classname="${escapeXml(suite)}" name="${escapeXml(c.name)}" time="${c.seconds.toFixed(3)}">${inner}</testcase>`;
+      const attributes = `classname="${escapeXml(suite)}" name="${escapeXml(c.name)}" time="${c.seconds.toFixed(3)}"`;
+      return `    <testcase ${attributes}>${inner}</testcase>`;
     });
     const failures = mine.filter((c) => c.failure).length;
     const skipped = mine.filter((c) => c.skipped).length;
     const time = mine.reduce((a, c) => a + c.seconds, 0);
-    return `  <testsuite name="${escapeXml(suite)}" tests="${mine.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time.toFixed(3)}">\n${body.join('\n')}\n  </testsuite>`;
+    const counts = `tests="${mine.length}" failures="${failures}" errors="0" skipped="${skipped}"`;
+    const attributes = `name="${escapeXml(suite)}" ${counts} time="${time.toFixed(3)}"`;
+    return `  <testsuite ${attributes}>\n${body.join('\n')}\n  </testsuite>`;
   });
   const failures = cases.filter((c) => c.failure).length;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${escapeXml(name)}" tests="${cases.length}" failures="${failures}" errors="0">\n${suites.join('\n')}\n</testsuites>\n`;
+  const attributes = `name="${escapeXml(name)}" tests="${cases.length}" failures="${failures}" errors="0"`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ${attributes}>\n${suites.join('\n')}\n</testsuites>\n`;
 }
 
 function probeCase(suite: string, r: ProbeResult): JUnitCase {

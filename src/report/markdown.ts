@@ -3,7 +3,7 @@ import type { ProbeResult } from '../probe/probe.js';
 import { thousands } from '../text/thousands.js';
 import { mdCode, mdText } from './escape.js';
 import { overflowSummary } from './overflow-summary.js';
-import { STATUS } from './status.js';
+import { DECISION, STATUS } from './status.js';
 
 function observedCell(r: ProbeResult): string {
   if (!r.observed) return mdText(r.reason);
@@ -26,11 +26,13 @@ export function runMarkdown(results: ProbeResult[]): string {
         : '✅ **all cases met their expectations**';
   const rows = results.map(
     (r) =>
-      `| ${mdText(r.ocaml)} | ${mdText(r.lwt.label)} | ${mdText(r.case)} | ${STATUS[r.status].icon} ${STATUS[r.status].word} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
+      `| ${mdText(r.ocaml)} | ${mdText(r.lwt.label)} | ${mdText(r.case)} ` +
+      `| ${STATUS[r.status].icon} ${STATUS[r.status].word} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
   );
   const repro = failed.map(
     (r) =>
-      `- ${mdCode(r.case)} on Lwt ${mdText(r.lwt.label)}, OCaml ${mdText(r.ocaml)}: ${mdText(r.reason)}  \n  reproduce: ${mdCode(r.reproduce)}`,
+      `- ${mdCode(r.case)} on Lwt ${mdText(r.lwt.label)}, OCaml ${mdText(r.ocaml)}: ${mdText(r.reason)}  \n` +
+      `  reproduce: ${mdCode(r.reproduce)}`,
   );
   return [
     `## lwt-regress: ${head}`,
@@ -57,17 +59,12 @@ const TRANSITION: Record<GateOutcome['rows'][number]['transition'], string> = {
 
 /** The gate's decision and every transition, readable at a glance. */
 export function gateMarkdown(g: GateOutcome): string {
-  const head =
-    g.verdict === 'blocked'
-      ? '❌ **upgrade blocked**'
-      : g.verdict === 'invalid'
-        ? '⛔ **a case is invalid**'
-        : g.verdict === 'untestable'
-          ? '⚠️ **not fully tested**'
-          : '✅ **upgrade passes**';
+  const decision = DECISION[g.verdict];
+  const head = `${decision.icon} **${decision.headline}**`;
   const rows = g.rows.map(
     (r) =>
-      `| ${mdText(r.case)} | ${observedCell(r.baseline)} | ${observedCell(r.candidate)} | ${TRANSITION[r.transition]} |`,
+      `| ${mdText(r.case)} | ${observedCell(r.baseline)} | ${observedCell(r.candidate)} ` +
+      `| ${TRANSITION[r.transition]} |`,
   );
   const blocking = g.rows
     .filter((r) => r.blocking)

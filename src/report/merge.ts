@@ -1,5 +1,5 @@
 import { EXIT, UserError } from '../errors.js';
-import { type GateOutcome, type GateRow, gateVerdict } from '../gate/gate.js';
+import { type GateOutcome, type GateRow, gateDecision } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
 
 /** What `run --json` writes. */
@@ -62,7 +62,8 @@ export function mergeResults(parts: { name: string; data: unknown }[]): Merged {
   const other = gates.find((g) => g.baseline !== first.baseline || g.candidate !== first.candidate);
   if (other) {
     throw new UserError(
-      `report --merge got gates of different upgrades (${first.baseline} → ${first.candidate} and ${other.baseline} → ${other.candidate})`,
+      'report --merge got gates of different upgrades ' +
+        `(${first.baseline} → ${first.candidate} and ${other.baseline} → ${other.candidate})`,
       EXIT.usage,
       'Merge the shards of one gate',
     );
@@ -78,7 +79,7 @@ export function mergeResults(parts: { name: string; data: unknown }[]): Merged {
     }
   }
   rows.sort((a, b) => a.case.localeCompare(b.case));
-  return { kind: 'gate', gate: { ...first, rows, verdict: gateVerdict(rows) } };
+  return { kind: 'gate', gate: { ...first, rows, verdict: gateDecision(rows) } };
 }
 
 function schemaOf(name: string, data: unknown): string {

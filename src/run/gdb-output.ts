@@ -4,8 +4,20 @@
  * its inferior's exit, the core it saved), to be taken out before the
  * program's output is read (a clean run's last line).
  */
-const GDB_LINE =
-  /^(?:Breakpoint \d+[ ,]|\[Inferior \d+ |\[Thread |\[New (?:Thread|process) |Using host libthread_db|Saved corefile|Program (?:received|terminated)|Continuing\.|warning: |You can't do that without a process to debug)/;
+const GDB_LINE = new RegExp(
+  `^(?:${[
+    'Breakpoint \\d+[ ,]',
+    '\\[Inferior \\d+ ',
+    '\\[Thread ',
+    '\\[New (?:Thread|process) ',
+    'Using host libthread_db',
+    'Saved corefile',
+    'Program (?:received|terminated)',
+    'Continuing\\.',
+    'warning: ',
+    "You can't do that without a process to debug",
+  ].join('|')})`,
+);
 
 /** The program's own output, without gdb's. */
 export function withoutGdbLines(stdout: string): string {

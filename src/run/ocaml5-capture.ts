@@ -120,8 +120,10 @@ export async function runFiberProgram(request: RunRequest): Promise<RunResult> {
       method: 'none',
       note:
         request.capture === 'kernel'
-          ? 'OCaml 5 raises Stack_overflow instead of dying of a signal, so the kernel writes no core (--capture kernel)'
-          : 'gdb is not installed, and OCaml 5 raises Stack_overflow instead of dying of a signal, so no core was taken',
+          ? 'OCaml 5 raises Stack_overflow instead of dying of a signal, ' +
+            'so the kernel writes no core (--capture kernel)'
+          : 'gdb is not installed, and OCaml 5 raises Stack_overflow instead of dying of a signal, ' +
+            'so no core was taken',
     },
   };
 }

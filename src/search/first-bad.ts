@@ -14,7 +14,10 @@ export interface SearchStep {
 
 export type SearchResult =
   | { kind: 'found'; firstBad: number; lastGood: number; untestable: number[]; steps: SearchStep[] }
-  /** Every element between the last good and the first bad one was untestable: the change is one of them or the first bad. */
+  /**
+   * Every element between the last good and the first bad one was
+   * untestable: the change is one of them or the first bad.
+   */
   | {
       kind: 'ambiguous';
       lastGood: number;

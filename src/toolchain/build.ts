@@ -1,6 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
+import type { Result } from '../result.js';
 import { type Toolchain, toolCommand } from './ocamlfind.js';
 
 export interface BuildRequest {
@@ -14,7 +15,7 @@ export interface BuildRequest {
   output: string;
 }
 
-export type BuildResult = { ok: true; executable: string } | { ok: false; error: string; log: string };
+export type BuildResult = Result<{ executable: string }>;
 
 /**
  * Compiles with `ocamlfind ocamlopt -g` in a directory of its own (ocamlopt
@@ -44,8 +45,8 @@ export async function buildProgram(request: BuildRequest): Promise<BuildResult> 
   });
   if (result.exitCode !== 0) {
     const log = result.all ?? '';
-    const firstError = log.split('\n').find((l) => /error/i.test(l)) ?? log.split('\n')[0] ?? '';
-    return { ok: false, error: firstError, log };
+    const errorLine = log.split('\n').find((l) => /error/i.test(l)) ?? log.split('\n')[0] ?? '';
+    return { ok: false, error: errorLine, log };
   }
   return { ok: true, executable: join(request.workDir, request.output) };
 }

@@ -27,7 +27,8 @@ export interface ToolchainRequest {
 }
 
 const INSTALL_HINT =
-  'Install OCaml and findlib (Debian/Ubuntu: apt-get install ocaml-nox ocaml-findlib, or run ./setup), or name an opam switch with --switch';
+  'Install OCaml and findlib (Debian/Ubuntu: apt-get install ocaml-nox ocaml-findlib, or run ./setup), ' +
+  'or name an opam switch with --switch';
 
 /** A command and its arguments, run through the toolchain's prefix (never through a shell). */
 export function toolCommand(toolchain: Pick<Toolchain, 'prefix'>, command: string, args: string[]): [string, string[]] {
@@ -68,7 +69,8 @@ export async function findToolchain(request: ToolchainRequest = {}): Promise<Too
       missing ? 'ocamlfind is not installed (not found on PATH)' : `${where} cannot run ocamlfind ocamlopt: ${detail}`,
       EXIT.toolchain,
       request.opamSwitch
-        ? `Check the switch exists (opam switch list) and has ocamlfind installed (opam install --switch ${request.opamSwitch} ocamlfind)`
+        ? 'Check the switch exists (opam switch list) and has ocamlfind installed ' +
+            `(opam install --switch ${request.opamSwitch} ocamlfind)`
         : INSTALL_HINT,
     );
   }

@@ -13,7 +13,8 @@ import type { Toolchain } from './ocamlfind.js';
 const WITHOUT_LIBRARY_OVERRIDES = { OCAMLLIB: undefined, CAMLLIB: undefined };
 
 const PREFIX_HINT =
-  'Give the directory OCaml was installed into, the one holding bin/ocamlopt (npm run ocaml -- 5.3.0 builds one and prints it)';
+  'Give the directory OCaml was installed into, the one holding bin/ocamlopt ' +
+  '(npm run ocaml -- 5.3.0 builds one and prints it)';
 
 /**
  * A compiler prefix given with --ocaml DIR (what `./configure --prefix=DIR`

@@ -1,4 +1,5 @@
 import { copyFile, type FileHandle, open, stat } from 'node:fs/promises';
+import { PT_LOAD, PT_NOTE } from '../../src/elf/constants.js';
 
 /**
  * Crafting hostile inputs from real files: copies an ELF file (a core made
@@ -25,9 +26,6 @@ export interface SectionHeader {
   size: number;
   link: number;
 }
-
-export const PT_LOAD = 1;
-export const PT_NOTE = 4;
 
 export class ElfPatch {
   private constructor(
@@ -123,7 +121,10 @@ export class ElfPatch {
     return load.offset + (vaddr - load.vaddr);
   }
 
-  /** Adds a writable PT_LOAD holding `bytes` at `vaddr`: the program header table is rewritten at the end of the file with one more entry. */
+  /**
+   * Adds a writable PT_LOAD holding `bytes` at `vaddr`: the program header
+   * table is rewritten at the end of the file with one more entry.
+   */
   async addSegment(vaddr: number, bytes: Uint8Array): Promise<void> {
     const phoff = await this.u64(32);
     const phnum = await this.u16(56);

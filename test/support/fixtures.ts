@@ -79,7 +79,8 @@ export async function buildAndCrash(spec: Spec, dir: string, stackKiB = spec.sta
   });
   if (!run.core)
     throw new Error(
-      `${spec.name} left no core (exit ${run.exitCode}, signal ${run.signal}, ${run.capture.note ?? ''}): ${run.stdout}${run.stderr}`,
+      `${spec.name} left no core (exit ${run.exitCode}, signal ${run.signal}, ${run.capture.note ?? ''}): ` +
+        `${run.stdout}${run.stderr}`,
     );
   return { name: spec.name, executable: built.executable, core: run.core };
 }

@@ -10,7 +10,10 @@ export interface GdbFrame {
   line: number | null;
 }
 
-/** gdb's own backtrace of the same files: the independent oracle for the walk (a negative count: the outermost frames). */
+/**
+ * gdb's own backtrace of the same files: the independent oracle for the walk
+ * (a negative count: the outermost frames).
+ */
 export async function gdbBacktrace(executable: string, core: string, count: number): Promise<GdbFrame[]> {
   const { stdout } = await execa('gdb', ['-batch', '-nx', '-ex', `bt ${count}`, executable, core], { reject: false });
   const frames: GdbFrame[] = [];

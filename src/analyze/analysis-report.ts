@@ -6,7 +6,13 @@
 export const ANALYSIS_SCHEMA = 'lwt-regress/analysis';
 export const ANALYSIS_SCHEMA_VERSION = 1;
 
-export type Verdict = 'stack-overflow-with-cycle' | 'stack-overflow-without-cycle' | 'not-stack-overflow';
+/**
+ * What the analysis concludes about the crash. Not to be confused with a
+ * probe's verdict (pass, fail, untestable: src/probe/verdict.ts), which judges
+ * a whole run against a case's expectation; the JSON field keeps its
+ * schema-1 name, `verdict`.
+ */
+export type Diagnosis = 'stack-overflow-with-cycle' | 'stack-overflow-without-cycle' | 'not-stack-overflow';
 
 export interface FrameInfo {
   /** Position from the top of the stack (0 is the faulting instruction). */
@@ -49,14 +55,18 @@ export interface CycleReport {
 export interface AnalysisReport {
   schema: typeof ANALYSIS_SCHEMA;
   schemaVersion: typeof ANALYSIS_SCHEMA_VERSION;
-  verdict: Verdict;
+  /** The diagnosis (named `verdict` in the JSON since schema 1). */
+  verdict: Diagnosis;
   /**
    * What showed the overflow: a fault in the guard gap below the stack (OCaml 4.x,
    * C code), or the core taken where OCaml 5's runtime raises Stack_overflow
    * (at `caml_raise_exn` or `caml_raise_stack_overflow`); null when it is not an overflow.
    */
   trigger: { kind: 'guard-fault' } | { kind: 'stack-overflow-raise'; at: string } | null;
-  /** The compiler, as the executable records it (`Stdlib.Sys.ocaml_version`), and whether it runs OCaml on fiber stacks. */
+  /**
+   * The compiler, as the executable records it (`Stdlib.Sys.ocaml_version`),
+   * and whether it runs OCaml on fiber stacks.
+   */
   ocaml: { version: string | null; fibers: boolean };
   executable: {
     path: string;
@@ -90,10 +100,10 @@ export interface AnalysisReport {
     ended: string;
     maxFrames: number | null;
   };
-  /** Frames above the cycle (or the first frames when there is none), at most TOP_FRAMES. */
+  /** Frames above the cycle (or the first frames when there is none): at most 20 above a cycle, else 50. */
   top: FrameInfo[];
   cycle: CycleReport | null;
-  /** Frames below the cycle, where the recursion was entered, at most ENTRY_FRAMES. */
+  /** Frames below the cycle, where the recursion was entered: at most 20. */
   entry: FrameInfo[];
   /** Frames not listed in top, cycle or entry. */
   omittedFrames: number;

@@ -11,9 +11,11 @@ export default defineConfig({
   test: {
     include: [
       'test/analysis-text.test.ts',
+      'test/analyze-core.test.ts',
       'test/analyze-crashes.test.ts',
       'test/backtrace-cycle.test.ts',
       'test/bisect-search.test.ts',
+      'test/compiler-frametables.test.ts',
       'test/core-dump.test.ts',
       'test/cycle.test.ts',
       'test/demangle.test.ts',
@@ -28,7 +30,8 @@ export default defineConfig({
       'test/verdict.test.ts',
       'test/version-list.test.ts',
     ],
-    globalSetup: ['test/global-setup.ts'],
+    // The second crashes the three-function recursion once per test compiler, for compiler-frametables.test.ts.
+    globalSetup: ['test/global-setup.ts', 'test/support/compiler-crashes.ts'],
     setupFiles: ['test/support/mutate-setup.ts'],
     // Instrumented code runs many times slower than the plain one, the most in the first run that measures coverage.
     testTimeout: 900_000,

@@ -1,0 +1,214 @@
+/**
+ * The analysis report (src/analyze/analyze-core.ts) field by field, against
+ * what gdb, readelf and the compiler say of the same crash: the program, the
+ * process, the signal, the stack, the walk and the cycle.
+ */
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { dir } from 'tmp-promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type AnalyzeOptions, analyzeCore } from '../src/analyze/analyze-core.js';
+import { FileReader } from '../src/io/file-reader.js';
+import { gdbBacktrace, gdbBatch } from './support/gdb.js';
+import { readelfBuildId, readelfSegments } from './support/readelf.js';
+
+const crashes = inject('crashes');
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+function analyze(executable: string, core: string, options: AnalyzeOptions = {}) {
+  const exe = FileReader.open(executable, 'executable');
+  const c = FileReader.open(core, 'core');
+  try {
+    return analyzeCore(exe, c, options);
+  } finally {
+    exe.close();
+    c.close();
+  }
+}
+
+/** What gdb says of the crash: registers, the fault, the process, and where the stack pointer of a frame is. */
+async function gdbFacts(executable: string, core: string) {
+  const out = await gdbBatch(executable, core, [
+    'info registers rip rsp rbp',
+    'p/x $_siginfo.si_signo',
+    'p/x $_siginfo.si_code',
+    'p/x $_siginfo._sifields._sigfault.si_addr',
+    'info proc mappings',
+    'frame 1',
+    'p/x $sp',
+    'frame 2',
+    'p/x $sp',
+  ]);
+  const reg = (name: string) => Number.parseInt(new RegExp(`^${name}\\s+0x([0-9a-f]+)`, 'm').exec(out)![1]!, 16);
+  const printed = [...out.matchAll(/^\$\d+ = (?:\(void \*\) )?0x([0-9a-f]+)/gm)].map((m) => Number.parseInt(m[1]!, 16));
+  const base = new RegExp(`^\\s+0x([0-9a-f]+)\\s+0x[0-9a-f]+\\s+0x[0-9a-f]+\\s+0x0\\s+${executable}$`, 'm').exec(out);
+  return {
+    rip: reg('rip'),
+    rsp: reg('rsp'),
+    rbp: reg('rbp'),
+    signo: printed[0]!,
+    code: printed[1]!,
+    faultAddress: printed[2]!,
+    spOfFrame1: printed[3]!,
+    spOfFrame2: printed[4]!,
+    pid: Number(/\[New LWP (\d+)\]/.exec(out)![1]),
+    loadBase: Number.parseInt(base![1]!, 16),
+  };
+}
+
+describe('the report on a self-recursion that overflowed (OCaml 4, SIGSEGV)', () => {
+  let executable: string;
+  let core: string;
+  let gdb: Awaited<ReturnType<typeof gdbFacts>>;
+  beforeAll(async () => {
+    ({ executable, core } = crashes['self-recursion']!);
+    gdb = await gdbFacts(executable, core);
+  });
+
+  it('names the executable as readelf and gdb see it, and the compiler that built it', async () => {
+    const { report } = analyze(executable, core);
+    const ocaml = (await execa('ocamlfind', ['ocamlopt', '-version'])).stdout.trim();
+    expect(report.schema).toBe('lwt-regress/analysis');
+    expect(report.schemaVersion).toBe(1);
+    expect(report.ocaml).toEqual({ version: ocaml, fibers: false });
+    expect(report.executable).toMatchObject({
+      path: executable,
+      buildId: await readelfBuildId(executable),
+      pie: true,
+      loadBias: hex(gdb.loadBase),
+      symbols: 'symtab',
+    });
+    expect(report.executable.frameTableModules).toBeGreaterThan(5);
+    expect(report.executable.frameDescriptors).toBeGreaterThan(100);
+    expect(report.notes).toEqual([]);
+  });
+
+  it("gives the process, the signal and the registers gdb shows, and the fault below the stack's mapping", async () => {
+    const { report } = analyze(executable, core);
+    expect(report.core).toEqual({ path: core, pid: gdb.pid, matchedBy: 'build-id' });
+    expect(report.signal).toEqual({
+      number: gdb.signo,
+      name: 'SIGSEGV',
+      code: gdb.code,
+      faultAddress: hex(gdb.faultAddress),
+    });
+    expect(report.registers).toEqual({ rip: hex(gdb.rip), rsp: hex(gdb.rsp), rbp: hex(gdb.rbp) });
+    const stack = (await readelfSegments(core)).find((s) => s.vaddr <= gdb.rsp && gdb.rsp < s.vaddr + s.filesz)!;
+    expect(report.stack).toEqual({
+      low: hex(stack.vaddr),
+      high: hex(stack.vaddr + stack.filesz),
+      usedBytes: stack.vaddr + stack.filesz - gdb.rsp,
+      rspPageOffset: gdb.rsp % 4096,
+      rspAtPageBoundary: gdb.rsp % 4096 === 0,
+      rspBelowMapping: false,
+      faultBelowStack: true,
+    });
+    // The fault is in the guard gap, under the lowest page of the stack.
+    expect(gdb.faultAddress).toBeLessThan(stack.vaddr);
+    expect(report.verdict).toBe('stack-overflow-with-cycle');
+    expect(report.trigger).toEqual({ kind: 'guard-fault' });
+  });
+
+  it('walks exactly to where gdb ends: the same frame count to caml_program', async () => {
+    const { report, describeFrame } = analyze(executable, core);
+    const outermost = await gdbBacktrace(executable, core, -12);
+    const gdbIndex = outermost.find((g) => g.symbol === 'caml_program')!.index;
+    expect(describeFrame(gdbIndex).symbol).toBe('caml_program');
+    expect(report.walk.mode).toBe('exact');
+    expect(report.walk.ended).toBe('bottom');
+    expect(report.walk.maxFrames).toBeNull();
+    expect(report.walk.totalFrames).toBeGreaterThan(gdbIndex);
+    expect(report.walk.exactFrames + report.walk.scannedFrames + 1).toBe(report.walk.totalFrames);
+    // Frames below caml_start_program are C, found by scanning; OCaml's are exact.
+    expect(report.walk.scannedFrames).toBeLessThan(10);
+  });
+
+  it('folds the recursion: one frame per repetition from frame 1 to the entry, its stack bytes as gdb has them', async () => {
+    const { report } = analyze(executable, core);
+    const outermost = await gdbBacktrace(executable, core, -12);
+    const entry = outermost.find((g) => g.symbol === 'camlSelf_recursion__entry')!.index;
+    expect(report.cycle).toMatchObject({
+      period: 1,
+      firstFrame: 1,
+      lastFrame: entry - 1,
+      repetitions: entry - 1,
+      partialFrames: 0,
+      noiseFrames: 0,
+      bytesPerRepetition: gdb.spOfFrame2 - gdb.spOfFrame1,
+    });
+    expect(report.cycle!.frames.map((f) => [f.index, f.name, f.method])).toEqual([
+      [entry - 1, 'Self_recursion.count', 'exact'],
+    ]);
+    // Listed: the faulting frame above, twenty frames below (or as many as there are), the rest counted.
+    expect(report.top.map((f) => [f.index, f.method, f.slot])).toEqual([[0, 'register', null]]);
+    expect(report.top[0]!.pc).toBe(hex(gdb.rip));
+    const below = report.walk.totalFrames - entry;
+    expect(report.entry.map((f) => f.index)).toEqual(Array.from({ length: Math.min(20, below) }, (_, i) => entry + i));
+    expect(report.entry[0]!.name).toBe('Self_recursion.entry');
+    expect(report.omittedFrames).toBe(Math.max(0, below - 20));
+  });
+
+  it('stops at the frame limit, and says so', () => {
+    const { report, frames } = analyze(executable, core, { maxFrames: 100 });
+    expect(frames.pcs.length).toBe(100);
+    expect(report.walk).toMatchObject({ totalFrames: 100, ended: 'max-frames', maxFrames: 100 });
+    expect(report.cycle).toMatchObject({ period: 1, firstFrame: 1, lastFrame: 99, repetitions: 99 });
+    expect(report.entry).toEqual([]);
+  });
+
+  it('in scan mode, finds the same cycle from stack words alone, and notes how', () => {
+    const exact = analyze(executable, core).report;
+    const { report } = analyze(executable, core, { mode: 'scan' });
+    expect(report.walk.mode).toBe('scan');
+    expect(report.notes).toEqual([
+      'scan mode: frames are stack words that look like return addresses, not an exact walk',
+    ]);
+    expect(report.executable.frameDescriptors).toBe(0);
+    expect(report.executable.frameTableModules).toBe(0);
+    expect(report.cycle!.frames.map((f) => f.name)).toEqual(['Self_recursion.count']);
+    expect(report.cycle!.repetitions).toBe(exact.cycle!.repetitions);
+    expect(report.cycle!.frames[0]!.method).toBe('scanned');
+  });
+});
+
+describe('a crash that is no overflow', () => {
+  it('a null-pointer write: the fault address is 0, far from the stack, and nothing is folded', async () => {
+    const { executable, core } = crashes['null-write']!;
+    const { report } = analyze(executable, core);
+    expect(report.verdict).toBe('not-stack-overflow');
+    expect(report.trigger).toBeNull();
+    expect(report.stack.faultBelowStack).toBe(false);
+    expect(report.signal.faultAddress).toBe('0x0');
+    expect(report.cycle).toBeNull();
+    expect(report.entry).toEqual([]);
+    // Without a cycle, the first frames are listed (up to 50), all of them here.
+    expect(report.top.map((f) => f.index)).toEqual(Array.from({ length: report.walk.totalFrames }, (_, i) => i));
+    expect(report.walk.totalFrames).toBeLessThan(50);
+    expect(report.omittedFrames).toBe(0);
+  });
+});
+
+describe('a stripped executable', () => {
+  let tmp: Awaited<ReturnType<typeof dir>>;
+  beforeAll(async () => {
+    tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-analyze-core-' });
+  });
+  afterAll(() => tmp.cleanup());
+
+  it('keeps what OCaml exports (functions, frame tables, Stdlib.Sys): the same analysis, named from .dynsym', async () => {
+    const { executable, core } = crashes['self-recursion']!;
+    const stripped = join(tmp.path, 'self-recursion');
+    await execa('strip', ['-o', stripped, executable]);
+    const whole = analyze(executable, core).report;
+    const { report } = analyze(stripped, core);
+    expect(report.executable.symbols).toBe('dynsym');
+    expect(report.notes).toEqual([
+      'the executable is stripped: function names come from its dynamic symbol table only',
+    ]);
+    expect(report.ocaml).toEqual(whole.ocaml);
+    expect(report.walk).toEqual(whole.walk);
+    expect(report.cycle!.frames.map((f) => f.name)).toEqual(['Self_recursion.count']);
+    // The build is the same: the core still matches by build-id.
+    expect(report.core.matchedBy).toBe('build-id');
+  });
+});

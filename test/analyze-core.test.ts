@@ -123,7 +123,7 @@ describe('the report on a self-recursion that overflowed (OCaml 4, SIGSEGV)', ()
     expect(report.walk.scannedFrames).toBeLessThan(10);
   });
 
-  it('folds the recursion: one frame per repetition from frame 1 to the entry, its stack bytes as gdb has them', async () => {
+  it('folds the recursion: a frame per repetition down to the entry, its stack bytes as gdb has them', async () => {
     const { report } = analyze(executable, core);
     const outermost = await gdbBacktrace(executable, core, -12);
     const entry = outermost.find((g) => g.symbol === 'camlSelf_recursion__entry')!.index;
@@ -195,7 +195,7 @@ describe('a stripped executable', () => {
   });
   afterAll(() => tmp.cleanup());
 
-  it('keeps what OCaml exports (functions, frame tables, Stdlib.Sys): the same analysis, named from .dynsym', async () => {
+  it('keeps what OCaml exports (functions, frame tables, Stdlib.Sys): the same analysis, from .dynsym', async () => {
     const { executable, core } = crashes['self-recursion']!;
     const stripped = join(tmp.path, 'self-recursion');
     await execa('strip', ['-o', stripped, executable]);

@@ -10,18 +10,21 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: [
+      'test/address-space.test.ts',
       'test/analysis-text.test.ts',
       'test/analyze-core.test.ts',
       'test/analyze-crashes.test.ts',
       'test/backtrace-cycle.test.ts',
       'test/bisect-search.test.ts',
       'test/compiler-frametables.test.ts',
+      'test/compiler-version.test.ts',
       'test/core-dump.test.ts',
       'test/cycle.test.ts',
       'test/demangle.test.ts',
       'test/elf-file.test.ts',
       'test/elf-header.test.ts',
       'test/exit-code.test.ts',
+      'test/frametable.test.ts',
       'test/gate.test.ts',
       'test/manifest.test.ts',
       'test/report-escape.test.ts',

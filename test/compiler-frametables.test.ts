@@ -10,13 +10,16 @@ import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Analysis, analyzeCore } from '../src/analyze/analyze-core.js';
 import { FileReader } from '../src/io/file-reader.js';
-import { crashWithCompiler } from './support/compiler-crashes.js';
+import { runOcaml5UnderGdb, runtimeParameters } from '../src/run/ocaml5-capture.js';
+import { runUnderLimits } from '../src/run/run-under-limits.js';
+import { buildProgram } from '../src/toolchain/build.js';
+import { findToolchain } from '../src/toolchain/ocamlfind.js';
 import { TEST_COMPILERS } from './support/compilers.js';
+import { STUB } from './support/fixtures.js';
 import { gdbBacktrace } from './support/gdb.js';
 
 const compilers = inject('compilers');
-/** Crashed once for the whole run by the mutation tests' global setup; otherwise here. */
-const prebuilt = inject('compilerCrashes');
+const TRI = join(import.meta.dirname, 'fixtures', 'mutual_recursion.ml');
 let tmp: Awaited<ReturnType<typeof dir>>;
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-compilers-' });
@@ -32,9 +35,22 @@ describe.each(TEST_COMPILERS)('OCaml %s', (version) => {
 
   beforeAll(async () => {
     if (!prefix) return;
-    const crash = prebuilt?.[version] ?? (await crashWithCompiler(version, prefix, join(tmp.path, version)));
-    executable = crash.executable;
-    core = crash.core;
+    const toolchain = await findToolchain({ ocaml: prefix });
+    const workDir = join(tmp.path, version);
+    const built = await buildProgram({ toolchain, sources: [STUB, TRI], packages: [], workDir, output: 'tri' });
+    if (!built.ok) throw new Error(`building with OCaml ${version} failed: ${built.log}`);
+    executable = built.executable;
+    const request = { executable, cwd: workDir, stackKiB: 1024, timeoutMs: 120_000 };
+    const run = fibers
+      ? await runOcaml5UnderGdb({
+          ...request,
+          args: ['1000000'],
+          capture: 'gdb',
+          env: { OCAMLRUNPARAM: runtimeParameters(true, 1024) },
+        })
+      : await runUnderLimits({ ...request, args: ['10000000'], capture: 'auto' });
+    if (!run.core) throw new Error(`OCaml ${version}: no core (${JSON.stringify(run)})`);
+    core = run.core;
     const exe = FileReader.open(executable, 'executable');
     const c = FileReader.open(core, 'core');
     try {

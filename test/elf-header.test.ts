@@ -115,28 +115,30 @@ describe('the ELF header', () => {
 });
 
 describe('program and section header tables', () => {
-  const base = readElfHeader(new BufferReader(header(), 'f'));
+  const header64 = () => readElfHeader(new BufferReader(header(), 'f'));
 
   it('refuses entries smaller than the format says, or more of them than a real file has', () => {
     const file = new BufferReader(new Uint8Array(4096), 'f');
-    expect(() => readSegments(file, { ...base, phentsize: 55 })).toThrow(/program header entries of 55 bytes/);
-    expect(() => readSegments(file, { ...base, phnum: 65537 })).toThrow(/65537 program headers/);
-    expect(() => readSections(file, { ...base, shoff: 64, shentsize: 63 })).toThrow(/section header entries of 63/);
-    expect(() => readSections(file, { ...base, shoff: 64, shnum: 65537 })).toThrow(/65537 section headers/);
-    expect(() => readSegments(file, { ...base, phoff: 4000 })).toThrow(/program header table at offset 4000/);
+    expect(() => readSegments(file, { ...header64(), phentsize: 55 })).toThrow(/program header entries of 55 bytes/);
+    expect(() => readSegments(file, { ...header64(), phnum: 65537 })).toThrow(/65537 program headers/);
+    expect(() => readSections(file, { ...header64(), shoff: 64, shentsize: 63 })).toThrow(
+      /section header entries of 63/,
+    );
+    expect(() => readSections(file, { ...header64(), shoff: 64, shnum: 65537 })).toThrow(/65537 section headers/);
+    expect(() => readSegments(file, { ...header64(), phoff: 4000 })).toThrow(/program header table at offset 4000/);
   });
 
   it('reads tables whose entries are exactly the size the format gives, and at most 65,536 of them', () => {
     const file = new BufferReader(new Uint8Array(65536 * 64 + 64), 'f');
-    expect(readSegments(file, { ...base, phoff: 0, phnum: 65536 })).toHaveLength(65536);
-    expect(readSections(file, { ...base, shoff: 64, shnum: 65536, shstrndx: 0 })).toHaveLength(65536);
+    expect(readSegments(file, { ...header64(), phoff: 0, phnum: 65536 })).toHaveLength(65536);
+    expect(readSections(file, { ...header64(), shoff: 64, shnum: 65536, shstrndx: 0 })).toHaveLength(65536);
   });
 
   it('has no segments without program headers, and no sections without a table or with none in it', () => {
     const file = new BufferReader(new Uint8Array(4096), 'f');
-    expect(readSegments(file, { ...base, phnum: 0, phentsize: 0 })).toEqual([]);
-    expect(readSections(file, { ...base, shnum: 0, shentsize: 0 })).toEqual([]);
-    expect(readSections(file, { ...base, shoff: 0, shentsize: 0 })).toEqual([]);
+    expect(readSegments(file, { ...header64(), phnum: 0, phentsize: 0 })).toEqual([]);
+    expect(readSections(file, { ...header64(), shnum: 0, shentsize: 0 })).toEqual([]);
+    expect(readSections(file, { ...header64(), shoff: 0, shentsize: 0 })).toEqual([]);
   });
 
   it('names no section when the name table is a NOBITS section (it has no bytes in the file)', () => {
@@ -147,9 +149,12 @@ describe('program and section header tables', () => {
     table.writeBigUInt64LE(136n, 64 + 24);
     table.writeBigUInt64LE(7n, 64 + 32);
     const file = () => new BufferReader(Buffer.concat([Buffer.alloc(8), table, Buffer.from('\0.text\0')]), 'f');
-    expect(readSections(file(), { ...base, shoff: 8, shnum: 2, shstrndx: 1 }).map((s) => s.name)).toEqual(['', '']);
+    expect(readSections(file(), { ...header64(), shoff: 8, shnum: 2, shstrndx: 1 }).map((s) => s.name)).toEqual([
+      '',
+      '',
+    ]);
     table.writeUInt32LE(3, 64 + 4); // now SHT_STRTAB
-    expect(readSections(file(), { ...base, shoff: 8, shnum: 2, shstrndx: 1 }).map((s) => s.name)).toEqual([
+    expect(readSections(file(), { ...header64(), shoff: 8, shnum: 2, shstrndx: 1 }).map((s) => s.name)).toEqual([
       '.text',
       '',
     ]);

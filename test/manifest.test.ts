@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectationFor, knownOverflow, parseManifest, programArgs } from '../src/cases/manifest.js';
+import { type CaseManifest, expectationFor, knownOverflow, parseManifest, programArgs } from '../src/cases/manifest.js';
 import { EXIT, UserError } from '../src/errors.js';
 
 const manifest = (expect: unknown[], extra: Record<string, unknown> = {}) =>
@@ -46,29 +46,30 @@ const compilerManifest = (expect: unknown[]) =>
   parseManifest('m', { description: 'd', needs: '>=2.0.0', size: { default: 1, meaning: 'n' }, expect });
 
 describe('expectations per compiler', () => {
-  const m = compilerManifest([
-    { lwt: '>=6.0.0-0', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught', frames: ['Lwt.resolve'] },
-    { lwt: '>=3.2.0', ocaml: '>=5.0', outcome: 'cycle', exception: 'caught-by-lwt', frames: ['Lwt.resolve'] },
-    { lwt: '>=3.2.0', outcome: 'cycle', frames: ['Lwt.resolve'] },
-    { lwt: '<3.2.0', outcome: 'clean' },
-  ]);
+  const m = () =>
+    compilerManifest([
+      { lwt: '>=6.0.0-0', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught', frames: ['Lwt.resolve'] },
+      { lwt: '>=3.2.0', ocaml: '>=5.0', outcome: 'cycle', exception: 'caught-by-lwt', frames: ['Lwt.resolve'] },
+      { lwt: '>=3.2.0', outcome: 'cycle', frames: ['Lwt.resolve'] },
+      { lwt: '<3.2.0', outcome: 'clean' },
+    ]);
 
   it('an entry with an ocaml range applies only to compilers in it; the first that holds both versions wins', () => {
-    expect(expectationFor(m, '6.1.2', '5.3.0')).toMatchObject({ exception: 'uncaught' });
-    expect(expectationFor(m, '6.0.0-beta01', '5.3.0')).toMatchObject({ exception: 'uncaught' });
-    expect(expectationFor(m, '5.6.1', '5.3.0')).toMatchObject({ exception: 'caught-by-lwt' });
-    expect(expectationFor(m, '5.6.1', '4.14.1')).toEqual({
+    expect(expectationFor(m(), '6.1.2', '5.3.0')).toMatchObject({ exception: 'uncaught' });
+    expect(expectationFor(m(), '6.0.0-beta01', '5.3.0')).toMatchObject({ exception: 'uncaught' });
+    expect(expectationFor(m(), '5.6.1', '5.3.0')).toMatchObject({ exception: 'caught-by-lwt' });
+    expect(expectationFor(m(), '5.6.1', '4.14.1')).toEqual({
       lwt: '>=3.2.0',
       outcome: 'cycle',
       frames: ['Lwt.resolve'],
       why: '',
     });
-    expect(expectationFor(m, '6.1.2', '4.13.1')?.exception).toBeUndefined();
-    expect(expectationFor(m, '2.3.0', '5.3.0')).toMatchObject({ outcome: 'clean' });
+    expect(expectationFor(m(), '6.1.2', '4.13.1')?.exception).toBeUndefined();
+    expect(expectationFor(m(), '2.3.0', '5.3.0')).toMatchObject({ outcome: 'clean' });
   });
 
   it('compiler versions with a suffix count as their release', () => {
-    expect(expectationFor(m, '5.6.1', '5.3.0+dev0-2024')).toMatchObject({ exception: 'caught-by-lwt' });
+    expect(expectationFor(m(), '5.6.1', '5.3.0+dev0-2024')).toMatchObject({ exception: 'caught-by-lwt' });
   });
 
   it('rejects a bad ocaml range or exception, and an exception without an ocaml range', () => {
@@ -218,60 +219,64 @@ describe('a manifest is refused field by field, with the exit code of a usage er
 });
 
 describe('the overflow a case knows', () => {
-  const m = parseManifest('storm', {
-    description: 'd',
-    needs: '*',
-    title: 'the 2011 mutex hand-off',
-    size: { default: 1 },
-    expect: [
-      { lwt: '<2.3.1', outcome: 'cycle' },
-      { lwt: '<6.0.0', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught' },
-      { lwt: '*', ocaml: '<5.0', outcome: 'clean' },
-      { lwt: '>=6.0.0', ocaml: '>=5.0', outcome: 'clean' },
-      { lwt: '>=2.3.1', outcome: 'clean' },
-    ],
-  });
-  const back = parseManifest('back', {
-    description: 'd',
-    needs: '*',
-    size: { default: 1 },
-    expect: [
-      { lwt: '<2.3.1', outcome: 'cycle' },
-      { lwt: '>=2.3.1 <4.0.0', outcome: 'clean' },
-      { lwt: '>=4.0.0', outcome: 'cycle' },
-    ],
-  });
+  const known = (manifest: CaseManifest, entry: number) => knownOverflow(manifest, manifest.expect[entry]!);
+  const m = () =>
+    parseManifest('storm', {
+      description: 'd',
+      needs: '*',
+      title: 'the 2011 mutex hand-off',
+      size: { default: 1 },
+      expect: [
+        { lwt: '<2.3.1', outcome: 'cycle' },
+        { lwt: '<6.0.0', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught' },
+        { lwt: '*', ocaml: '<5.0', outcome: 'clean' },
+        { lwt: '>=6.0.0', ocaml: '>=5.0', outcome: 'clean' },
+        { lwt: '>=2.3.1', outcome: 'clean' },
+      ],
+    });
+  const back = () =>
+    parseManifest('back', {
+      description: 'd',
+      needs: '*',
+      size: { default: 1 },
+      expect: [
+        { lwt: '<2.3.1', outcome: 'cycle' },
+        { lwt: '>=2.3.1 <4.0.0', outcome: 'clean' },
+        { lwt: '>=4.0.0', outcome: 'cycle' },
+      ],
+    });
 
   it('is named by the title, and fixed in the first version of the clean range that follows it', () => {
-    expect(knownOverflow(m, m.expect[0]!)).toEqual({ title: 'the 2011 mutex hand-off', fixedIn: '2.3.1' });
+    expect(known(m(), 0)).toEqual({ title: 'the 2011 mutex hand-off', fixedIn: '2.3.1' });
   });
 
   it('among the entries for its own compilers (or for any): not by those for other compilers', () => {
-    expect(knownOverflow(m, m.expect[1]!)).toEqual({ title: 'the 2011 mutex hand-off', fixedIn: '6.0.0' });
+    expect(known(m(), 1)).toEqual({ title: 'the 2011 mutex hand-off', fixedIn: '6.0.0' });
   });
 
   it('is not fixed where it comes back later, and nothing is known of a clean expectation', () => {
-    expect(knownOverflow(back, back.expect[0]!)).toEqual({ title: 'back', fixedIn: null });
-    expect(knownOverflow(back, back.expect[2]!)).toEqual({ title: 'back', fixedIn: null });
-    expect(knownOverflow(m, m.expect[2]!)).toBeNull();
+    expect(known(back(), 0)).toEqual({ title: 'back', fixedIn: null });
+    expect(known(back(), 2)).toEqual({ title: 'back', fixedIn: null });
+    expect(known(m(), 2)).toBeNull();
   });
 });
 
 describe('the expectation for a compiler', () => {
-  const m = parseManifest('m', {
-    description: 'd',
-    needs: '*',
-    size: { default: 1 },
-    expect: [
-      { lwt: '*', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught' },
-      { lwt: '*', outcome: 'clean' },
-    ],
-  });
+  const m = () =>
+    parseManifest('m', {
+      description: 'd',
+      needs: '*',
+      size: { default: 1 },
+      expect: [
+        { lwt: '*', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught' },
+        { lwt: '*', outcome: 'clean' },
+      ],
+    });
 
   it('a compiler version that names no version matches no ocaml range, only the entries for any compiler', () => {
-    expect(expectationFor(m, '5.6.1', 'trunk')?.outcome).toBe('clean');
-    expect(expectationFor(m, '5.6.1', '5.3.0')?.outcome).toBe('cycle');
-    expect(expectationFor(m, '5.6.1', '4.14.1')?.outcome).toBe('clean');
+    expect(expectationFor(m(), '5.6.1', 'trunk')?.outcome).toBe('clean');
+    expect(expectationFor(m(), '5.6.1', '5.3.0')?.outcome).toBe('cycle');
+    expect(expectationFor(m(), '5.6.1', '4.14.1')?.outcome).toBe('clean');
   });
 
   it('an Lwt version outside every range has none', () => {

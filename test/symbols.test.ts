@@ -25,12 +25,10 @@ function symbolsOf(path: string): SymbolTable {
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let exe: string;
-let table: SymbolTable;
 let listed: ReadelfSymbol[];
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-symbols-' });
   exe = crashes['self-recursion']!.executable;
-  table = symbolsOf(exe);
   listed = await readelfSymbols(exe, '.symtab');
 });
 afterAll(() => tmp.cleanup());
@@ -48,12 +46,15 @@ function functions(symbols: ReadelfSymbol[]) {
   return byAddress;
 }
 
+// Each test reads the table itself (not a hook), so that mutation testing sees which test runs the reader.
 describe('the symbol table of an executable', () => {
   it('is read from .symtab', () => {
+    const table = symbolsOf(exe);
     expect(table.source).toBe('symtab');
   });
 
   it('finds every function readelf lists at its first and last byte, with its name', () => {
+    const table = symbolsOf(exe);
     const byAddress = functions(listed);
     const starts = [...byAddress.keys()].sort((a, b) => a - b);
     expect(starts.length).toBeGreaterThan(1000);
@@ -71,6 +72,7 @@ describe('the symbol table of an executable', () => {
   });
 
   it('finds nothing below the first function, nor past the end of a sized one with a gap after it', () => {
+    const table = symbolsOf(exe);
     const byAddress = functions(listed);
     const starts = [...byAddress.keys()].sort((a, b) => a - b);
     expect(table.lookup(starts[0]! - 1)).toBeUndefined();
@@ -84,6 +86,7 @@ describe('the symbol table of an executable', () => {
   });
 
   it("gives a data symbol's address (caml_frametable, a label) and a function's, never one for the other", () => {
+    const table = symbolsOf(exe);
     const address = (name: string) => listed.find((s) => s.name === name && s.defined)!.value;
     expect(table.dataAddress('caml_frametable')).toBe(address('caml_frametable'));
     expect(table.functionAddress('caml_program')).toBe(address('caml_program'));
@@ -98,6 +101,7 @@ describe('the symbol table of an executable', () => {
   });
 
   it('an undefined symbol (a libc function the program imports) has no address', () => {
+    const table = symbolsOf(exe);
     const imported = listed.find((s) => s.type === 'FUNC' && !s.defined && s.name === 'memset');
     expect(imported).toBeDefined();
     expect(table.functionAddress('memset')).toBeUndefined();

@@ -32,6 +32,7 @@ export default defineConfig({
       'test/gate.test.ts',
       'test/manifest.test.ts',
       'test/report-escape.test.ts',
+      'test/return-address.test.ts',
       'test/stack-walk.test.ts',
       'test/symbols.test.ts',
       'test/to-answer.test.ts',

@@ -8,7 +8,9 @@ import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AnalyzeOptions, analyzeCore } from '../src/analyze/analyze-core.js';
+import { EXIT, UserError } from '../src/errors.js';
 import { FileReader } from '../src/io/file-reader.js';
+import { ElfPatch } from './support/elf-patch.js';
 import { gdbBacktrace, gdbBatch } from './support/gdb.js';
 import { readelfBuildId, readelfSegments } from './support/readelf.js';
 
@@ -210,5 +212,74 @@ describe('a stripped executable', () => {
     expect(report.cycle!.frames.map((f) => f.name)).toEqual(['Self_recursion.count']);
     // The build is the same: the core still matches by build-id.
     expect(report.core.matchedBy).toBe('build-id');
+  });
+});
+
+describe('cores changed where the analysis decides', () => {
+  let tmp: Awaited<ReturnType<typeof dir>>;
+  beforeAll(async () => {
+    tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-analyze-core-patched-' });
+  });
+  afterAll(() => tmp.cleanup());
+
+  /** A copy of the self-recursion's core, changed by `change`. */
+  async function patched(name: string, change: (core: ElfPatch) => Promise<void>): Promise<string> {
+    const core = await ElfPatch.copy(crashes['self-recursion']!.core, join(tmp.path, name));
+    await change(core);
+    await core.close();
+    return core.path;
+  }
+
+  it('a stack pointer in no dumped memory: exit 7, asking for a full core', async () => {
+    const { executable } = crashes['self-recursion']!;
+    // struct elf_prstatus: pr_reg at 112, rsp its 20th register.
+    const core = await patched('no-stack', async (c) =>
+      c.setU64((await c.noteDesc('CORE', 1)).at + 112 + 19 * 8, 0x1000),
+    );
+    let error: unknown;
+    try {
+      analyze(executable, core);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UserError);
+    expect(error).toMatchObject({
+      exitCode: EXIT.noStack,
+      message: `core ${core} holds no stack memory at rsp 0x1000`,
+      fix: expect.stringMatching(/^Capture a full core/),
+    });
+  });
+
+  it('without siginfo, the signal is the thread’s and rsp at the stack’s end tells the overflow', async () => {
+    const { executable } = crashes['self-recursion']!;
+    // The NT_SIGINFO note retyped: no note says where the fault was.
+    const core = await patched('no-siginfo', async (c) => {
+      const { at } = await c.noteDesc('CORE', 0x53494749);
+      const header = at - 12 - 8; // { namesz, descsz, type, "CORE\0" padded to 8 }
+      await c.setU32(header + 8, 0x7777);
+    });
+    const { report } = analyze(executable, core);
+    expect(report.signal).toEqual({ number: 11, name: 'SIGSEGV', code: null, faultAddress: null });
+    expect(report.stack.faultBelowStack).toBe(false);
+    expect(report.stack.rspBelowMapping).toBe(false);
+    // rsp sits in the stack's lowest page: the guard was hit.
+    expect(Number.parseInt(report.registers.rsp, 16) - Number.parseInt(report.stack.low, 16)).toBeLessThan(4096);
+    expect(report.verdict).toBe('stack-overflow-with-cycle');
+    expect(report.trigger).toEqual({ kind: 'guard-fault' });
+  });
+
+  it('frame tables that cannot be read from the core: scan mode, and a note that says why', async () => {
+    const { executable } = crashes['self-recursion']!;
+    const bias = Number.parseInt(analyze(executable, crashes['self-recursion']!.core).report.executable.loadBias, 16);
+    const exe = await ElfPatch.copy(executable, join(tmp.path, 'exe-for-tables'));
+    const frametable = await exe.u64((await exe.symbolEntry('caml_frametable')) + 8);
+    await exe.close();
+    // caml_frametable's first pointer zeroed in the core's copy of .data: no table is found.
+    const core = await patched('no-tables', async (c) => c.setU64(await c.fileOffsetOf(frametable + bias), 0));
+    const { report } = analyze(executable, core);
+    expect(report.walk.mode).toBe('scan');
+    expect(report.executable.frameDescriptors).toBe(0);
+    expect(report.notes).toEqual(['the frame tables could not be read from the core: falling back to scan mode']);
+    expect(report.cycle!.frames.map((f) => f.name)).toEqual(['Self_recursion.count']);
   });
 });

@@ -3,12 +3,17 @@
  * mappings, dumped memory, the executable placed at its load address) against
  * gdb and readelf reading the same core.
  */
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { copyFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dir } from 'tmp-promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openCore } from '../src/core/core-dump.js';
 import { bindProcess } from '../src/core/process-image.js';
 import { signalName } from '../src/core/signals.js';
 import { openElf } from '../src/elf/elf-file.js';
+import { EXIT, UserError } from '../src/errors.js';
 import { FileReader } from '../src/io/file-reader.js';
+import { ElfPatch } from './support/elf-patch.js';
 import { gdbBatch } from './support/gdb.js';
 import { readelfSegments } from './support/readelf.js';
 
@@ -146,3 +151,182 @@ describe('a core of a stack overflow', () => {
     });
   });
 });
+
+describe('a core that does not belong to the executable, or is no core', () => {
+  let tmp: Awaited<ReturnType<typeof dir>>;
+  beforeAll(async () => {
+    tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-core-dump-' });
+  });
+  afterAll(() => tmp.cleanup());
+
+  const AT_ENTRY = 9;
+  const original = () => crashes['self-recursion']!;
+
+  /** A copy of the executable or the core, changed by `change`. */
+  async function copy(kind: 'executable' | 'core', name: string, change: (f: ElfPatch) => Promise<void>) {
+    const f = await ElfPatch.copy(original()[kind], join(tmp.path, name));
+    await change(f);
+    await f.close();
+    return f.path;
+  }
+
+  async function auxvEntry(core: ElfPatch, type: number): Promise<number> {
+    const auxv = await core.noteDesc('CORE', 6);
+    for (let p = auxv.at; p < auxv.at + auxv.size; p += 16) if ((await core.u64(p)) === type) return p;
+    throw new Error(`no auxv entry ${type}`);
+  }
+
+  function bind(executable: string, core: string) {
+    const exe = FileReader.open(executable, 'executable');
+    const c = FileReader.open(core, 'core');
+    try {
+      return bindProcess(openElf(exe), openCore(c));
+    } finally {
+      exe.close();
+      c.close();
+    }
+  }
+
+  function refusal(f: () => unknown): UserError {
+    try {
+      f();
+    } catch (error) {
+      if (error instanceof UserError) return error;
+      throw error;
+    }
+    throw new Error('accepted');
+  }
+
+  const mismatch = (exe: string, core: string, why: string) =>
+    `core ${core} was not dumped by executable ${exe}: ${why}`;
+
+  it('the two swapped, or the core given twice: a usage error saying which goes first', () => {
+    const { executable, core } = original();
+    const swapped = refusal(() => withFiles(executable, executable, (e) => openCore(e)));
+    expect(swapped.message).toBe(`${executable} is an ELF executable or library, not a core dump`);
+    expect(swapped.exitCode).toBe(EXIT.usage);
+    expect(swapped.fix).toBe('Pass the executable first and the core second: lwt-regress analyze <executable> <core>');
+    const twice = refusal(() => bind(core, core));
+    expect(twice.message).toBe(`${core} is a core dump, not an executable`);
+    expect(twice.exitCode).toBe(EXIT.usage);
+  });
+
+  it('another build: the build-ids differ', async () => {
+    const { executable, core } = original();
+    const other = await copy('executable', 'other-build', async (e) => {
+      const note = await e.noteDesc('GNU', 3);
+      await e.write(note.at, Buffer.alloc(20, 0xab));
+    });
+    const error = refusal(() => bind(other, core));
+    expect(error.exitCode).toBe(EXIT.mismatch);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^core ${core} was not dumped by executable ${other}: ` +
+          'build-id [0-9a-f]{40} in the core, (ab){20} in the executable$',
+      ),
+    );
+    expect(bind(executable, core).matchedBy).toBe('build-id');
+  });
+
+  it('without a build-id in the executable, the mappings alone decide', async () => {
+    const { core } = original();
+    const anonymous = await copy('executable', 'no-build-id', async (e) => {
+      const note = await e.noteDesc('GNU', 3);
+      await e.setU32(note.at - 16 + 8, 0x7777); // { namesz, descsz, type, "GNU\0" }: retyped
+    });
+    expect(bind(anonymous, core).matchedBy).toBe('mappings');
+  });
+
+  it('an entry point that is not the executable’s, by less than a page or by a page', async () => {
+    const { executable } = original();
+    const image = bind(executable, original().core);
+    const entry = image.exe.header.entry + image.bias;
+    const byte = await copy('core', 'entry-plus-1', async (c) =>
+      c.setU64((await auxvEntry(c, AT_ENTRY)) + 8, entry + 1),
+    );
+    expect(refusal(() => bind(executable, byte)).message).toBe(
+      mismatch(
+        executable,
+        byte,
+        `entry point 0x${(entry + 1).toString(16)} in the core does not fit ` +
+          `the executable's 0x${image.exe.header.entry.toString(16)}`,
+      ),
+    );
+    const page = await copy('core', 'entry-plus-page', async (c) =>
+      c.setU64((await auxvEntry(c, AT_ENTRY)) + 8, entry + 4096),
+    );
+    expect(refusal(() => bind(executable, page)).message).toBe(
+      mismatch(
+        executable,
+        page,
+        "the process's file mappings do not hold the executable's segments " +
+          `at load bias 0x${(image.bias + 4096).toString(16)} (from the entry point in the auxiliary vector)`,
+      ),
+    );
+  });
+
+  it('an executable linked at a fixed address must have been loaded there', async () => {
+    const { core } = original();
+    // The same file, its type changed to EXEC (2): a bias is then impossible.
+    const fixed = await copy('executable', 'fixed', async (e) => e.write(16, Buffer.from([2, 0])));
+    const image = bind(original().executable, core);
+    const entry = image.exe.header.entry + image.bias;
+    expect(refusal(() => bind(fixed, core)).message).toBe(
+      mismatch(
+        fixed,
+        core,
+        `the process started at 0x${entry.toString(16)}, ` +
+          `the executable's entry point is 0x${image.exe.header.entry.toString(16)}`,
+      ),
+    );
+  });
+
+  it('without AT_ENTRY, the bias comes from the mapping of the executable’s file', async () => {
+    const { executable } = original();
+    const bias = bind(executable, original().core).bias;
+    const core = await copy('core', 'no-entry', async (c) => c.setU64(await auxvEntry(c, AT_ENTRY), 0x7777));
+    const image = bind(executable, core);
+    expect(image.bias).toBe(bias);
+    expect(image.core.auxv.has(AT_ENTRY)).toBe(false);
+    // The build-id comes from the program holding the entry point: without one, the mappings decide.
+    expect(image.matchedBy).toBe('mappings');
+    // Another file name: nothing tells where the executable was.
+    const renamed = join(tmp.path, 'renamed');
+    await copyFile(executable, renamed);
+    expect(refusal(() => bind(renamed, core)).message).toBe(
+      mismatch(renamed, core, 'the core records neither its entry point nor a mapping of this file'),
+    );
+  });
+
+  it('a core cut short, or without registers, is corrupt', async () => {
+    const { core } = original();
+    const size = (await stat(core)).size;
+    const cut = await copy('core', 'cut', async (c) => c.extendTo(size - 4096));
+    const short = refusal(() => withFiles(cut, cut, (c) => openCore(c)));
+    expect(short.exitCode).toBe(EXIT.corrupt);
+    expect(short.message).toMatch(
+      new RegExp(
+        `^${cut} is truncated or corrupt: memory at 0x[0-9a-f]+ ` +
+          `should end at file offset ${size} but the file has ${size - 4096} bytes$`,
+      ),
+    );
+    const noRegisters = await copy('core', 'no-prstatus', async (c) => {
+      const { at } = await c.noteDesc('CORE', 1);
+      await c.setU32(at - 20 + 8, 0x7777);
+    });
+    expect(refusal(() => withFiles(noRegisters, noRegisters, (c) => openCore(c))).message).toBe(
+      `${noRegisters} is truncated or corrupt: no NT_PRSTATUS note, so no registers`,
+    );
+  });
+});
+
+function withFiles<T>(a: string, b: string, f: (a: FileReader, b: FileReader) => T): T {
+  const ra = FileReader.open(a, 'file');
+  const rb = FileReader.open(b, 'file');
+  try {
+    return f(ra, rb);
+  } finally {
+    ra.close();
+    rb.close();
+  }
+}

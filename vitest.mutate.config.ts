@@ -39,7 +39,7 @@ export default defineConfig({
       'test/verdict.test.ts',
       'test/version-list.test.ts',
     ],
-    globalSetup: ['test/global-setup.ts'],
+    globalSetup: ['test/support/mutate-global-setup.ts'],
     setupFiles: ['test/support/mutate-setup.ts'],
     // Instrumented code runs many times slower than the plain one, the most in the first run that measures coverage.
     testTimeout: 900_000,

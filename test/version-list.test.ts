@@ -125,3 +125,30 @@ describe('the versions of a git repository', () => {
     ]);
   });
 });
+
+describe('no list to bisect over', () => {
+  const saved = { ...process.env };
+  let tmp: Awaited<ReturnType<typeof dir>>;
+  beforeAll(async () => {
+    tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-no-versions-' });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await tmp.cleanup();
+  });
+
+  it('neither opam nor the upstream repository: one usage error naming both, and what to give instead', async () => {
+    process.env.LWT_REGRESS_CACHE = join(tmp.path, 'cache');
+    // git refuses https at once: the upstream repository cannot be reached, as offline.
+    process.env.GIT_ALLOW_PROTOCOL = 'file';
+    const error = await versionList({ opamRoot: join(tmp.path, 'no-opam-root') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error).toMatchObject({
+      exitCode: EXIT.usage,
+      message: expect.stringMatching(
+        /^no list of Lwt versions to bisect: .+, and https:\/\/github\.com\/ocsigen\/lwt\.git cannot be reached$/,
+      ),
+      fix: 'Give them with --versions a,b,c, or name a repository with --lwt-git or an opam root with --opam-root',
+    });
+  });
+});

@@ -150,6 +150,17 @@ describe('the report on a self-recursion that overflowed (OCaml 4, SIGSEGV)', ()
     expect(report.omittedFrames).toBe(Math.max(0, below - 20));
   });
 
+  it('times each phase: none negative, together no longer than the call', () => {
+    const started = performance.now();
+    const { timings } = analyze(executable, core);
+    const elapsed = performance.now() - started;
+    const phases = [timings.open, timings.frameTables, timings.walk, timings.cycle, timings.report];
+    for (const ms of phases) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(phases.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(elapsed);
+    // The walk and the cycle search over tens of thousands of frames take measurable time.
+    expect(timings.walk).toBeGreaterThan(0);
+  });
+
   it('stops at the frame limit, and says so', () => {
     const { report, frames } = analyze(executable, core, { maxFrames: 100 });
     expect(frames.pcs.length).toBe(100);

@@ -5,6 +5,7 @@
  * the surviving mutants listed in artifacts/mutation/survivors.txt.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../src/paths.js';
 import { writeSection } from './results-file.js';
@@ -22,6 +23,8 @@ const report = JSON.parse(await readFile(join(projectRoot(), 'artifacts', 'mutat
 
 const tally = new Map<string, { killed: number; survived: number; noCoverage: number; timeout: number }>();
 const survivors: string[] = [];
+let ignored = 0;
+let compileErrors = 0;
 for (const [file, { mutants }] of Object.entries(report.files)) {
   const folder = file.split('/').slice(0, -1).join('/');
   const t = tally.get(folder) ?? { killed: 0, survived: 0, noCoverage: 0, timeout: 0 };
@@ -30,6 +33,8 @@ for (const [file, { mutants }] of Object.entries(report.files)) {
     else if (m.status === 'Timeout') t.timeout++;
     else if (m.status === 'Survived') t.survived++;
     else if (m.status === 'NoCoverage') t.noCoverage++;
+    else if (m.status === 'Ignored') ignored++;
+    else if (m.status === 'CompileError') compileErrors++;
     if (m.status === 'Survived' || m.status === 'NoCoverage') {
       survivors.push(`${file}:${m.location.start.line}  ${m.mutatorName}  ${m.status}  ${m.replacement ?? ''}`);
     }
@@ -54,17 +59,27 @@ const rows = [...tally.entries()]
   .map(([f, t]) => `| ${f} | ${score(t).toFixed(1)} % | ${t.killed + t.timeout} | ${t.survived} | ${t.noCoverage} |`);
 const body = `## Mutation testing
 
-Produced by \`npm run mutate\` (StrykerJS with its vitest runner and TypeScript checker; \
-stryker.config.json names the modules and vitest.mutate.config.ts the tests) \
-on ${new Date().toISOString().slice(0, 10)}. Target: at least 85 %.
+Produced by \`npm run mutate\` (StrykerJS with its vitest runner and TypeScript checker; stryker.config.json
+names the modules and vitest.mutate.config.ts the tests) on ${new Date().toISOString().slice(0, 10)}.
+Target: at least 85 %.
 
 | folder | score | killed | survived | not covered |
 |---|---|---|---|---|
 ${rows.join('\n')}
 | **all** | **${score(all).toFixed(1)} %** | ${all.killed + all.timeout} | ${all.survived} | ${all.noCoverage} |
 
-The surviving mutants are listed in \`artifacts/mutation/survivors.txt\`; \
-the equivalent ones among them are named in bench/EQUIVALENT-MUTANTS.md.
+Not counted: ${compileErrors} mutants the TypeScript checker rejects, and ${ignored} static ones
+(\`ignoreStatic\`: mutants of module-level constants, reached only by code run at import, for which Stryker would
+run every test). The tests run in-process (vitest.mutate.config.ts); under instrumentation each fast-check property
+stops after 5 s (test/support/mutate-setup.ts). \`npm run mutate\` is incremental
+(artifacts/mutation/stryker-incremental.json): a mutant whose code and tests did not change keeps its result;
+\`npx stryker run --force\` tests them all again. Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'},
+load average ${loadavg()
+  .map((l) => l.toFixed(1))
+  .join(', ')} at the end of the run.
+
+The surviving mutants are listed in \`artifacts/mutation/survivors.txt\`; the equivalent ones among them are
+named in bench/EQUIVALENT-MUTANTS.md.
 `;
 process.stdout.write(body);
 await writeFile(join(projectRoot(), 'artifacts', 'mutation', 'survivors.txt'), `${survivors.join('\n')}\n`);

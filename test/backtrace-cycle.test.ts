@@ -44,3 +44,45 @@ describe('a backtrace cut off inside the cycle', () => {
     expect(backtraceCycle(backtraceFrames(printed))).toMatchObject({ repetitions: 512, entry: [] });
   });
 });
+
+describe('the lines of a printed backtrace', () => {
+  it('every form the runtime prints, names or not, with the line or without', () => {
+    expect(
+      backtraceFrames([
+        'Raised at Lwt.wakeup_general in file "src/core/lwt.ml", line 1372, characters 4-40',
+        '  Re-raised at Lwt.bind in file "src/core/lwt.ml", line 1800, characters 2-8',
+        'Raised by primitive operation at Case.f in file "case.ml", line 3, characters 10-20',
+        'Called from file "case.ml", line 9, characters 2-5',
+        'Called from Stdlib.List.iter in file "list.ml"',
+        'Called from Weird name in file "x.ml", line 1',
+        'Fatal error: exception Stack_overflow',
+        'Called from',
+      ]),
+    ).toEqual([
+      { name: 'Lwt.wakeup_general', location: 'src/core/lwt.ml:1372' },
+      { name: 'Lwt.bind', location: 'src/core/lwt.ml:1800' },
+      { name: 'Case.f', location: 'case.ml:3' },
+      // Before OCaml 4.12 no name is printed: the location stands for it.
+      { name: 'case.ml:9', location: 'case.ml:9' },
+      { name: 'Stdlib.List.iter', location: 'list.ml:?' },
+    ]);
+  });
+
+  it('the cycle is the bottommost repetition, top first, as a core shows it', () => {
+    const printed = [
+      line('Called from', 'M.c', 'm.ml', 3),
+      ...Array.from({ length: 5 }, () => [
+        line('Called from', 'M.a', 'm.ml', 1),
+        line('Called from', 'M.b', 'm.ml', 2),
+        line('Called from', 'M.c', 'm.ml', 3),
+      ]).flat(),
+      line('Called from', 'M.main', 'm.ml', 9),
+      line('Called from', 'M.entry', 'm.ml', 10),
+    ];
+    expect(backtraceCycle(backtraceFrames(printed))).toEqual({
+      frames: ['M.a', 'M.b', 'M.c'],
+      repetitions: 5,
+      entry: ['M.main', 'M.entry'],
+    });
+  });
+});

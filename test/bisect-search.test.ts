@@ -85,3 +85,45 @@ describe('searchFirstBad', () => {
     expect(r).toMatchObject({ kind: 'found', firstBad: 1, lastGood: 0, steps: [] });
   });
 });
+
+describe('the order of the probes', () => {
+  it('the middle first; past an untestable one, the nearest others, the lower one first', async () => {
+    const r = await searchFirstBad(10, async () => 'untestable');
+    expect(r.steps.map((s) => s.index)).toEqual([4, 5, 3, 6, 2, 7, 1, 8]);
+    expect(r).toMatchObject({ kind: 'ambiguous', lastGood: 0, firstBad: 9, untestable: [1, 2, 3, 4, 5, 6, 7, 8] });
+  });
+
+  it('halves the range at each answer, and records each step with its answer', async () => {
+    const firstBad = 6;
+    const r = await searchFirstBad(16, async (i) => (i >= firstBad ? 'bad' : 'good'));
+    expect(r.steps).toEqual([
+      { index: 7, answer: 'bad' },
+      { index: 3, answer: 'good' },
+      { index: 5, answer: 'good' },
+      { index: 6, answer: 'bad' },
+    ]);
+    expect(r).toMatchObject({ kind: 'found', firstBad: 6, lastGood: 5, untestable: [] });
+  });
+
+  it('names the untestable ones it stepped around, in order, even when it found the answer', async () => {
+    const r = await searchFirstBad(16, async (i) => (i === 7 || i === 8 ? 'untestable' : i >= 10 ? 'bad' : 'good'));
+    expect(r).toMatchObject({ kind: 'found', firstBad: 10, lastGood: 9, untestable: [7, 8] });
+    const ambiguous = await searchFirstBad(8, async (i) =>
+      i === 5 || i === 4 ? 'untestable' : i >= 5 ? 'bad' : 'good',
+    );
+    expect(ambiguous).toMatchObject({
+      kind: 'ambiguous',
+      lastGood: 3,
+      firstBad: 6,
+      candidates: [4, 5, 6],
+      untestable: [4, 5],
+    });
+  });
+
+  it('needs a good and a bad end', async () => {
+    await expect(searchFirstBad(1, async () => 'good')).rejects.toThrow(RangeError);
+    await expect(searchFirstBad(0, async () => 'good')).rejects.toThrow(
+      'bisecting needs at least a good and a bad element',
+    );
+  });
+});

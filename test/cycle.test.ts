@@ -116,3 +116,77 @@ describe('findCycleTolerant', () => {
     );
   });
 });
+
+describe('the limits of the search', () => {
+  const junk = (n: number) => Array.from({ length: n }, (_, i) => 1000 + i);
+  const unit = (n: number) => Array.from({ length: n }, (_, i) => 5000 + i);
+  const repeat = (u: number[], times: number) => Array.from({ length: times }, () => u).flat();
+
+  it('at most 64 frames may precede the cycle at the top', () => {
+    expect(findCycle([-1, ...junk(64), ...repeat([1, 2], 10), 9], 1)).toMatchObject({ start: 65, period: 2 });
+    expect(findCycle([-1, ...junk(65), ...repeat([1, 2], 10), 9], 1)).toBeUndefined();
+    expect(
+      findCycle([-1, ...junk(3), ...repeat([1, 2], 10), 9], 1, { minRepetitions: 4, maxPeriod: 512, maxSkip: 2 }),
+    ).toBeUndefined();
+  });
+
+  it('a unit of up to 512 frames is a cycle, a longer one is not', () => {
+    expect(findCycle([-1, ...repeat(unit(512), 4), 9], 1)).toMatchObject({ period: 512, repetitions: 4 });
+    expect(findCycle([-1, ...repeat(unit(513), 4), 9], 1)).toBeUndefined();
+    expect(
+      findCycle([-1, ...repeat(unit(3), 5), 9], 1, { minRepetitions: 5, maxPeriod: 2, maxSkip: 64 }),
+    ).toBeUndefined();
+  });
+
+  it('of two regions covering as many frames, the shorter unit wins; a longer region wins over a shorter unit', () => {
+    // 8 × (1 2) then 4 × (3 4 5 6): 16 frames each.
+    const tie = [-1, ...repeat([1, 2], 8), ...repeat([3, 4, 5, 6], 4), 9];
+    expect(findCycle(tie, 1)).toMatchObject({ start: 1, period: 2, end: 17, repetitions: 8 });
+    const longer = [-1, ...repeat([1, 2], 8), ...repeat([3, 4, 5, 6], 5), 9];
+    expect(findCycle(longer, 1)).toMatchObject({ start: 17, period: 4, end: 37, repetitions: 5 });
+  });
+
+  it('a unit that repeats inside a longer one (a b b a) is found whole, starting where it starts', () => {
+    expect(findCycle([-1, ...repeat([1, 2, 2, 1], 6), 9], 1)).toMatchObject({
+      start: 1,
+      period: 4,
+      end: 25,
+      repetitions: 6,
+    });
+  });
+
+  it('nothing before `from` counts, and no keys is no cycle', () => {
+    expect(findCycle(repeat([1], 10), 8)).toBeUndefined();
+    expect(findCycle(repeat([1], 10), 6)).toMatchObject({ start: 6, end: 10, repetitions: 4 });
+    expect(findCycle([], 0)).toBeUndefined();
+  });
+});
+
+describe('scanning with stale words', () => {
+  it('without words recurring at one distance, it is the exact search, with no noise', () => {
+    const keys = [-1, 1, 2, 1, 2, 1, 2, 1, 2, 9];
+    // Slots that never put one word a fixed distance from its twin.
+    const slots = [-1, 8, 24, 48, 80, 120, 168, 224, 288, 360];
+    expect(findCycleTolerant(keys, slots, 1)).toEqual({
+      cycle: { start: 1, end: 9, period: 2, repetitions: 4 },
+      noise: new Uint32Array(0),
+    });
+  });
+
+  it('with every word recurring at the stride, the kept words are the stack: no noise', () => {
+    const keys = [-1, 7, 1, 2, 1, 2, 1, 2, 1, 2, 9];
+    const slots = [-1, 0x100, 0x110, 0x120, 0x130, 0x140, 0x150, 0x160, 0x170, 0x180, 0x190];
+    const found = findCycleTolerant(keys, slots, 1)!;
+    expect(found.cycle).toEqual({ start: 2, end: 10, period: 2, repetitions: 4 });
+    expect([...found.noise]).toEqual([]);
+  });
+
+  it('stale words inside the region are noise, named by index; those outside it are not', () => {
+    // Frames 16 bytes apart; a stale word between two of them, and one above the region.
+    const keys = [-1, 500, 1, 2, 1, 600, 2, 1, 2, 1, 2, 9];
+    const slots = [-1, 0x108, 0x110, 0x120, 0x130, 0x138, 0x140, 0x150, 0x160, 0x170, 0x180, 0x190];
+    const found = findCycleTolerant(keys, slots, 1)!;
+    expect(found.cycle).toMatchObject({ start: 2, end: 11, period: 2, repetitions: 4 });
+    expect([...found.noise]).toEqual([5]);
+  });
+});

@@ -38,3 +38,32 @@ describe('demangle', () => {
     expect(demangle('camlStdlib__List__iter_123').module).toBe('Stdlib.List');
   });
 });
+
+describe('demangle, the rarer shapes', () => {
+  it.each([
+    // A module's own data block: no value part.
+    ['camlLwt', { name: 'Lwt', module: 'Lwt', ocaml: true }],
+    ['camlStdlib__List__', { name: 'Stdlib.List', module: 'Stdlib.List', ocaml: true }],
+    ['camlStdlib__List.', { name: 'Stdlib.List', module: 'Stdlib.List', ocaml: true }],
+    // An anonymous function: its place in the source, its stamp dropped.
+    ['camlLwt.anon_fn$5blwt.ml$3a7$5d', { name: 'Lwt.<fun:lwt.ml:7>', module: 'Lwt', ocaml: true }],
+    ['camlLwt__fun_12', { name: 'Lwt.<fun>', module: 'Lwt', ocaml: true }],
+    // `fun_` followed by more than digits is a name of its own.
+    ['camlLwt__fun_x_12', { name: 'Lwt.fun_x', module: 'Lwt', ocaml: true }],
+    // A name that is all digits after an underscore keeps what is not the stamp.
+    ['camlM__f_1_22', { name: 'M.f_1', module: 'M', ocaml: true }],
+    ['camlM__f', { name: 'M.f', module: 'M', ocaml: true }],
+    ['camlM__f__g_3', { name: 'M.f__g', module: 'M', ocaml: true }],
+    ['camlM__N__f_3', { name: 'M.N.f', module: 'M.N', ocaml: true }],
+    // The `$` form: a lower-case or `_` part after `$` is the value (unless it reads as an escape, as `$ba` would).
+    ['camlFoo$run_3', { name: 'Foo.run', module: 'Foo', ocaml: true }],
+    ['camlFoo$_run_3', { name: 'Foo._run', module: 'Foo', ocaml: true }],
+    ['camlFoo$Bar$zap$3e_1', { name: 'Foo.Bar.zap>', module: 'Foo.Bar', ocaml: true }],
+    // Lower case after `caml` is C.
+    ['camlfoo', { name: 'camlfoo', module: '', ocaml: false }],
+    ['caml', { name: 'caml', module: '', ocaml: false }],
+    ['xcamlFoo__f_1', { name: 'xcamlFoo__f_1', module: '', ocaml: false }],
+  ])('%s', (symbol, expected) => {
+    expect(demangle(symbol)).toEqual(expected);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectationFor, parseManifest, programArgs } from '../src/cases/manifest.js';
-import { EXIT } from '../src/errors.js';
+import { type CaseManifest, expectationFor, knownOverflow, parseManifest, programArgs } from '../src/cases/manifest.js';
+import { EXIT, UserError } from '../src/errors.js';
 
 const manifest = (expect: unknown[], extra: Record<string, unknown> = {}) =>
   parseManifest('m', { description: 'd', needs: '*', size: { default: 7 }, expect, ...extra });
@@ -49,29 +49,30 @@ const compilerManifest = (expect: unknown[]) =>
   parseManifest('m', { description: 'd', needs: '>=2.0.0', size: { default: 1, meaning: 'n' }, expect });
 
 describe('expectations per compiler', () => {
-  const m = compilerManifest([
-    { lwt: '>=6.0.0-0', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught', frames: ['Lwt.resolve'] },
-    { lwt: '>=3.2.0', ocaml: '>=5.0', outcome: 'cycle', exception: 'caught-by-lwt', frames: ['Lwt.resolve'] },
-    { lwt: '>=3.2.0', outcome: 'cycle', frames: ['Lwt.resolve'] },
-    { lwt: '<3.2.0', outcome: 'clean' },
-  ]);
+  const m = () =>
+    compilerManifest([
+      { lwt: '>=6.0.0-0', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught', frames: ['Lwt.resolve'] },
+      { lwt: '>=3.2.0', ocaml: '>=5.0', outcome: 'cycle', exception: 'caught-by-lwt', frames: ['Lwt.resolve'] },
+      { lwt: '>=3.2.0', outcome: 'cycle', frames: ['Lwt.resolve'] },
+      { lwt: '<3.2.0', outcome: 'clean' },
+    ]);
 
   it('an entry with an ocaml range applies only to compilers in it; the first that holds both versions wins', () => {
-    expect(expectationFor(m, '6.1.2', '5.3.0')).toMatchObject({ exception: 'uncaught' });
-    expect(expectationFor(m, '6.0.0-beta01', '5.3.0')).toMatchObject({ exception: 'uncaught' });
-    expect(expectationFor(m, '5.6.1', '5.3.0')).toMatchObject({ exception: 'caught-by-lwt' });
-    expect(expectationFor(m, '5.6.1', '4.14.1')).toEqual({
+    expect(expectationFor(m(), '6.1.2', '5.3.0')).toMatchObject({ exception: 'uncaught' });
+    expect(expectationFor(m(), '6.0.0-beta01', '5.3.0')).toMatchObject({ exception: 'uncaught' });
+    expect(expectationFor(m(), '5.6.1', '5.3.0')).toMatchObject({ exception: 'caught-by-lwt' });
+    expect(expectationFor(m(), '5.6.1', '4.14.1')).toEqual({
       lwt: '>=3.2.0',
       outcome: 'cycle',
       frames: ['Lwt.resolve'],
       why: '',
     });
-    expect(expectationFor(m, '6.1.2', '4.13.1')?.exception).toBeUndefined();
-    expect(expectationFor(m, '2.3.0', '5.3.0')).toMatchObject({ outcome: 'clean' });
+    expect(expectationFor(m(), '6.1.2', '4.13.1')?.exception).toBeUndefined();
+    expect(expectationFor(m(), '2.3.0', '5.3.0')).toMatchObject({ outcome: 'clean' });
   });
 
   it('compiler versions with a suffix count as their release', () => {
-    expect(expectationFor(m, '5.6.1', '5.3.0+dev0-2024')).toMatchObject({ exception: 'caught-by-lwt' });
+    expect(expectationFor(m(), '5.6.1', '5.3.0+dev0-2024')).toMatchObject({ exception: 'caught-by-lwt' });
   });
 
   it('rejects a bad ocaml range or exception, and an exception without an ocaml range', () => {
@@ -88,5 +89,206 @@ describe('expectations per compiler', () => {
         expect((error as { exitCode: number }).exitCode).toBe(EXIT.usage);
       }
     }
+  });
+});
+
+describe('a manifest is refused field by field, with the exit code of a usage error', () => {
+  const valid = {
+    description: 'd',
+    needs: '>=2.0.0',
+    size: { default: 3, meaning: 'n' },
+    expect: [{ lwt: '*', outcome: 'clean' }],
+  };
+  const refused = (data: unknown): UserError => {
+    try {
+      parseManifest('c', data);
+    } catch (error) {
+      if (error instanceof UserError) return error;
+      throw error;
+    }
+    throw new Error('accepted');
+  };
+
+  it.each([
+    ['null', null, 'is not a JSON object'],
+    ['a string', 'x', 'is not a JSON object'],
+    ['no description', { ...valid, description: undefined }, 'needs a "description" string'],
+    ['a needs that is no range', { ...valid, needs: 'soon' }, 'needs "needs": a semver range of Lwt versions'],
+    ['a needs that is a number', { ...valid, needs: 2 }, 'needs "needs": a semver range'],
+    ['no size', { ...valid, size: undefined }, 'needs "size": { "default": a positive integer, "meaning": text }'],
+    ['a size of zero', { ...valid, size: { default: 0 } }, 'needs "size"'],
+    ['a fractional size', { ...valid, size: { default: 1.5 } }, 'needs "size"'],
+    ['packages that is no list', { ...valid, packages: 'lwt.unix' }, '"packages" must be a list'],
+    ['a package that is no name', { ...valid, packages: ['lwt.unix', '.x'] }, '"packages" must be a list'],
+    ['a package that is a number', { ...valid, packages: [1] }, '"packages" must be a list'],
+    ['a package ending in a dot', { ...valid, packages: ['lwt.'] }, '"packages" must be a list'],
+    ['no expectations', { ...valid, expect: [] }, 'needs a non-empty "expect" list'],
+    ['expect that is no list', { ...valid, expect: { lwt: '*' } }, 'needs a non-empty "expect" list'],
+    ['an expectation that is null', { ...valid, expect: [null] }, 'expect[0] must be an object'],
+    ['an expectation that is a list', { ...valid, expect: [['*']] }, 'expect[0] must be an object'],
+    [
+      'a second expectation without lwt',
+      { ...valid, expect: [{ lwt: '*', outcome: 'clean' }, { outcome: 'clean' }] },
+      'expect[1] needs "lwt": a semver range',
+    ],
+    ['a bad lwt range', { ...valid, expect: [{ lwt: 'two', outcome: 'clean' }] }, 'expect[0] needs "lwt"'],
+    [
+      'an unknown outcome',
+      { ...valid, expect: [{ lwt: '*', outcome: 'crash' }] },
+      'expect[0] needs "outcome": "cycle" or "clean"',
+    ],
+    [
+      'frames that are no list',
+      { ...valid, expect: [{ lwt: '*', outcome: 'cycle', frames: 'Lwt.bind' }] },
+      'expect[0] "frames" must be a list of names',
+    ],
+    [
+      'a frame that is no name',
+      { ...valid, expect: [{ lwt: '*', outcome: 'cycle', frames: [1] }] },
+      '"frames" must be a list of names',
+    ],
+    [
+      'an ocaml range that is a number',
+      { ...valid, expect: [{ lwt: '*', outcome: 'cycle', ocaml: 5 }] },
+      '"ocaml" must be a semver range',
+    ],
+    [
+      'an exception on a clean run',
+      { ...valid, expect: [{ lwt: '*', ocaml: '>=5', outcome: 'clean', exception: 'uncaught' }] },
+      '"exception" needs "outcome": "cycle"',
+    ],
+    ['args that are no list', { ...valid, args: '{size}' }, '"args" must be a list of strings'],
+    ['an argument that is a number', { ...valid, args: [3] }, '"args" must be a list of strings'],
+    ['a dune entry that is null', { ...valid, dune: null }, '"dune" needs'],
+    ['a dune root that is no string', { ...valid, dune: { root: 1, target: 'a.exe' } }, '"dune" needs'],
+    ['a dune target that is empty', { ...valid, dune: { root: '.', target: '' } }, '"dune" needs'],
+    ['a command that is no list', { ...valid, command: './x' }, '"command" must be the program'],
+    ['a command with a number', { ...valid, command: ['./x', 3] }, '"command" must be the program'],
+    ['a command with an empty program', { ...valid, command: [''] }, '"command" must be the program'],
+    ['a title that is blank', { ...valid, title: '  ' }, '"title" must be a short name'],
+    ['a title that is a number', { ...valid, title: 3 }, '"title" must be a short name'],
+  ])('%s', (_what, data, message) => {
+    const error = refused(data);
+    expect(error.message.startsWith('case c: its case.json ')).toBe(true);
+    expect(error.message).toContain(message);
+    expect(error.exitCode).toBe(EXIT.usage);
+    expect(error.fix).toBe('Fix ocaml-cases/c/case.json (see ocaml-cases/README.md for the format)');
+  });
+
+  it('takes what it is given, and defaults the rest', () => {
+    const m = parseManifest('c', {
+      ...valid,
+      title: 'the storm',
+      packages: ['lwt.unix', 'ocplib-endian.bigstring'],
+      args: ['-n', '{size}'],
+      sources: ['https://example.org', 3],
+      expect: [
+        { lwt: '<2.3.1', outcome: 'cycle', frames: ['Lwt.wakeup'], why: 'the 2011 bug' },
+        { lwt: '*', ocaml: '>=5.0', outcome: 'cycle', exception: 'caught-by-lwt' },
+      ],
+    });
+    expect(m).toEqual({
+      name: 'c',
+      title: 'the storm',
+      program: { kind: 'ocaml' },
+      args: ['-n', '{size}'],
+      description: 'd',
+      needs: '>=2.0.0',
+      size: { default: 3, meaning: 'n' },
+      packages: ['lwt.unix', 'ocplib-endian.bigstring'],
+      expect: [
+        { lwt: '<2.3.1', outcome: 'cycle', frames: ['Lwt.wakeup'], why: 'the 2011 bug' },
+        { lwt: '*', ocaml: '>=5.0', outcome: 'cycle', exception: 'caught-by-lwt', frames: [], why: '' },
+      ],
+      sources: ['https://example.org'],
+    });
+    const bare = parseManifest('bare', { ...valid, size: { default: 2 } });
+    expect(bare).toMatchObject({
+      title: 'bare',
+      args: ['{size}'],
+      packages: [],
+      sources: [],
+      size: { default: 2, meaning: '' },
+    });
+    expect(parseManifest('d', { ...valid, dune: { root: '..', target: 't/x.exe' } }).program).toEqual({
+      kind: 'dune',
+      root: '..',
+      target: 't/x.exe',
+    });
+    expect(parseManifest('e', { ...valid, command: ['./x'], expect: [{ lwt: '*', outcome: 'clean' }] }).args).toEqual([
+      '{size}',
+    ]);
+  });
+});
+
+describe('the overflow a case knows', () => {
+  const known = (manifest: CaseManifest, entry: number) => knownOverflow(manifest, manifest.expect[entry]!);
+  const m = () =>
+    parseManifest('storm', {
+      description: 'd',
+      needs: '*',
+      title: 'the 2011 mutex hand-off',
+      size: { default: 1 },
+      expect: [
+        { lwt: '<2.3.1', outcome: 'cycle' },
+        { lwt: '<6.0.0', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught' },
+        { lwt: '*', ocaml: '<5.0', outcome: 'clean' },
+        { lwt: '>=6.0.0', ocaml: '>=5.0', outcome: 'clean' },
+        { lwt: '>=2.3.1', outcome: 'clean' },
+      ],
+    });
+  const back = () =>
+    parseManifest('back', {
+      description: 'd',
+      needs: '*',
+      size: { default: 1 },
+      expect: [
+        { lwt: '<2.3.1', outcome: 'cycle' },
+        { lwt: '>=2.3.1 <4.0.0', outcome: 'clean' },
+        { lwt: '>=4.0.0', outcome: 'cycle' },
+      ],
+    });
+
+  it('is named by the title, and fixed in the first version of the clean range that follows it', () => {
+    expect(known(m(), 0)).toEqual({ title: 'the 2011 mutex hand-off', fixedIn: '2.3.1' });
+  });
+
+  it('among the entries for its own compilers (or for any): not by those for other compilers', () => {
+    expect(known(m(), 1)).toEqual({ title: 'the 2011 mutex hand-off', fixedIn: '6.0.0' });
+  });
+
+  it('is not fixed where it comes back later, and nothing is known of a clean expectation', () => {
+    expect(known(back(), 0)).toEqual({ title: 'back', fixedIn: null });
+    expect(known(back(), 2)).toEqual({ title: 'back', fixedIn: null });
+    expect(known(m(), 2)).toBeNull();
+  });
+});
+
+describe('the expectation for a compiler', () => {
+  const m = () =>
+    parseManifest('m', {
+      description: 'd',
+      needs: '*',
+      size: { default: 1 },
+      expect: [
+        { lwt: '*', ocaml: '>=5.0', outcome: 'cycle', exception: 'uncaught' },
+        { lwt: '*', outcome: 'clean' },
+      ],
+    });
+
+  it('a compiler version that names no version matches no ocaml range, only the entries for any compiler', () => {
+    expect(expectationFor(m(), '5.6.1', 'trunk')?.outcome).toBe('clean');
+    expect(expectationFor(m(), '5.6.1', '5.3.0')?.outcome).toBe('cycle');
+    expect(expectationFor(m(), '5.6.1', '4.14.1')?.outcome).toBe('clean');
+  });
+
+  it('an Lwt version outside every range has none', () => {
+    const narrow = parseManifest('n', {
+      description: 'd',
+      needs: '*',
+      size: { default: 1 },
+      expect: [{ lwt: '<2.0.0', outcome: 'clean' }],
+    });
+    expect(expectationFor(narrow, '2.3.0', '4.13.1')).toBeUndefined();
   });
 });

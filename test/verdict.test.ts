@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { FrameInfo } from '../src/analyze/analysis-report.js';
+import type { AnalysisReport, FrameInfo } from '../src/analyze/analysis-report.js';
 import { sameFunction } from '../src/cases/frame-names.js';
 import type { Expectation } from '../src/cases/manifest.js';
 import { transitionOf } from '../src/gate/gate.js';
 import { followsCall } from '../src/ocaml/return-address.js';
+import type { Evidence } from '../src/probe/evidence.js';
 import type { ProbeResult } from '../src/probe/probe.js';
-import { entryBelow, judge, type Observation } from '../src/probe/verdict.js';
+import { entryBelow, judge, type Observation, observe, overflowed, undecidable } from '../src/probe/verdict.js';
 
 const cycle = (frames: string[], definitions = frames): Observation => ({
   outcome: 'cycle',
@@ -149,5 +150,264 @@ describe('what entered a cycle', () => {
       'Case.entry',
       'Lwt.resolve',
     ]);
+  });
+});
+
+describe('what a run is observed as', () => {
+  const f = (name: string, more: Partial<FrameInfo> = {}): FrameInfo => ({
+    index: 0,
+    pc: '0x10',
+    name,
+    symbol: null,
+    offset: null,
+    file: null,
+    line: null,
+    definition: null,
+    method: 'exact',
+    slot: null,
+    ...more,
+  });
+  const analysis = (over: Partial<AnalysisReport>): AnalysisReport =>
+    ({ verdict: 'stack-overflow-with-cycle', top: [], entry: [], cycle: null, ...over }) as AnalysisReport;
+  const withCycle = analysis({
+    cycle: {
+      period: 2,
+      repetitions: 12_345,
+      frames: [
+        f('Lwt.resolve', { symbol: 'camlLwt__resolve_1', offset: 0x2a, file: 'lwt.ml', line: 12, pc: '0x1' }),
+        f('Lwt.<fun>', { definition: 'Lwt.bind.(fun)', symbol: 'camlLwt__fun_2', file: 'lwt.ml', pc: '0x2' }),
+      ],
+    } as AnalysisReport['cycle'],
+    entry: ['Lwt.resolve', 'Case.a', 'Case.b', 'Case.c', 'Case.d', 'Case.e', 'Case.f'].map((n) => f(n)),
+  });
+  const core = { kind: 'core', core: 'core', signal: 'SIGSEGV' } as const;
+
+  it('a core whose analysis found a cycle: its frames, definitions and places, the depth, what entered it', () => {
+    expect(observe(core, withCycle)).toEqual({
+      outcome: 'cycle',
+      summary: 'cycle of 2 × 12,345: Lwt.resolve → Lwt.<fun>',
+      frames: ['Lwt.resolve', 'Lwt.<fun>'],
+      definitions: ['Lwt.resolve', 'Lwt.bind.(fun)'],
+      depth: 12_345,
+      // The cycle's own Lwt.resolve below it is skipped, and five frames are kept.
+      entry: ['Case.a', 'Case.b', 'Case.c', 'Case.d', 'Case.e'],
+      where: {
+        cycle: [
+          { name: 'Lwt.resolve', symbol: 'camlLwt__resolve_1+0x2a', location: 'lwt.ml:12', pc: '0x1' },
+          { name: 'Lwt.<fun>', symbol: 'camlLwt__fun_2+0x0', location: 'lwt.ml', pc: '0x2' },
+        ],
+        entry: ['Case.a', 'Case.b', 'Case.c', 'Case.d', 'Case.e'].map((name) => ({
+          name,
+          symbol: null,
+          location: null,
+          pc: '0x10',
+        })),
+      },
+    });
+  });
+
+  it('on OCaml 5, what became of the Stack_overflow raised under gdb', () => {
+    const raised = (uncaught: boolean, after: Evidence) => ({
+      ...core,
+      raised: { at: 'caml_raise_exn', uncaught, after },
+    });
+    const died = observe(raised(true, { kind: 'failure', exitCode: 2, message: 'x' }), withCycle);
+    expect(died).toMatchObject({
+      handling: 'uncaught',
+      summary: 'cycle of 2 × 12,345: Lwt.resolve → Lwt.<fun> (Stack_overflow uncaught: the program died of it)',
+    });
+    const hook: Evidence = { kind: 'exception', exception: 'Stack_overflow', backtrace: [], printedBy: 'printexc' };
+    expect(observe(raised(false, hook), withCycle)).toMatchObject({
+      handling: 'caught-by-lwt',
+      summary: expect.stringMatching(
+        / \(Stack_overflow caught by Lwt: Lwt\.async_exception_hook reported it and exited\)$/,
+      ),
+    });
+    expect(observe(raised(false, { kind: 'clean', message: 'clean: 7 done' }), withCycle).summary).toMatch(
+      / \(Stack_overflow caught by Lwt, then clean: 7 done\)$/,
+    );
+    const noCycle = analysis({ verdict: 'stack-overflow-without-cycle', top: [f('A.f'), f('B.g')] });
+    expect(observe(raised(true, { kind: 'hang', seconds: 1 }), noCycle)).toEqual({
+      outcome: 'overflow-without-cycle',
+      handling: 'uncaught',
+      summary:
+        'stack overflow (Stack_overflow raised at caml_raise_exn) without a recurring cycle ' +
+        '(Stack_overflow uncaught: the program died of it)',
+      frames: ['A.f', 'B.g'],
+      definitions: ['A.f', 'B.g'],
+      depth: null,
+      entry: [],
+    });
+  });
+
+  it('a core of an overflow without a cycle, and of a crash that is no overflow', () => {
+    const top = [f('A.f', { definition: 'A.f.inner' }), f('B.g'), f('C.h'), f('D.i')];
+    expect(observe(core, analysis({ verdict: 'stack-overflow-without-cycle', top }))).toEqual({
+      outcome: 'overflow-without-cycle',
+      summary: 'stack overflow (SIGSEGV) without a recurring cycle',
+      frames: ['A.f', 'B.g', 'C.h', 'D.i'],
+      definitions: ['A.f.inner', 'B.g', 'C.h', 'D.i'],
+      depth: null,
+      entry: [],
+    });
+    expect(observe(core, analysis({ verdict: 'not-stack-overflow', top }))).toEqual({
+      outcome: 'crash',
+      summary: 'SIGSEGV, not a stack overflow: A.f ← B.g ← C.h',
+      frames: ['A.f', 'B.g', 'C.h', 'D.i'],
+      definitions: ['A.f.inner', 'B.g', 'C.h', 'D.i'],
+      depth: null,
+      entry: [],
+    });
+  });
+
+  it('a core that cannot be read, a signal without a core, a program that never started: no evidence', () => {
+    const none = { frames: [], definitions: [], depth: null, entry: [] };
+    expect(observe(core, undefined, 'cut short by a full disk')).toEqual({
+      ...none,
+      outcome: 'no-evidence',
+      summary: 'SIGSEGV, but its core cannot be read: cut short by a full disk',
+    });
+    expect(observe(core, undefined).summary).toBe('SIGSEGV, but its core cannot be read: the core was not analysed');
+    expect(
+      observe({ kind: 'signal-without-core', signal: 'SIGBUS', why: 'core_pattern is a pipe' }, undefined),
+    ).toEqual({
+      ...none,
+      outcome: 'no-evidence',
+      summary: 'SIGBUS but no core: core_pattern is a pipe',
+    });
+    expect(observe({ kind: 'not-started', why: 'ENOENT' }, undefined)).toEqual({
+      ...none,
+      outcome: 'not-started',
+      summary: 'the program could not be started: ENOENT',
+    });
+  });
+
+  it('hangs, clean and incomplete runs, failures', () => {
+    expect(observe({ kind: 'hang', seconds: 60 }, undefined)).toMatchObject({
+      outcome: 'hang',
+      summary: 'no exit within 60 s',
+    });
+    expect(observe({ kind: 'clean', message: 'clean: ok' }, undefined)).toMatchObject({
+      outcome: 'clean',
+      summary: 'clean: ok',
+      frames: [],
+      depth: null,
+    });
+    expect(observe({ kind: 'incomplete', message: 'incomplete: 3' }, undefined)).toMatchObject({
+      outcome: 'incomplete',
+      summary: 'incomplete: 3',
+    });
+    expect(observe({ kind: 'failure', exitCode: 2, message: 'boom' }, undefined)).toMatchObject({
+      outcome: 'failure',
+      summary: 'exit 2: boom',
+    });
+    expect(observe({ kind: 'failure', exitCode: undefined, message: 'boom' }, undefined).summary).toBe('exit ?: boom');
+  });
+
+  it('an uncaught Stack_overflow: the cycle of its printed backtrace, a lower bound on its depth', () => {
+    const unit = [
+      'Called from Lwt.resolve in file "lwt.ml", line 10, characters 2-9',
+      'Called from Lwt.wakeup in file "lwt.ml", line 20, characters 2-9',
+    ];
+    const backtrace = [
+      'Raised at Lwt.wakeup in file "lwt.ml", line 30, characters 2-9',
+      ...Array.from({ length: 5 }, () => unit).flat(),
+      'Called from Case.main in file "case.ml", line 3, characters 2-9',
+    ];
+    const evidence = { kind: 'exception', exception: 'Stack_overflow', backtrace, printedBy: 'runtime' } as const;
+    expect(observe(evidence, undefined)).toEqual({
+      outcome: 'overflow-exception',
+      handling: 'uncaught',
+      summary:
+        'uncaught Stack_overflow: cycle of 2 × at least 5 (from the printed backtrace): Lwt.resolve → Lwt.wakeup',
+      frames: ['Lwt.resolve', 'Lwt.wakeup'],
+      definitions: ['Lwt.resolve', 'Lwt.wakeup'],
+      depth: 5,
+      depthIsLowerBound: true,
+      entry: ['Case.main'],
+    });
+    const printed = observe({ ...evidence, printedBy: 'printexc' }, undefined);
+    expect(printed.handling).toBeUndefined();
+    expect(printed.summary).toMatch(
+      /^Stack_overflow printed as fatal \(uncaught, or by Lwt\.async_exception_hook\): cycle of 2 × at least 5/,
+    );
+  });
+
+  it('an uncaught Stack_overflow without a cycle: its top frames, or no backtrace', () => {
+    const backtrace = ['A', 'B', 'C', 'D'].map((n, i) => `Called from M.${n} in file "m.ml", line ${i + 1}`);
+    const evidence = { kind: 'exception', exception: 'Stack_overflow', backtrace, printedBy: 'runtime' } as const;
+    expect(observe(evidence, undefined)).toEqual({
+      outcome: 'overflow-exception',
+      handling: 'uncaught',
+      summary: 'uncaught Stack_overflow in M.A ← M.B ← M.C',
+      frames: ['M.A', 'M.B', 'M.C', 'M.D'],
+      definitions: ['M.A', 'M.B', 'M.C', 'M.D'],
+      depth: null,
+      entry: [],
+    });
+    expect(observe({ ...evidence, backtrace: [] }, undefined).summary).toBe('uncaught Stack_overflow (no backtrace)');
+  });
+});
+
+describe('what cannot be judged at all', () => {
+  const seen = (outcome: Observation['outcome']): Observation => ({ ...clean, outcome, summary: `it was ${outcome}` });
+
+  it('a program that never started, whatever was expected; a lost core only where a cycle was expected', () => {
+    expect(undecidable(expectClean, seen('not-started'))).toBe('it was not-started');
+    expect(undecidable(expectCycle([]), seen('not-started'))).toBe('it was not-started');
+    expect(undecidable(expectCycle([]), seen('no-evidence'))).toBe('it was no-evidence');
+    // A death by signal contradicts a clean expectation, core or no core.
+    expect(undecidable(expectClean, seen('no-evidence'))).toBeUndefined();
+    expect(undecidable(expectCycle([]), seen('hang'))).toBeUndefined();
+    expect(undecidable(expectClean, seen('crash'))).toBeUndefined();
+  });
+
+  it('overflowed: a cycle, an overflow without one, or Stack_overflow; nothing else', () => {
+    for (const o of ['cycle', 'overflow-without-cycle', 'overflow-exception'] as const)
+      expect(overflowed(seen(o))).toBe(true);
+    for (const o of ['clean', 'hang', 'incomplete', 'crash', 'failure', 'no-evidence', 'not-started'] as const)
+      expect(overflowed(seen(o))).toBe(false);
+    expect(overflowed(null)).toBe(false);
+  });
+});
+
+describe('judging a cycle', () => {
+  it('with no frames listed, any cycle or printed overflow will do, and the message says so', () => {
+    expect(judge(expectCycle([]), cycle(['X.f']))).toEqual({ met: true });
+    expect(judge(expectCycle([]), { ...cycle(['X.f']), outcome: 'overflow-exception' })).toEqual({ met: true });
+    expect(judge(expectCycle([]), { ...cycle(['X.f']), outcome: 'overflow-without-cycle', summary: 's' })).toEqual({
+      met: false,
+      why: 'expected a stack overflow with a cycle through any frames, observed s',
+    });
+    expect(judge(expectCycle(['A.f', 'B.g']), clean)).toMatchObject({
+      why: expect.stringMatching(/through A\.f, B\.g, observed/),
+    });
+  });
+
+  it('a definition holds a frame when it is that definition or nested in it, not a longer name', () => {
+    expect(judge(expectCycle(['Lwt.bind']), cycle(['Lwt.<fun>'], ['Lwt.bind']))).toEqual({ met: true });
+    expect(judge(expectCycle(['Lwt.bind']), cycle(['Lwt.<fun>'], ['Lwt.bind_later']))).toMatchObject({ met: false });
+    expect(judge(expectCycle(['Lwt.bind']), cycle(['Lwt.<fun>'], ['Lwt.bind_x.(fun)']))).toMatchObject({
+      met: false,
+      why: 'the cycle lacks Lwt.bind: observed cycle: Lwt.<fun>',
+    });
+  });
+
+  it('what became of the exception, said in words, and what the expectation wanted', () => {
+    const expectUncaught: Expectation = { ...expectCycle([]), ocaml: '>=5.0', exception: 'uncaught' };
+    expect(judge(expectUncaught, { ...cycle(['X.f']), handling: 'caught-by-lwt' })).toEqual({
+      met: false,
+      why: 'expected the Stack_overflow to be uncaught, observed it caught by Lwt: cycle: X.f',
+    });
+    expect(judge(expectUncaught, { ...cycle(['X.f']), handling: 'uncaught' })).toEqual({ met: true });
+  });
+
+  it('only a two-part name matches a nested module path, on its first and last parts', () => {
+    expect(sameFunction('Lwt.resolve', 'Lwt.resolve')).toBe(true);
+    expect(sameFunction('Lwt.resolve', 'Other.resolve')).toBe(false);
+    expect(sameFunction('Lwt.resolve', 'Lwt.Sub.Other.resolve')).toBe(true);
+    expect(sameFunction('Lwt.Sub.resolve', 'Lwt.X.Sub.resolve')).toBe(false);
+    expect(sameFunction('Lwt.resolve', 'Other.Sub.resolve')).toBe(false);
+    expect(sameFunction('resolve', 'Lwt.X.resolve')).toBe(false);
   });
 });

@@ -39,7 +39,7 @@ const body = `## Start-up of the regression suite
 
 Produced by \`npm run bench\` (bench/start-bench.ts) on ${new Date().toISOString().slice(0, 10)}: \
 \`npm ${ARGS.join(' ')}\` with nothing changed and everything built and cached \
-(the format and lint check, \`tsc -b\` finding both projects up to date, the style check, vitest, one probe). \
+(\`tsc -b\` finding both projects up to date, vitest, one probe; the lint and style checks are the full run's). \
 Median of 5 runs after a warm-up; load average ${load} when it ended.
 
 | measure | result | target | |

@@ -20,6 +20,7 @@ import { formatMatrix, styleFor } from '../src/report/matrix-text.js';
 import { installInterruptHandlers } from '../src/run/interrupt.js';
 import { setHelp } from './args.js';
 import { SELECTION_OPTIONS, selectionHelp, toSuiteRequest } from './selection.js';
+import { sourcesPass } from './source-checks.js';
 
 const HELP = `usage: npm test [-- options] [FILE-FILTER...]
 
@@ -119,6 +120,14 @@ async function main(): Promise<number> {
         `Lwt ${sources.map((s) => s.label).join(', ')}; cases ${cases.map((c) => c.manifest.name).join(', ')}\n`,
     );
     process.env.LWT_REGRESS_SUITE_ONLY = '1';
+  }
+  if (!selection && filters.length === 0 && !testNamePattern && !(await sourcesPass())) {
+    // Counted as one failed test, so the summary line CI reads stays the last line.
+    process.stderr.write(
+      'npm test: the format, lint or style check failed (above); `npm run format` fixes the format\n',
+    );
+    process.stdout.write('\n0 passed, 1 failed\n');
+    return EXIT.failed;
   }
   const resultsFile = join(process.env.TMPDIR ?? '/tmp', `lwt-regress-results-${process.pid}.jsonl`);
   await rm(resultsFile, { force: true });

@@ -13,6 +13,15 @@ import { projectRoot } from '../src/paths.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 
+/** Biome's rules for these test directories: the format only (a test file that throws has unreachable code). */
+const BIOME = JSON.stringify({ linter: { enabled: false }, assist: { enabled: false } });
+
+/** The test files as that Biome formats them, so that only what a test plants is wrong. */
+async function formatted(path: string): Promise<void> {
+  await writeFile(join(path, 'biome.json'), BIOME);
+  await execa('biome', ['format', '--write', '.'], { cwd: path, preferLocal: true, localDir: projectRoot() });
+}
+
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-npm-test-' });
   await writeFile(
@@ -27,14 +36,15 @@ beforeAll(async () => {
       "it('one that passes', () => expect(1).toBe(1));\n" +
       "it('another, named apart', () => expect(2).toBe(2));\n",
   );
+  await formatted(tmp.path);
 });
 afterAll(() => tmp.cleanup());
 
-async function npmTest(args: string[]) {
+async function npmTest(args: string[], testDir = tmp.path) {
   const r = await execa(process.execPath, [join(projectRoot(), 'dist', 'harness', 'test.js'), ...args], {
     cwd: projectRoot(),
     reject: false,
-    env: { LWT_REGRESS_TEST_DIR: tmp.path, LWT_REGRESS_SUITE_ONLY: '1' },
+    env: { LWT_REGRESS_TEST_DIR: testDir, LWT_REGRESS_SUITE_ONLY: '1' },
   });
   return { ...r, summary: String(r.stdout).trim().split('\n').pop() };
 }
@@ -44,6 +54,23 @@ describe('npm test', () => {
     const r = await npmTest([]);
     expect(r.summary).toBe('2 passed, 1 failed');
     expect(r.exitCode).toBe(EXIT.failed);
+  });
+
+  it('checks the sources first: a line over 120 characters is one failure, and no test runs', async () => {
+    const sloppy = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-npm-test-style-' });
+    try {
+      const long = `it('${'x'.repeat(120)}', () => expect(1).toBe(1));`;
+      await writeFile(join(sloppy.path, 'long.test.ts'), `import { expect, it } from 'vitest';\n${long}\n`);
+      await formatted(sloppy.path);
+      const r = await npmTest([], sloppy.path);
+      expect(r.stderr).toMatch(/long\.test\.ts:\d+: \d+ characters \(at most 120\)/);
+      expect(r.summary).toBe('0 passed, 1 failed');
+      expect(r.exitCode).toBe(EXIT.failed);
+      // A filter or a selection asks one question: the checks are the full run's, and the test runs.
+      expect((await npmTest(['long'], sloppy.path)).summary).toBe('1 passed, 0 failed');
+    } finally {
+      await sloppy.cleanup();
+    }
   });
 
   it('passes a file filter, -t and --reporter to vitest', async () => {

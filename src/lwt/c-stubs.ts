@@ -3,6 +3,16 @@ import { basename, join } from 'node:path';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { BuildFailed, runStep } from './build-step.js';
 
+/**
+ * The stubs are compiled without optimisation: they are system-call glue that
+ * no case's recursion runs through (a C frame under Lwt_main.run at most once
+ * per turn of the loop), and at the compiler's -O2 they took 2.3 to 2.5 s of
+ * CPU where -O0 takes 0.7 (5.6.1's 129 files; bench/RESULTS.md). Placed after
+ * the compiler's own flags, so the last -O wins; _FORTIFY_SOURCE, which needs
+ * optimisation and warns without it, is undefined.
+ */
+const UNOPTIMISED = ['-ccopt', '-O0', '-ccopt', '-U_FORTIFY_SOURCE'];
+
 /** The file that includes every stub source: one translation unit parses OCaml's and the system's headers once. */
 const UNITY = 'lwtr_all_stubs.c';
 
@@ -23,7 +33,7 @@ export async function compileStubs(
 ): Promise<string[]> {
   // Relative to `root`, where the compiler runs: ocamlopt hands -ccopt to the C compiler through a shell command
   // without quoting it, so a cache path with a space in it must not appear there.
-  const flags = includeDirs.flatMap((d) => ['-ccopt', `-I${d}`]);
+  const flags = [...includeDirs.flatMap((d) => ['-ccopt', `-I${d}`]), ...UNOPTIMISED];
   const compile = (files: string[], extra: string[], what: string) =>
     runStep(toolchain, 'ocamlfind', ['ocamlopt', '-g', ...flags, ...extra, '-c', ...files], { cwd: root, what });
   await writeFile(join(root, UNITY), sources.map((s) => `#include "${s}"\n`).join(''));

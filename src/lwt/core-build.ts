@@ -7,6 +7,12 @@ import { type MetaPackage, packageDir, packagesUsed } from './findlib-tree.js';
 import { installedOf } from './installed-packages.js';
 import { compileLibrary } from './ocaml-library.js';
 
+/** The core under way: lwt.unix's modules wait for `compiled`, the build for `meta`. */
+export interface CoreBuild {
+  compiled: Promise<boolean>;
+  meta: Promise<MetaPackage>;
+}
+
 /**
  * Which files make up Lwt's core in this tree, whatever the era, by the name
  * each is compiled under: src/core/ from 2.1 on; in 2.0 the core shares src/
@@ -37,8 +43,8 @@ export async function coreFiles(root: string): Promise<Map<string, string> | und
 /**
  * Compiles the core into `lib/lwt/` of the build entry, with the findlib
  * packages it uses where the compiler has them: `result` (2.6 to 5.5 refer to
- * Result.result) and `react` (2.0's Lwt_event and Lwt_signal). Returns its
- * META entry.
+ * Result.result) and `react` (2.0's Lwt_event and Lwt_signal). Returns once
+ * it is under way: whether its modules compiled, and its META entry once archived.
  */
 export async function buildCore(
   toolchain: Toolchain,
@@ -46,10 +52,10 @@ export async function buildCore(
   entry: string,
   camlp4: () => Promise<Camlp4>,
   flags: string[],
-): Promise<MetaPackage> {
+): Promise<CoreBuild> {
   const sources = await Promise.all([...files.values()].map((f) => readFile(f, 'utf8')));
   const packages = await installedOf(toolchain, entry, packagesUsed(sources));
-  await compileLibrary(toolchain, {
+  const library = compileLibrary(toolchain, {
     archive: 'lwt',
     files,
     dir: packageDir(entry),
@@ -59,5 +65,8 @@ export async function buildCore(
     cclib: [],
     flags,
   });
-  return { requires: packages, archive: 'lwt.cmxa' };
+  return {
+    compiled: library.compiled,
+    meta: library.archived.then(() => ({ requires: packages, archive: 'lwt.cmxa' })),
+  };
 }

@@ -42,8 +42,9 @@ export type LwtBuildResult = Result<{ build: LwtBuild }> & { cached: boolean; ms
  * value) or removed (`Bigarray.Array1.map_file`) are rewritten to what
  * replaced them; nothing else of Lwt is changed. A library using pa_lwt's
  * `raise_lwt` is expanded with camlp4 even when all its files parse.
+ * 8: lwt.unix's C stubs are compiled at -O0 (c-stubs.ts).
  */
-const RECIPE = 7;
+const RECIPE = 8;
 
 /** The findlib Lwt: nothing to build; its identity is its version and its library files. */
 export async function installedBuild(source: LwtSource, toolchain: Toolchain): Promise<LwtBuild> {
@@ -154,8 +155,9 @@ export async function buildLwtFromSource(source: LwtSource, toolchain: Toolchain
 /**
  * The build proper, in the staging entry. lwt.unix is configured first
  * (copy, configuration, job generator); then its C stubs compile, and its
- * OCaml sources are generated and made compatible, while the core
- * compiles; its modules then compile against the core while the stubs go on.
+ * OCaml sources are generated, made compatible and sorted, while the core
+ * compiles; its modules compile as soon as the core's have (while the core
+ * is archived and the stubs go on).
  */
 async function buildInto(
   entry: string,
@@ -179,24 +181,32 @@ async function buildInto(
     c.status === 'fulfilled' ? settle(buildUnixStubs(toolchain, c.value, entry)) : c,
   );
   const prepared = configured.then((c) => (c.status === 'fulfilled' ? settle(prepareModules(toolchain, c.value)) : c));
+  const coreStarted = settle(buildCore(toolchain, core, entry, camlp4, strings.flags));
+  const coreCompiled = coreStarted.then((c) => (c.status === 'fulfilled' ? c.value.compiled : false));
+  // lwt.unix's modules need the core's modules, not its archive, and the stubs only at link time.
+  const modules = prepared.then((p) =>
+    p.status === 'fulfilled'
+      ? settle(buildUnixModules(toolchain, p.value, entry, camlp4, strings.flags, coreCompiled))
+      : p,
+  );
   let coreMeta: MetaPackage;
   try {
-    coreMeta = await buildCore(toolchain, core, entry, camlp4, strings.flags);
+    const started = await coreStarted;
+    if (started.status === 'rejected') throw started.reason;
+    coreMeta = await started.value.meta;
   } catch (error) {
-    await Promise.all([stubs, prepared]);
+    await Promise.all([stubs, modules]);
     throw error;
   }
   let unix: UnixStatus = { ok: true };
   let subs: Partial<Record<'unix' | 'log', MetaPackage>> = {};
   try {
-    const p = await prepared;
+    // Every step ends before a failure is reported; the first in build order is: configuration, C stubs, modules.
+    const [p, archived, built] = await Promise.all([prepared, stubs, modules]);
     if (p.status === 'rejected') throw p.reason;
-    // The modules need the stubs only at link time: they compile while the stubs do; a C error is reported first.
-    const modules = await settle(buildUnixModules(toolchain, p.value, entry, camlp4, strings.flags));
-    const archived = await stubs;
     if (archived.status === 'rejected') throw archived.reason;
-    if (modules.status === 'rejected') throw modules.reason;
-    subs = modules.value;
+    if (built.status === 'rejected') throw built.reason;
+    subs = built.value;
   } catch (error) {
     const failure = asBuildFailure(error);
     if (failure.transient) throw failure;

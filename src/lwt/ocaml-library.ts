@@ -20,6 +20,20 @@ export interface LibraryRequest {
   cclib: string[];
   /** Compiler flags for every module (`-unsafe-string` for a tree that writes into strings, string-mode.ts). */
   flags: string[];
+  /**
+   * Whether the libraries this one uses compiled: the modules wait for it
+   * (they need those .cmi and .cmx files, not their archives); copying,
+   * ocamldep and camlp4 do not, so they run while those libraries compile.
+   */
+  after?: Promise<boolean>;
+}
+
+/** A library under way: what a library using it waits for, and the end of its build. */
+export interface LibraryBuild {
+  /** Whether its modules compiled (their .cmi and .cmx are in its directory); never rejects. */
+  compiled: Promise<boolean>;
+  /** The compilation units in link order once the archive is written; rejects with the build's failure. */
+  archived: Promise<string[]>;
 }
 
 /**
@@ -29,9 +43,29 @@ export interface LibraryRequest {
  * `#if`) is expanded first, file by file, through argument arrays: one with
  * a file plain OCaml cannot parse, or one that uses `raise_lwt` or
  * `assert_lwt`, which parse but are pa_lwt's (2.4.4 to 2.4.6's lwt.log).
- * Returns the compilation units in link order.
+ * The archive is written while a library using this one compiles.
  */
-export async function compileLibrary(toolchain: Toolchain, request: LibraryRequest): Promise<string[]> {
+export function compileLibrary(toolchain: Toolchain, request: LibraryRequest): LibraryBuild {
+  const units = compileModules(toolchain, request);
+  return {
+    compiled: units.then(
+      () => true,
+      () => false,
+    ),
+    archived: units.then(async (compiled) => {
+      const cclib = request.cclib.flatMap((f) => ['-cclib', f]);
+      const archive = `${request.archive}.cmxa`;
+      await runStep(toolchain, 'ocamlfind', ['ocamlopt', '-a', '-o', archive, ...compiled, ...cclib], {
+        cwd: request.dir,
+        what: archive,
+      });
+      return compiled;
+    }),
+  };
+}
+
+/** The library's modules compiled in its directory; returns the compilation units in link order. */
+async function compileModules(toolchain: Toolchain, request: LibraryRequest): Promise<string[]> {
   const { dir } = request;
   const names = [...request.files.keys()];
   for (const [name, from] of request.files) await copyFile(from, join(dir, name));
@@ -53,11 +87,10 @@ export async function compileLibrary(toolchain: Toolchain, request: LibraryReque
   const packages = request.packages.length > 0 ? ['-package', request.packages.join(',')] : [];
   const thread = request.packages.some((p) => p.startsWith('threads')) ? ['-thread'] : [];
   const includes = request.includes.flatMap((i) => ['-I', i]);
+  if (request.after && !(await request.after))
+    throw new BuildFailed(`${request.archive}: a library it uses did not compile`, '', false);
   await step(['ocamlopt', '-g', '-w', '-a', ...request.flags, ...thread, ...packages, ...includes, '-c', ...order]);
-  const units = order.filter((f) => f.endsWith('.ml')).map((f) => `${basename(f, '.ml')}.cmx`);
-  const cclib = request.cclib.flatMap((f) => ['-cclib', f]);
-  await step(['ocamlopt', '-a', '-o', `${request.archive}.cmxa`, ...units, ...cclib], `${request.archive}.cmxa`);
-  return units;
+  return order.filter((f) => f.endsWith('.ml')).map((f) => `${basename(f, '.ml')}.cmx`);
 }
 
 /**

@@ -124,45 +124,59 @@ export async function buildUnixStubs(toolchain: Toolchain, unix: ConfiguredUnix,
   });
 }
 
-/** lwt.unix's modules (and lwt.log's where it has one), compiled against the core in lib/lwt/. */
+/**
+ * lwt.unix's modules (and lwt.log's where it has one), compiled against the
+ * core in lib/lwt/ once `coreCompiled` says its modules are (lwt.unix's once
+ * lwt.log's are): their sources are copied, expanded and sorted meanwhile.
+ */
 export async function buildUnixModules(
   toolchain: Toolchain,
   unix: PreparedUnix,
   entry: string,
   camlp4: () => Promise<Camlp4>,
   flags: string[],
+  coreCompiled: Promise<boolean>,
 ): Promise<Partial<Record<'unix' | 'log', MetaPackage>>> {
-  const library = async (sourceDir: string, sub: 'unix' | 'log', includes: string[], cclib: string[]) => {
+  const library = async (sub: 'unix' | 'log', includes: string[], cclib: string[], after: Promise<boolean>) => {
+    const sourceDir = sub === 'log' ? join('src', 'logger') : unix.unixDir;
     const sources = await librarySources(unix.tree, sourceDir, sub === 'log' ? ['lwt-log.mllib'] : undefined);
     const files = new Map(sources.map((s) => [basename(s), join(unix.tree, s)]));
     const texts = await Promise.all(sources.map((s) => readFile(join(unix.tree, s), 'latin1')));
     const packages = await installedOf(toolchain, unix.tree, packagesUsed(texts));
     const dir = packageDir(entry, sub);
     await mkdir(dir, { recursive: true });
-    await compileLibrary(toolchain, {
+    const camlp4At = { get: camlp4, cwd: unix.tree };
+    const build = compileLibrary(toolchain, {
       archive: `lwt_${sub}`,
       files,
       dir,
-      camlp4: { get: camlp4, cwd: unix.tree },
+      camlp4: camlp4At,
       packages,
       includes,
       cclib,
       flags,
+      after,
     });
-    return packages;
+    return { packages, build };
   };
   const core = packageDir(entry);
+  const log = unix.logger ? await library('log', [core], [], coreCompiled) : undefined;
+  const includes = log ? [core, packageDir(entry, 'log')] : [core];
+  const lib = await library(
+    'unix',
+    includes,
+    ['-llwt_unix_stubs', ...unix.libraries],
+    log?.build.compiled ?? coreCompiled,
+  ).catch(async (error: unknown) => {
+    await log?.build.archived.catch(() => undefined);
+    throw error;
+  });
+  // Both archives finish before a failure is reported (lwt.log's first): no step outlives the build.
+  const [logDone, unixDone] = await Promise.allSettled([log?.build.archived, lib.build.archived]);
+  if (logDone.status === 'rejected') throw logDone.reason;
+  if (unixDone.status === 'rejected') throw unixDone.reason;
   const meta: Partial<Record<'unix' | 'log', MetaPackage>> = {};
-  const includes = [core];
-  if (unix.logger) {
-    meta.log = {
-      requires: ['lwt', ...(await library(join('src', 'logger'), 'log', [core], []))],
-      archive: 'lwt_log.cmxa',
-    };
-    includes.push(packageDir(entry, 'log'));
-  }
-  const cclib = ['-llwt_unix_stubs', ...unix.libraries];
-  const packages = await library(unix.unixDir, 'unix', includes, cclib);
-  meta.unix = { requires: ['lwt', ...(unix.logger ? ['lwt.log'] : []), ...packages], archive: 'lwt_unix.cmxa' };
+  if (log) meta.log = { requires: ['lwt', ...log.packages], archive: 'lwt_log.cmxa' };
+  meta.unix = { requires: ['lwt', ...(log ? ['lwt.log'] : []), ...lib.packages], archive: 'lwt_unix.cmxa' };
   return meta;
 }

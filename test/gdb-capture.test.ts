@@ -3,9 +3,11 @@
  * program's output without gdb's own lines, and its exit code as a number
  * (gdb prints it in octal).
  */
+import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../src/errors.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { makeCasesDir } from './support/case-dir.js';
 import { runCli } from './support/cli.js';
@@ -35,5 +37,20 @@ describe('a run under gdb', () => {
     });
     // 9 is printed by gdb as "exited with code 011".
     expect(results.find((x) => x.case === 'exits-nine')!.observed!.summary).toBe('exit 9: giving up');
+  });
+
+  it('asked for where gdb is not installed, is one usage error naming both ways out (exit 8)', async () => {
+    // A PATH with everything but gdb (on merged-/usr Debian, /bin is /usr/bin, so it is left out too).
+    const bin = at('no-gdb-bin');
+    await mkdir(bin);
+    for (const name of await readdir('/usr/bin'))
+      if (name !== 'gdb') await symlink(join('/usr/bin', name), join(bin, name));
+    const r = await runCli(['run', '--capture', 'gdb', '--cases', cases, '--case', 'clean', '--artifacts', at('b')], {
+      env: { LWT_REGRESS_CACHE: at('cache'), PATH: bin },
+    });
+    expect(r.exitCode).toBe(EXIT.toolchain);
+    expect(r.stderr).toMatch(/gdb is needed to capture cores here but is not installed/);
+    expect(r.stderr).toMatch(/Install gdb \(apt-get install gdb\), or make the kernel write core files/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { EXIT, UserError } from '../errors.js';
 import { exists } from '../io/exists.js';
+import { gdbArguments, gdbMissing, gdbNotFound, gdbReport } from './gdb-batch.js';
 import { withoutGdbLines } from './gdb-output.js';
 import { common, type RunRequest, type RunResult, runGroup, startFailure } from './run-under-limits.js';
 
@@ -41,6 +41,11 @@ const BREAKPOINTS = ['break caml_raise_exn if $rax == &caml_exn_Stack_overflow',
  */
 const UNCAUGHT = 'break caml_fatal_uncaught_exception';
 
+const FIBER_CORES = {
+  purpose: 'capture cores of OCaml 5 programs',
+  otherwise: 'use --capture kernel to judge by the Stack_overflow backtrace alone',
+};
+
 /**
  * Runs an OCaml 5 program under gdb, stopped where the runtime raises
  * Stack_overflow: the core is written there (the overflowing frames are
@@ -51,37 +56,25 @@ const UNCAUGHT = 'break caml_fatal_uncaught_exception';
 export async function runOcaml5UnderGdb(request: RunRequest): Promise<RunResult> {
   const core = join(request.cwd, 'core');
   const commands = [...BREAKPOINTS, 'run', `generate-core-file ${core}`, 'delete', UNCAUGHT, 'continue', 'continue'];
-  const gdbArgs = [
-    '-batch',
-    '-nx',
-    ...commands.flatMap((c) => ['-ex', c]),
-    '--args',
-    request.executable,
-    ...request.args,
-  ];
+  const gdbArgs = gdbArguments(commands, request.executable, request.args);
   const run = await runGroup(
     [String(request.stackKiB), 'gdb', ...gdbArgs],
     request.cwd,
     request.timeoutMs,
     request.env,
   );
-  if (run.exitCode === 127 && /\bexec: .*gdb/.test(run.stderr.text)) throw gdbMissing();
+  if (gdbNotFound(run)) throw gdbMissing(FIBER_CORES);
   const out = `${run.stdout.text}\n${run.stderr.text}`;
   const stoppedAt = /^Breakpoint \d+, (?:0x[0-9a-f]+ in )?(caml_raise_exn|caml_raise_stack_overflow) /m.exec(out)?.[1];
   const uncaught = /^Breakpoint \d+, (?:0x[0-9a-f]+ in )?caml_fatal_uncaught_exception /m.test(out);
-  const signal = /Program (?:received|terminated with) signal (SIG[A-Z]+)/.exec(out)?.[1];
-  const exited = /\[Inferior \d+ \(process \d+\) exited (?:normally|with code (\d+))\]/.exec(out);
-  const captured = (stoppedAt !== undefined || signal !== undefined) && (await exists(core));
+  const report = gdbReport(run, request.executable);
+  const captured = (stoppedAt !== undefined || report.signal !== undefined) && (await exists(core));
   return {
     ...common(run),
     stdout: withoutGdbLines(run.stdout.text),
-    // gdb prints the exit code in octal.
-    exitCode: exited ? Number.parseInt(exited[1] ?? '0', 8) : undefined,
-    signal: run.timedOut ? undefined : signal,
-    // gdb names the program it could not load: `<path>: No such file or directory.`
-    startFailed: run.stderr.text
-      .split('\n')
-      .find((l) => l.startsWith(`${request.executable}: `) && /(No such file|Permission denied)/.test(l)),
+    exitCode: report.exitCode,
+    signal: run.timedOut ? undefined : report.signal,
+    startFailed: report.startFailed,
     core: captured ? core : undefined,
     capture: { method: 'gdb' },
     ...(stoppedAt ? { raised: { at: stoppedAt, uncaught } } : {}),
@@ -101,7 +94,7 @@ export async function gdbAvailable(): Promise<boolean> {
  */
 export async function runFiberProgram(request: RunRequest): Promise<RunResult> {
   if (request.capture === 'gdb' || (request.capture === 'auto' && (await gdbAvailable()))) {
-    if (request.capture === 'gdb' && !(await gdbAvailable())) throw gdbMissing();
+    if (request.capture === 'gdb' && !(await gdbAvailable())) throw gdbMissing(FIBER_CORES);
     return runOcaml5UnderGdb(request);
   }
   const run = await runGroup(
@@ -126,12 +119,4 @@ export async function runFiberProgram(request: RunRequest): Promise<RunResult> {
             'so no core was taken',
     },
   };
-}
-
-function gdbMissing(): UserError {
-  return new UserError(
-    'gdb is needed to capture cores of OCaml 5 programs but is not installed',
-    EXIT.toolchain,
-    'Install gdb (apt-get install gdb), or use --capture kernel to judge by the Stack_overflow backtrace alone',
-  );
 }

@@ -5,6 +5,7 @@ import { EXIT, UserError } from '../errors.js';
 import { exists } from '../io/exists.js';
 import { type CappedText, collectCapped } from './capped-output.js';
 import { kernelCoreDestination } from './core-pattern.js';
+import { gdbArguments, gdbMissing, gdbNotFound, gdbReport } from './gdb-batch.js';
 import { withoutGdbLines } from './gdb-output.js';
 import { trackRun, untrackRun } from './interrupt.js';
 import { killTagged, newTag, RUN_TAG } from './process-tags.js';
@@ -186,46 +187,28 @@ async function runWithKernelCore(
 
 async function runUnderGdb(request: RunRequest, why: string | undefined): Promise<RunResult> {
   const core = join(request.cwd, 'core');
-  const gdbArgs = [
-    '-batch',
-    '-nx',
-    '-ex',
-    'run',
-    '-ex',
-    `generate-core-file ${core}`,
-    '--args',
-    request.executable,
-    ...request.args,
-  ];
+  const gdbArgs = gdbArguments(['run', `generate-core-file ${core}`], request.executable, request.args);
   const run = await runGroup(
     [String(request.stackKiB), 'gdb', ...gdbArgs],
     request.cwd,
     request.timeoutMs,
     request.env,
   );
-  if (run.exitCode === 127 && /\bexec: .*gdb/.test(run.stderr.text)) {
-    throw new UserError(
-      'gdb is needed to capture cores here but is not installed',
-      EXIT.toolchain,
-      'Install gdb (apt-get install gdb) or make the kernel write core files (core_pattern core)',
-    );
-  }
-  const out = `${run.stdout.text}\n${run.stderr.text}`;
-  const signal = /Program (?:received|terminated with) signal (SIG[A-Z]+)/.exec(out)?.[1];
-  const exited = /\[Inferior \d+ \(process \d+\) exited (?:normally|with code ([0-7]+))\]/.exec(out);
-  const captured = signal !== undefined && (await exists(core));
+  if (gdbNotFound(run))
+    throw gdbMissing({
+      purpose: 'capture cores here',
+      otherwise: 'make the kernel write core files (core_pattern core)',
+    });
+  const report = gdbReport(run, request.executable);
+  const captured = report.signal !== undefined && (await exists(core));
   const shared = common(run);
   return {
     ...shared,
     stdout: withoutGdbLines(shared.stdout),
     stderr: withoutGdbLines(shared.stderr),
-    // gdb prints the exit code in octal (`exited with code 03`, `… 0177`).
-    exitCode: exited ? Number.parseInt(exited[1] ?? '0', 8) : undefined,
-    signal: run.timedOut ? undefined : signal,
-    // gdb names the program it could not load: `<path>: No such file or directory.`
-    startFailed: run.stderr.text
-      .split('\n')
-      .find((l) => l.startsWith(`${request.executable}: `) && /(No such file|Permission denied)/.test(l)),
+    exitCode: report.exitCode,
+    signal: run.timedOut ? undefined : report.signal,
+    startFailed: report.startFailed,
     core: captured ? core : undefined,
     capture: { method: 'gdb', ...(why ? { note: why } : {}) },
   };

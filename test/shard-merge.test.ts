@@ -80,5 +80,10 @@ describe('shards', () => {
     ]);
     const whole = await runCli([...gate, '--artifacts', at('g')], { env });
     expect(outcome.rows).toHaveLength(JSON.parse(whole.stdout).rows.length);
+    // The merged text says what gate itself says: its decision word and the versions.
+    const mergedText = await runCli(['report', '--merge', ...parts], { env });
+    const wholeText = await runCli(gate.filter((a) => a !== '--json').concat(['--artifacts', at('g')]), { env });
+    expect(mergedText.stdout.split('\n')[0]).toMatch(/^BLOCKED: Lwt 5\.6\.1 → 5\.6\.1 \(dir /);
+    expect(wholeText.stdout).toContain(mergedText.stdout.split('\n')[0]);
   }, 180_000);
 });

@@ -118,6 +118,7 @@ try {
     "lwt.unix's C stubs compile as one unit, unoptimised, while the core's modules do; " +
     "lwt.unix's modules are sorted meanwhile and compile as soon as the core's have. " +
     `Each build ${ROUNDS} times in turns, from an empty cache each time; the fastest counts. ` +
+    (git ? 'The release rows come from `LWT_REGRESS_BENCH_GIT=<a clone of Lwt> npm run bench`. ' : '') +
     "Target: the core and lwt.unix together in at most twice the core's time.";
   const rebuilt = warm.results.every((r) => r.cached?.lwt && r.cached.case)
     ? 'confirmed by the results'

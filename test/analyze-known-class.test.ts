@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeSourceTree, regressMutexUnlock } from '../src/fixtures/lwt-fixtures.js';
+import { makeRegressedTree } from '../src/fixtures/lwt-fixtures.js';
 import { buildLwt } from '../src/lwt/lwt-build.js';
 import { projectRoot } from '../src/paths.js';
 import { runUnderLimits } from '../src/run/run-under-limits.js';
@@ -54,8 +54,7 @@ let service: { executable: string; core: string };
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-known-class-' });
   toolchain = await findToolchain();
-  const regressed = await makeSourceTree(at('lwt-regressed'), '5.6.1');
-  await regressMutexUnlock(regressed);
+  const regressed = await makeRegressedTree(at('lwt-regressed'));
   // The Lwt build goes to this test's own cache: cacheRoot() reads the variable at each call.
   const saved = process.env.LWT_REGRESS_CACHE;
   process.env.LWT_REGRESS_CACHE = at('cache');

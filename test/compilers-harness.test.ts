@@ -13,6 +13,7 @@ import { EXIT } from '../src/errors.js';
 import {
   makeGitRepository,
   makeOpamRepository,
+  makeRegressedTree,
   makeSourceTree,
   patchTree,
   regressMutexUnlock,
@@ -35,8 +36,7 @@ const at = (...parts: string[]) => join(tmp.path, ...parts);
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-compiler-sources-' });
   pristine = await makeSourceTree(at('lwt-5.6.1'), '5.6.1');
-  regressed = await makeSourceTree(at('lwt-5.6.1-regressed'), '5.6.1');
-  await regressMutexUnlock(regressed);
+  regressed = await makeRegressedTree(at('lwt-5.6.1-regressed'));
   // Old Lwt (2.x) uses modules OCaml 5 removed; this tree does too, in one line.
   withoutPervasives = await makeSourceTree(at('lwt-5.6.1-pervasives'), '5.6.1');
   await patchTree(withoutPervasives, 'lwt_mutex.ml', 'let unlock m =', 'let _ = Pervasives.compare\nlet unlock m =');

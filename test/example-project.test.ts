@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
-import { makeSourceTree, regressMutexUnlock } from '../src/fixtures/lwt-fixtures.js';
+import { makeRegressedTree } from '../src/fixtures/lwt-fixtures.js';
 import { projectRoot } from '../src/paths.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { makeCasesDir } from './support/case-dir.js';
@@ -52,8 +52,7 @@ describe('examples/kvstore', () => {
   }, 300_000);
 
   it('gate: installed Lwt against a regressed tree blocks on the write storm', async () => {
-    const regressed = await makeSourceTree(at('lwt-regressed'), '5.6.1');
-    await regressMutexUnlock(regressed);
+    const regressed = await makeRegressedTree(at('lwt-regressed'));
     const r = await cli([
       'gate',
       '--json',

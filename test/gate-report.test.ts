@@ -4,7 +4,7 @@ import { chromium } from 'playwright-core';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
-import { makeSourceTree, patchTree, regressMutexUnlock } from '../src/fixtures/lwt-fixtures.js';
+import { makeRegressedTree, makeSourceTree, patchTree } from '../src/fixtures/lwt-fixtures.js';
 import { projectRoot } from '../src/paths.js';
 import { runCli } from './support/cli.js';
 import { joined } from './support/regex.js';
@@ -19,8 +19,7 @@ const SCREENSHOTS = join(projectRoot(), 'artifacts', 'test-reports');
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-gate-' });
   env = { LWT_REGRESS_CACHE: at('cache') };
-  regressed = await makeSourceTree(at('lwt-regressed'), '5.6.1');
-  await regressMutexUnlock(regressed);
+  regressed = await makeRegressedTree(at('lwt-regressed'));
 });
 afterAll(() => tmp.cleanup());
 

@@ -6,6 +6,7 @@ import { EXIT } from '../src/errors.js';
 import {
   makeGitRepository,
   makeOpamRepository,
+  makeRegressedTree,
   makeSourceTree,
   patchTree,
   regressMutexUnlock,
@@ -25,8 +26,7 @@ beforeAll(async () => {
   // A cache of its own: these tests must see real builds, and must not reuse the user's.
   env = { LWT_REGRESS_CACHE: at('cache') };
   pristine = await makeSourceTree(at('lwt-5.6.1'), '5.6.1');
-  regressed = await makeSourceTree(at('lwt-5.6.1-regressed'), '5.6.1');
-  await regressMutexUnlock(regressed);
+  regressed = await makeRegressedTree(at('lwt-5.6.1-regressed'));
 });
 afterAll(() => tmp.cleanup());
 

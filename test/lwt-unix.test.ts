@@ -14,9 +14,9 @@ import { EXIT } from '../src/errors.js';
 import {
   makeGitRepository,
   makeOpamRepository,
+  makeRegressedTree,
   makeSourceTree,
   patchTree,
-  regressMutexUnlock,
 } from '../src/fixtures/lwt-fixtures.js';
 import { buildLwtFromSource } from '../src/lwt/lwt-build.js';
 import { caseBinary } from '../src/probe/case-binary.js';
@@ -32,8 +32,7 @@ const at = (...parts: string[]) => join(tmp.path, ...parts);
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true, prefix: 'lwt-regress-unix-' });
   pristine = await makeSourceTree(at('lwt-5.6.1'), '5.6.1');
-  regressed = await makeSourceTree(at('lwt-5.6.1-regressed'), '5.6.1');
-  await regressMutexUnlock(regressed);
+  regressed = await makeRegressedTree(at('lwt-5.6.1-regressed'));
 });
 afterAll(() => tmp.cleanup());
 

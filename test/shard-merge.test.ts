@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
-import { makeSourceTree, regressMutexUnlock } from '../src/fixtures/lwt-fixtures.js';
+import { makeRegressedTree } from '../src/fixtures/lwt-fixtures.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { inShard, parseShard } from '../src/probe/shard.js';
 import { runCli } from './support/cli.js';
@@ -57,8 +57,7 @@ describe('shards', () => {
   }, 180_000);
 
   it('two shards of a gate that blocks, merged, block', async () => {
-    const regressed = await makeSourceTree(at('regressed'), '5.6.1');
-    await regressMutexUnlock(regressed);
+    const regressed = await makeRegressedTree(at('regressed'));
     const gate = ['gate', '--json', '--baseline', 'installed', '--candidate-src', regressed, '--candidate', '5.6.1'];
     const parts: string[] = [];
     const codes: number[] = [];

@@ -67,6 +67,19 @@ describe('searchFirstBad', () => {
     }
   });
 
+  it('lists the untestable elements it met in ascending order, whatever order it met them in', async () => {
+    // 0..19, bad from 12: the first midpoint (9) is untestable, then its neighbour above (10), then 8 below.
+    const answer = oracle({ n: 20, firstBad: 12, holes: [8, 9, 10] });
+    const met: number[] = [];
+    const r = await searchFirstBad(20, async (i) => {
+      if (answer(i) === 'untestable') met.push(i);
+      return answer(i);
+    });
+    expect(met).not.toEqual([...met].sort((a, b) => a - b));
+    expect(r).toMatchObject({ kind: 'found', firstBad: 12 });
+    expect(r.untestable).toEqual([...met].sort((a, b) => a - b));
+  });
+
   it('with every element between the ends untestable, names them all as candidates', async () => {
     const r = await searchFirstBad(5, async () => 'untestable');
     expect(r).toMatchObject({

@@ -23,6 +23,10 @@ describe('what a probe says of the overflow', () => {
     ['untestable', 'no-evidence', 'untestable'],
     ['untestable', null, 'untestable'],
     ['not-applicable', null, 'untestable'],
+    // What was observed does not count when the probe itself says it cannot be judged.
+    ['untestable', 'cycle', 'untestable'],
+    ['not-applicable', 'cycle', 'untestable'],
+    ['pass', null, 'untestable'],
   ] as const)('a %s result that observed %s: %s', (status, outcome, expected) => {
     expect(reproductionOf(result(status, outcome))).toBe(expected);
   });

@@ -151,6 +151,11 @@ describe('what entered a cycle', () => {
       'Lwt.resolve',
     ]);
   });
+
+  it("is empty when every frame below is one of the cycle's functions", () => {
+    expect(entryBelow(['Lwt.resolve', 'Lwt.callback'], ['Lwt.callback', 'Lwt.resolve'].map(frame))).toEqual([]);
+    expect(entryBelow(['Lwt.resolve'], [])).toEqual([]);
+  });
 });
 
 describe('what a run is observed as', () => {

@@ -91,6 +91,25 @@ describe('a call before the return address', () => {
     ['call *(%rsp) without its SIB', [0x90, 0x90, 0xff, 0x14], false],
     ['an 0xe8 one byte too early', [0xe8, 0, 0, 0, 0, 0], false],
     ['nothing', [], false],
+    // Each form at exactly its length, and each form's bytes without its 0xff or with a ModRM it does not take.
+    ['call *8(%rax), exactly its 3 bytes', [0xff, 0x50, 0x08], true],
+    ['call *0x100(%rbx), exactly its 6 bytes', [0xff, 0x93, 0, 1, 0, 0], true],
+    ['call *0x10(%rip), exactly its 6 bytes', [0xff, 0x15, 0x10, 0, 0, 0], true],
+    ['call *0x100(%rsp,%rax), exactly its 7 bytes', [0xff, 0x94, 0x04, 0, 1, 0, 0], true],
+    ['a call ModRM for a register after a nop', [0x90, 0xd0], false],
+    ['a call ModRM for [reg] after a nop', [0x90, 0x13], false],
+    ['0xff with [rip] and no displacement after it', [0xff, 0x15], false],
+    ['a call ModRM for [reg+SIB] after a nop', [0x90, 0x14, 0x04], false],
+    ['0xff, [reg] and a byte: no SIB form', [0xff, 0x13, 0x04], false],
+    ['a call ModRM for [reg+disp8] after a nop', [0x90, 0x50, 0x08], false],
+    ['0xff, [reg+disp8] naming the SIB, without one', [0xff, 0x54, 0x08], false],
+    ['a call ModRM for [reg+SIB+disp8] after a nop', [0x90, 0x54, 0x04, 0x08], false],
+    ['0xff, [reg+disp8] and two bytes: no SIB form', [0xff, 0x53, 0x04, 0x08], false],
+    ['a call ModRM for [reg+disp32] after a nop', [0x90, 0x93, 0, 1, 0, 0], false],
+    ['0xff, [reg+disp32] naming the SIB, without one', [0xff, 0x94, 0, 1, 0, 0], false],
+    ['0xff, [reg] and four bytes: no disp32 form', [0xff, 0x13, 0, 1, 0, 0], false],
+    ['a call ModRM for [reg+SIB+disp32] after a nop', [0x90, 0x94, 0x04, 0, 1, 0, 0], false],
+    ['0xff, [reg+disp32] and five bytes: no SIB form', [0xff, 0x93, 0x04, 0, 1, 0, 0], false],
   ])('%s: %s', (_what, bytes, expected) => {
     expect(followsCall(Uint8Array.from(bytes))).toBe(expected);
   });

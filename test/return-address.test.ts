@@ -12,12 +12,17 @@ import { followsCall, ReturnAddressOracle } from '../src/ocaml/return-address.js
 const BIAS = 0x5555_0000_0000;
 const TEXT = 0x1000;
 
-/** Code at TEXT (+ BIAS): a call rel32 ending at +0x20, a `jmp *%rax` ending at +0x40, a call *%rax ending at +0x60. */
+/**
+ * Code at TEXT (+ BIAS): a call rel32 ending at +0x20, a `jmp *%rax` ending at +0x40, a call *%rax ending at +0x60;
+ * calls rel32 ending at +0x80 (the end of the first code range), +0xa0 (between the ranges), +0xc0 (the start of
+ * the second) and +0x100 (its end).
+ */
 function code(): Uint8Array {
   const bytes = new Uint8Array(0x100).fill(0x90);
   bytes.set([0xe8, 1, 2, 3, 4], 0x20 - 5);
   bytes.set([0xff, 0xe0], 0x40 - 2);
   bytes.set([0xff, 0xd0], 0x60 - 2);
+  for (const end of [0x80, 0xa0, 0xc0, 0x100]) bytes.set([0xe8, 1, 2, 3, 4], end - 5);
   return bytes;
 }
 
@@ -66,6 +71,20 @@ describe('a return address', () => {
     // The return address ends the function: the call is its last instruction.
     expect(oracle([[TEXT, TEXT + 0x20]]).test.isReturnAddress(BIAS + TEXT + 0x20)).toBe(true);
     expect(oracle([[TEXT + 0x20, TEXT + 0x40]]).test.isReturnAddress(BIAS + TEXT + 0x20)).toBe(false);
+  });
+
+  it('lies in (start, end] of a code range: the call before it is in the range', () => {
+    const { test } = oracle();
+    expect(test.isReturnAddress(BIAS + TEXT + 0x80)).toBe(true);
+    expect(test.isReturnAddress(BIAS + TEXT + 0x100)).toBe(true);
+    expect(test.isReturnAddress(BIAS + TEXT + 0xa0)).toBe(false);
+    expect(test.isReturnAddress(BIAS + TEXT + 0xc0)).toBe(false);
+  });
+
+  it('remembers a no as a no', () => {
+    const { test } = oracle();
+    for (let i = 0; i < 3; i++) expect(test.isReturnAddress(BIAS + TEXT + 0xa0)).toBe(false);
+    for (let i = 0; i < 3; i++) expect(test.isReturnAddress(BIAS + TEXT + 0x40)).toBe(false);
   });
 
   it('is decided once per address, then remembered', () => {

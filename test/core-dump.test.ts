@@ -11,11 +11,12 @@ import { openCore } from '../src/core/core-dump.js';
 import { bindProcess } from '../src/core/process-image.js';
 import { signalName } from '../src/core/signals.js';
 import { openElf } from '../src/elf/elf-file.js';
-import { EXIT, UserError } from '../src/errors.js';
+import { EXIT } from '../src/errors.js';
 import { FileReader } from '../src/io/file-reader.js';
 import { ElfPatch } from './support/elf-patch.js';
 import { gdbBatch } from './support/gdb.js';
 import { readelfSegments } from './support/readelf.js';
+import { refusal } from './support/refusal.js';
 
 const crashes = inject('crashes');
 
@@ -185,16 +186,6 @@ describe('a core that does not belong to the executable, or is no core', () => {
       exe.close();
       c.close();
     }
-  }
-
-  function refusal(f: () => unknown): UserError {
-    try {
-      f();
-    } catch (error) {
-      if (error instanceof UserError) return error;
-      throw error;
-    }
-    throw new Error('accepted');
   }
 
   const mismatch = (exe: string, core: string, why: string) =>

@@ -10,7 +10,8 @@ import { buildIdOf, findNote } from '../src/elf/notes.js';
 import { readSections } from '../src/elf/sections.js';
 import { readSegments } from '../src/elf/segments.js';
 import { View } from '../src/elf/view.js';
-import { EXIT, UserError } from '../src/errors.js';
+import { EXIT, type UserError } from '../src/errors.js';
+import { refusal } from './support/refusal.js';
 
 /** A 64-byte ELF64 little-endian x86-64 header (the gABI's Elf64_Ehdr), with fields to override. */
 function header(fields: Partial<Record<'class' | 'data' | 'machine' | 'type', number>> = {}): Buffer {
@@ -30,14 +31,8 @@ function header(fields: Partial<Record<'class' | 'data' | 'machine' | 'type', nu
   return b;
 }
 
-function refusal(bytes: Uint8Array): UserError {
-  try {
-    readElfHeader(new BufferReader(bytes, 'f'));
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error('accepted');
+function refusalOf(bytes: Uint8Array): UserError {
+  return refusal(() => readElfHeader(new BufferReader(bytes, 'f')));
 }
 
 describe('the ELF header', () => {
@@ -101,7 +96,7 @@ describe('the ELF header', () => {
     ],
     ['an unknown machine', header({ machine: 999 }), EXIT.unsupportedFormat, /for machine 999, not x86-64/],
   ])('refuses %s', (_what, bytes, code, message) => {
-    const error = refusal(bytes);
+    const error = refusalOf(bytes);
     expect(error.exitCode).toBe(code);
     expect(error.message).toMatch(message);
     expect(error.fix).toBeTruthy();
@@ -109,8 +104,8 @@ describe('the ELF header', () => {
 
   it('accepts exactly 16 bytes of ident before asking for the rest', () => {
     // 16 bytes are a whole ident: what is missing then is the rest of the header.
-    expect(refusal(header().subarray(0, 16)).message).toMatch(/truncated/);
-    expect(refusal(header({ class: 1 }).subarray(0, 16)).message).toMatch(/32-bit/);
+    expect(refusalOf(header().subarray(0, 16)).message).toMatch(/truncated/);
+    expect(refusalOf(header({ class: 1 }).subarray(0, 16)).message).toMatch(/32-bit/);
   });
 });
 

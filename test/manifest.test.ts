@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CaseManifest, expectationFor, knownOverflow, parseManifest, programArgs } from '../src/cases/manifest.js';
-import { EXIT, UserError } from '../src/errors.js';
+import { EXIT, type UserError } from '../src/errors.js';
+import { refusal } from './support/refusal.js';
 
 const manifest = (expect: unknown[], extra: Record<string, unknown> = {}) =>
   parseManifest('m', { description: 'd', needs: '*', size: { default: 7 }, expect, ...extra });
@@ -99,15 +100,7 @@ describe('a manifest is refused field by field, with the exit code of a usage er
     size: { default: 3, meaning: 'n' },
     expect: [{ lwt: '*', outcome: 'clean' }],
   };
-  const refused = (data: unknown): UserError => {
-    try {
-      parseManifest('c', data);
-    } catch (error) {
-      if (error instanceof UserError) return error;
-      throw error;
-    }
-    throw new Error('accepted');
-  };
+  const refused = (data: unknown): UserError => refusal(() => parseManifest('c', data));
 
   it.each([
     ['null', null, 'is not a JSON object'],

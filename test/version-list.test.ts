@@ -4,6 +4,7 @@ import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bisectRange, versionList } from '../src/bisect/version-list.js';
 import { EXIT, UserError } from '../src/errors.js';
+import { refusal } from './support/refusal.js';
 
 describe('the versions to bisect', () => {
   it('are ordered as versions, not as strings (2.9 before 2.10), each once', async () => {
@@ -25,16 +26,6 @@ describe('the versions to bisect', () => {
 });
 
 describe('bad ends and lists', () => {
-  const refusal = (f: () => unknown): UserError => {
-    try {
-      f();
-    } catch (error) {
-      if (error instanceof UserError) return error;
-      throw error;
-    }
-    throw new Error('accepted');
-  };
-
   it('a given version that is no version is a usage error naming it', async () => {
     await expect(versionList({ versions: ['2.3.0', 'tuesday'] })).rejects.toMatchObject({
       message: "--versions: 'tuesday' is not a version",

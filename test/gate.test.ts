@@ -115,7 +115,13 @@ describe('the gate without probes', () => {
     dir: '/nowhere',
     reproduce: [],
   });
-  const toolchain = { ocamlVersion: '4.13.1' } as Toolchain;
+  const toolchain: Toolchain = {
+    ocamlVersion: '4.13.1',
+    description: 'ocamlfind on PATH',
+    prefix: [],
+    reproduce: [],
+    fibers: false,
+  };
   const commandCase = (name: string): Case => ({
     manifest: parseManifest(name, {
       description: 'd',
@@ -160,10 +166,33 @@ describe('the gate without probes', () => {
   });
 
   it('shards by case, the broken ones first: each part judges whole rows, and the parts make the whole', async () => {
-    const part = async (index: number) => (await gate(prepared({ index, count: 2 }), settings)).rows.map((r) => r.case);
+    const suite = (shard: PreparedSuite['shard']) => ({
+      ...prepared(shard),
+      cases: ['built-1', 'built-2', 'built-3'].map(commandCase),
+    });
+    const part = async (index: number) => (await gate(suite({ index, count: 2 }), settings)).rows.map((r) => r.case);
     expect(await part(1)).toEqual(['broken', 'built-2']);
-    expect(await part(2)).toEqual(['built-1']);
+    expect(await part(2)).toEqual(['built-1', 'built-3']);
     expect((await gate(prepared({ index: 2, count: 2 }), settings)).verdict).toBe('pass');
+  });
+
+  it('a case built from source is probed on both Lwts, not taken for a program already built', async () => {
+    const sourceCase: Case = {
+      ...commandCase('from-source'),
+      manifest: parseManifest('from-source', {
+        description: 'd',
+        needs: '*',
+        size: { default: 1 },
+        expect: [{ lwt: '*', outcome: 'clean' }],
+      }),
+    };
+    const tree = (label: string): LwtSource => ({ ...source(label), origin: 'dir', dir: '/nowhere' });
+    const suite = { ...prepared(), sources: [tree('5.6.1'), tree('5.7.0')], cases: [sourceCase], invalid: [] };
+    const outcome = await gate(suite, settings);
+    // Neither tree exists, so neither Lwt can be built: untestable on both, which only a probe finds.
+    expect(outcome.rows.map((r) => [r.case, r.transition, r.baseline.status, r.candidate.status])).toEqual([
+      ['from-source', 'untestable', 'untestable', 'untestable'],
+    ]);
   });
 });
 

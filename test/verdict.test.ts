@@ -32,6 +32,10 @@ describe('judge', () => {
     expect(judge(expectCycle(['Lwt.resolve']), cycle(['Lwt.resolve', 'Lwt.callback']))).toEqual({ met: true });
     expect(judge(expectCycle(['Lwt.resolve']), cycle(['Lwt.Resolution_loop.resolve']))).toEqual({ met: true });
     expect(judge(expectCycle(['Lwt.bind']), cycle(['Lwt.<fun>'], ['Lwt.bind.(fun)']))).toEqual({ met: true });
+    expect(judge(expectCycle(['A.f', 'Lwt.resolve', 'Lwt.run_waiters']), cycle(['Lwt.resolve']))).toEqual({
+      met: false,
+      why: 'the cycle lacks A.f, Lwt.run_waiters: observed cycle: Lwt.resolve',
+    });
     expect(judge(expectCycle(['Lwt.resolve', 'Lwt.run_waiters']), cycle(['Lwt.resolve']))).toMatchObject({
       met: false,
       why: expect.stringMatching(/lacks Lwt\.run_waiters/),
@@ -44,7 +48,10 @@ describe('judge', () => {
 
   it('clean means a clean run, nothing else', () => {
     expect(judge(expectClean, clean)).toEqual({ met: true });
-    expect(judge(expectClean, cycle(['X.f']))).toMatchObject({ met: false });
+    expect(judge(expectClean, cycle(['X.f']))).toEqual({
+      met: false,
+      why: 'expected a clean run, observed cycle: X.f',
+    });
     expect(judge(expectClean, { ...clean, outcome: 'hang', summary: 'no exit' })).toMatchObject({ met: false });
   });
 
@@ -245,6 +252,15 @@ describe('what a run is observed as', () => {
     });
   });
 
+  it("a cycle found on a stack that did not overflow is a crash, not an overflow's cycle", () => {
+    const notOverflow = { ...withCycle, verdict: 'not-stack-overflow', top: [f('A.f')] } as AnalysisReport;
+    expect(observe(core, notOverflow)).toMatchObject({
+      outcome: 'crash',
+      summary: 'SIGSEGV, not a stack overflow: A.f',
+      depth: null,
+    });
+  });
+
   it('a core of an overflow without a cycle, and of a crash that is no overflow', () => {
     const top = [f('A.f', { definition: 'A.f.inner' }), f('B.g'), f('C.h'), f('D.i')];
     expect(observe(core, analysis({ verdict: 'stack-overflow-without-cycle', top }))).toEqual({
@@ -336,6 +352,17 @@ describe('what a run is observed as', () => {
     expect(printed.summary).toMatch(
       /^Stack_overflow printed as fatal \(uncaught, or by Lwt\.async_exception_hook\): cycle of 2 × at least 5/,
     );
+  });
+
+  it('a printed backtrace whose cycle was entered through more than five frames keeps the five nearest', () => {
+    const unit = ['Called from A.f in file "a.ml", line 1', 'Called from A.g in file "a.ml", line 2'];
+    const callers = ['B', 'C', 'D', 'E', 'F', 'G', 'H'].map((n) => `Called from Case.${n} in file "case.ml", line 3`);
+    const backtrace = [...Array.from({ length: 4 }, () => unit).flat(), ...callers];
+    const evidence = { kind: 'exception', exception: 'Stack_overflow', backtrace, printedBy: 'runtime' } as const;
+    expect(observe(evidence, undefined)).toMatchObject({
+      frames: ['A.f', 'A.g'],
+      entry: ['Case.B', 'Case.C', 'Case.D', 'Case.E', 'Case.F'],
+    });
   });
 
   it('an uncaught Stack_overflow without a cycle: its top frames, or no backtrace', () => {

@@ -63,7 +63,25 @@ describe('demangle, the rarer shapes', () => {
     ['camlfoo', { name: 'camlfoo', module: '', ocaml: false }],
     ['caml', { name: 'caml', module: '', ocaml: false }],
     ['xcamlFoo__f_1', { name: 'xcamlFoo__f_1', module: '', ocaml: false }],
+    // A name that only contains `anon_fn[...]` or `fun_NNN`, or goes on after them, is a name of its own.
+    ['camlM.wrap_anon_fn$5bx$5d', { name: 'M.wrap_anon_fn[x]', module: 'M', ocaml: true }],
+    ['camlM.anon_fn$5bx$5d_extra', { name: 'M.anon_fn[x]_extra', module: 'M', ocaml: true }],
+    ['camlM__my_fun_12', { name: 'M.my_fun', module: 'M', ocaml: true }],
+    ['camlM__fun_2d_7', { name: 'M.fun_2d', module: 'M', ocaml: true }],
+    // A part after `__` that only contains a capital is a value, and the rest of the name with it.
+    ['camlM__to_JSON__v_3', { name: 'M.to_JSON__v', module: 'M', ocaml: true }],
+    // When every part is capitalised the last is the value: a functor such as Map.Make.
+    ['camlStdlib__Map__Make_123', { name: 'Stdlib.Map.Make', module: 'Stdlib.Map', ocaml: true }],
+    // A `$` before a single digit is neither an escape nor a separator: the module's own symbol.
+    ['camlFoo$1x', { name: 'Foo$1x', module: 'Foo$1x', ocaml: true }],
   ])('%s', (symbol, expected) => {
     expect(demangle(symbol)).toEqual(expected);
+  });
+
+  it('a raw line break makes no OCaml symbol, and an escaped one cuts nothing off the name', () => {
+    // The compiler writes a byte that no identifier holds as an escape: a raw line break is not its name.
+    expect(demangle('camlFoo\nbar')).toEqual({ name: 'camlFoo\nbar', module: '', ocaml: false });
+    // `$0a` is a line break; whether the stamp goes with it or not, the name keeps its start.
+    expect(demangle('camlM__a$0a$0ab_1').name).toMatch(/^M\.a\n\nb(_1)?$/);
   });
 });

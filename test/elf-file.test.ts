@@ -3,9 +3,11 @@
  * readelf on the same files: a PIE the tests built and crashed, and its core.
  */
 import { describe, expect, inject, it } from 'vitest';
+import { BufferReader } from '../src/elf/byte-reader.js';
 import { findElfNote, openElf } from '../src/elf/elf-file.js';
 import { FileReader } from '../src/io/file-reader.js';
 import { readelfBuildId, readelfHeader, readelfSections, readelfSegments } from './support/readelf.js';
+import { note, tinyElf } from './support/tiny-elf.js';
 
 const crashes = inject('crashes');
 
@@ -112,5 +114,49 @@ describe('notes', () => {
     expect(note?.desc.length).toBe(20);
     expect(Buffer.from(note!.desc.bytes).toString('hex')).toBe(exe.buildId);
     expect(findElfNote(exe, 'GNU', 4)).toBeUndefined();
+  });
+});
+
+describe('note areas of files made by hand', () => {
+  const buildId = note('GNU', 3, Buffer.from([0xab, 0xcd, 0xef]));
+
+  it('without note segments, the note sections are read, and only they', () => {
+    const elf = openElf(
+      new BufferReader(
+        tinyElf(
+          1,
+          [],
+          [
+            { name: '.text', type: SHT.PROGBITS!, data: Buffer.from('code') },
+            { name: '.note.gnu.build-id', type: SHT.NOTE!, data: buildId },
+          ],
+        ),
+        'f.o',
+      ),
+    );
+    expect(elf.noteAreas.map((a) => a.length)).toEqual([buildId.length]);
+    expect(elf.buildId).toBe('abcdef');
+  });
+
+  it('note segments are read instead of the note sections', () => {
+    const other = note('GNU', 3, Buffer.from([0x01]));
+    const elf = openElf(
+      new BufferReader(
+        tinyElf(2, [{ type: PT.NOTE!, data: buildId }], [{ name: '.note.other', type: SHT.NOTE!, data: other }]),
+        'f',
+      ),
+    );
+    expect(elf.noteAreas).toHaveLength(1);
+    expect(elf.buildId).toBe('abcdef');
+  });
+
+  it('a note segment or section past the end of the file is refused, named', () => {
+    expect(() => openElf(new BufferReader(tinyElf(4, [{ type: PT.NOTE!, offset: 4096, filesz: 16 }]), 'core'))).toThrow(
+      /^core is truncated or corrupt: note segment at offset 4096 \(\+16 bytes\) lies outside/,
+    );
+    const section = { name: '.note.x', type: SHT.NOTE!, offset: 4096, size: 16 };
+    expect(() => openElf(new BufferReader(tinyElf(1, [], [section]), 'f.o'))).toThrow(
+      /note section \.note\.x at offset 4096/,
+    );
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BufferReader } from '../src/elf/byte-reader.js';
 import { readElfHeader } from '../src/elf/header.js';
 import { buildIdOf, findNote } from '../src/elf/notes.js';
-import { readSections } from '../src/elf/sections.js';
+import { readSections, type Section, sectionView } from '../src/elf/sections.js';
 import { readSegments } from '../src/elf/segments.js';
 import { View } from '../src/elf/view.js';
 import { EXIT, type UserError } from '../src/errors.js';
@@ -102,6 +102,11 @@ describe('the ELF header', () => {
     expect(error.fix).toBeTruthy();
   });
 
+  it('judges the ident only when whole: a magic alone, or a 32-bit ident cut short, is a truncated file', () => {
+    expect(refusalOf(header().subarray(0, 4)).message).toBe('f is truncated: its ELF header is cut short');
+    expect(refusalOf(header({ class: 1 }).subarray(0, 15)).message).toBe('f is truncated: its ELF header is cut short');
+  });
+
   it('accepts exactly 16 bytes of ident before asking for the rest', () => {
     // 16 bytes are a whole ident: what is missing then is the rest of the header.
     expect(refusalOf(header().subarray(0, 16)).message).toMatch(/truncated/);
@@ -134,6 +139,33 @@ describe('program and section header tables', () => {
     expect(readSegments(file, { ...header64(), phnum: 0, phentsize: 0 })).toEqual([]);
     expect(readSections(file, { ...header64(), shnum: 0, shentsize: 0 })).toEqual([]);
     expect(readSections(file, { ...header64(), shoff: 0, shentsize: 0 })).toEqual([]);
+  });
+
+  it('names the table or section it cannot read: the header table, the name table, a section by name or type', () => {
+    const file = new BufferReader(new Uint8Array(256), 'f');
+    expect(() => readSections(file, { ...header64(), shoff: 200, shnum: 2 })).toThrow(
+      /^f is truncated or corrupt: section header table at offset 200 \(\+128 bytes\)/,
+    );
+    const table = Buffer.alloc(64);
+    table.writeUInt32LE(3, 4); // SHT_STRTAB, 16 bytes at offset 4096
+    table.writeBigUInt64LE(4096n, 24);
+    table.writeBigUInt64LE(16n, 32);
+    const named = new BufferReader(Buffer.concat([Buffer.alloc(8), table]), 'f');
+    expect(() => readSections(named, { ...header64(), shoff: 8, shnum: 1, shstrndx: 0 })).toThrow(
+      /: section name table at offset 4096/,
+    );
+    const section: Section = {
+      name: '.symtab',
+      type: 2,
+      flags: 0,
+      addr: 0,
+      offset: 4096,
+      size: 24,
+      link: 0,
+      entsize: 24,
+    };
+    expect(() => sectionView(file, section)).toThrow(/: section \.symtab at offset 4096/);
+    expect(() => sectionView(file, { ...section, name: '' })).toThrow(/: section 2 at offset 4096/);
   });
 
   it('names no section when the name table is a NOBITS section (it has no bytes in the file)', () => {
@@ -180,6 +212,18 @@ describe('a view over a block of the file', () => {
     expect(() => v.u8(-1)).toThrow(/past the end/);
     expect(v.sub(4, 12).u8(0)).toBe(12);
     expect(() => v.sub(4, 13)).toThrow(/past the end/);
+  });
+
+  it('names a field past the end by the file and the block it was read as', () => {
+    expect(() => View.read(file, 8, 16, 'block').u8(16)).toThrow(/^f: block is truncated or corrupt: field at \+16/);
+    expect(() => View.read(new BufferReader(new Uint8Array(4)), 0, 4, 'block').u8(4)).toThrow(/^<buffer>: block /);
+  });
+
+  it('reads nothing from a buffer for a length of zero or less, wherever it starts', () => {
+    expect(file.read(2, -5)).toHaveLength(0);
+    expect(file.read(2, 0)).toHaveLength(0);
+    expect(file.read(40, 4)).toHaveLength(0);
+    expect([...file.read(30, 4)]).toEqual([30, 31]);
   });
 
   it('reads negative 32-bit fields as negative', () => {
@@ -264,6 +308,30 @@ describe('notes', () => {
     expect(findNote(area, 'CORES', 1)).toBeDefined();
     expect([...findNote(area, 'GNU', 3)!.desc.bytes]).toEqual([2]);
     expect(findNote(area, 'GN', 3)).toBeUndefined();
+  });
+
+  it('reads a note that ends the area exactly, even one that is only its 12-byte header', () => {
+    expect([...findNote(notes({ name: 'CORE', type: 1, desc: [1, 2, 3, 4] }), 'CORE', 1)!.desc.bytes]).toEqual([
+      1, 2, 3, 4,
+    ]);
+    const bare = new View(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0]), 'bare');
+    expect(findNote(bare, '', 7)).toMatchObject({ name: '', type: 7 });
+  });
+
+  it('reads an owner only within its namesz, whatever the padding after it holds', () => {
+    // namesz 2 ("GN"), its padding holding "U\0": no "GNU" note. namesz 3 ("GNU" without its NUL), then "x".
+    const raw = (namesz: number, name: string) =>
+      new View(
+        Buffer.concat([
+          Buffer.from([namesz, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0]),
+          Buffer.from(name),
+          Buffer.from([9, 0, 0, 0]),
+        ]),
+        'raw',
+      );
+    expect(findNote(raw(2, 'GNU\0'), 'GNU', 3)).toBeUndefined();
+    expect(findNote(raw(2, 'GNU\0'), 'GN', 3)).toBeDefined();
+    expect([...findNote(raw(3, 'GNUx'), 'GNU', 3)!.desc.bytes]).toEqual([9]);
   });
 
   it('stops at a note whose descriptor runs past the area, and at a partial header', () => {

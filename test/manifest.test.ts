@@ -37,12 +37,33 @@ describe('a case manifest', () => {
     [{ signature: [] }, /"signature" must be a non-empty list of OCaml names/],
     [{ signature: 'Lwt_mutex' }, /"signature" must be a non-empty list of OCaml names/],
     [{ signature: ['lwt_mutex unlock'] }, /"signature" must be a non-empty list of OCaml names/],
+    [{ signature: ['Lwt_mutex', 'unlock'] }, /"signature" must be a non-empty list of OCaml names/],
+    [{ signature: [['Lwt_mutex']] }, /"signature" must be a non-empty list of OCaml names/],
+    [{ signature: ['my_Lwt'] }, /"signature" must be a non-empty list of OCaml names/],
+    [{ signature: ['Lwt.map f'] }, /"signature" must be a non-empty list of OCaml names/],
   ])('%j is refused with one message naming the field', (extra, message) => {
     expect(() => manifest([{ lwt: '*', outcome: 'clean' }], extra)).toThrow(message);
   });
 
   it('a command case cannot expect per Lwt version: it does not choose its Lwt', () => {
     expect(() => manifest([{ lwt: '>=2.3.1', outcome: 'clean' }], { command: ['./x'] })).toThrow(/"lwt": "\*"/);
+    // Not even in one entry among others that hold for any Lwt.
+    const mixed = [
+      { lwt: '*', outcome: 'clean' },
+      { lwt: '>=2.3.1', outcome: 'cycle' },
+    ];
+    expect(() => manifest(mixed, { command: ['./x'] })).toThrow(/"lwt": "\*"/);
+  });
+
+  it('a signature is a list of module names or dotted values, kept as given', () => {
+    const signature = ['Lwt_mutex', 'Lwt.map', "Lwt_list.iter_p'"];
+    expect(manifest([{ lwt: '*', outcome: 'clean' }], { signature }).signature).toEqual(signature);
+  });
+
+  it('a field the case.json leaves out is absent from the manifest, not present as undefined', () => {
+    const m = manifest([{ lwt: '*', outcome: 'cycle' }]);
+    expect(Object.keys(m)).not.toContain('signature');
+    expect(Object.keys(m.expect[0]!).sort()).toEqual(['frames', 'lwt', 'outcome', 'why']);
   });
 });
 
@@ -160,12 +181,30 @@ describe('a manifest is refused field by field, with the exit code of a usage er
     ['a command with an empty program', { ...valid, command: [''] }, '"command" must be the program'],
     ['a title that is blank', { ...valid, title: '  ' }, '"title" must be a short name'],
     ['a title that is a number', { ...valid, title: 3 }, '"title" must be a short name'],
+    ['an expectation that is a string', { ...valid, expect: ['cycle'] }, 'expect[0] must be an object'],
+    ['a size that is null', { ...valid, size: null }, 'needs "size"'],
+    // String(true) reads as a package name: only strings are names.
+    ['a package that is no string', { ...valid, packages: [true] }, '"packages" must be a list'],
+    ['an argument among strings that is a number', { ...valid, args: ['-n', 3] }, '"args" must be a list of strings'],
   ])('%s', (_what, data, message) => {
     const error = refused(data);
     expect(error.message.startsWith('case c: its case.json ')).toBe(true);
     expect(error.message).toContain(message);
     expect(error.exitCode).toBe(EXIT.usage);
     expect(error.fix).toBe('Fix ocaml-cases/c/case.json (see ocaml-cases/README.md for the format)');
+  });
+
+  it('a size or a dune entry is an object: a function carrying the same fields is refused', () => {
+    // parseManifest takes any value, not only what JSON.parse gives.
+    const carrying = (fields: object) => Object.assign(() => undefined, fields);
+    expect(refused({ ...valid, size: carrying({ default: 3 }) }).message).toContain('needs "size"');
+    const dune = carrying({ root: '.', target: 'a.exe' });
+    expect(refused({ ...valid, dune }).message).toContain('"dune" needs');
+  });
+
+  it('a package name may be a bare library or have several dotted parts', () => {
+    const packages = ['threads', 'lwt.unix', 'a.b.c'];
+    expect(parseManifest('c', { ...valid, packages }).packages).toEqual(packages);
   });
 
   it('takes what it is given, and defaults the rest', () => {
@@ -248,6 +287,44 @@ describe('the overflow a case knows', () => {
 
   it('among the entries for its own compilers (or for any): not by those for other compilers', () => {
     expect(known(m(), 1)).toEqual({ title: 'the 2011 mutex hand-off', fixedIn: '6.0.0' });
+  });
+
+  const ranges = (name: string, expect: unknown[]) =>
+    parseManifest(name, { description: 'd', needs: '*', size: { default: 1 }, expect });
+
+  it('is fixed in the first of several clean ranges that follow it, not the last', () => {
+    const m = ranges('twice', [
+      { lwt: '<2.0.0', outcome: 'cycle' },
+      { lwt: '>=2.0.0 <3.0.0', outcome: 'clean' },
+      { lwt: '>=3.0.0', outcome: 'clean' },
+    ]);
+    expect(known(m, 0)).toEqual({ title: 'twice', fixedIn: '2.0.0' });
+  });
+
+  it('is not fixed by a clean range before it', () => {
+    const m = ranges('late', [
+      { lwt: '<1.0.0', outcome: 'clean' },
+      { lwt: '>=1.0.0 <2.0.0', outcome: 'cycle' },
+      { lwt: '>=2.0.0', outcome: 'clean' },
+    ]);
+    expect(known(m, 1)).toEqual({ title: 'late', fixedIn: '2.0.0' });
+  });
+
+  it('overflowing over several ranges, it is fixed where the clean ones begin', () => {
+    const m = ranges('long', [
+      { lwt: '<2.0.0', outcome: 'cycle' },
+      { lwt: '>=2.0.0 <3.0.0', outcome: 'cycle' },
+      { lwt: '>=3.0.0', outcome: 'clean' },
+    ]);
+    expect(known(m, 0)).toEqual({ title: 'long', fixedIn: '3.0.0' });
+  });
+
+  it('on some compilers, it is fixed by a clean range for any compiler', () => {
+    const m = ranges('five', [
+      { lwt: '<6.0.0', ocaml: '>=5.0', outcome: 'cycle' },
+      { lwt: '>=6.0.0', outcome: 'clean' },
+    ]);
+    expect(known(m, 0)).toEqual({ title: 'five', fixedIn: '6.0.0' });
   });
 
   it('is not fixed where it comes back later, and nothing is known of a clean expectation', () => {

@@ -31,6 +31,7 @@ export default defineConfig({
       'test/frametable.test.ts',
       'test/gate.test.ts',
       'test/manifest.test.ts',
+      'test/process-image.test.ts',
       'test/report-escape.test.ts',
       'test/return-address.test.ts',
       'test/stack-walk.test.ts',

@@ -124,6 +124,51 @@ describe('memory by address', () => {
     expect(limit.block(0)).toBeDefined();
   });
 
+  it('reads no further than the end of a region, though its file goes on', () => {
+    // Two regions one after the other in the file, far apart in memory, as a core lays them out.
+    const file = addressed(0, 0x2000);
+    const low = region(0x1000, new Uint8Array(0), { end: 0x2000, reader: new BufferReader(file) });
+    const high = region(0x9000, new Uint8Array(0), { end: 0xa000, reader: new BufferReader(file), offset: 0x1000 });
+    const memory = new AddressSpace([low, high]);
+    expect(memory.u64(0x1ff8)).toBe(0xff8);
+    expect(memory.read(0x1ff8, 16)).toBeUndefined();
+    expect(memory.u64(0x1ffc)).toBeUndefined();
+    expect(memory.block(0x1800)?.bytes.length).toBe(0x1000);
+    expect(memory.block(0x9000)?.bytes).toEqual(file.subarray(0x1000));
+  });
+
+  it('gives nothing for bytes the file does not hold, short of the end of the region', () => {
+    const memory = new AddressSpace([region(0x1000, addressed(0, 0x1800), { end: 0x3000 })]);
+    expect(memory.u64(0x1000 + 0x17f0)).toBe(0x17f0);
+    expect(memory.read(0x1000 + 0x17f8, 16)).toBeUndefined();
+    expect(memory.read(0x1000 + 0x1800, 8)).toBeUndefined();
+  });
+
+  it('reads a word ending at a chunk boundary from the cached chunk', () => {
+    const reader = new RecordingReader(new BufferReader(addressed(0, 0x20000)));
+    const memory = new AddressSpace([{ ...region(0, new Uint8Array(0x20000)), reader }]);
+    expect(memory.u64(0xfff8)).toBe(0xfff8);
+    expect(memory.u64(0xfff8)).toBe(0xfff8);
+    expect(memory.u64(0xfff0)).toBe(0xfff0);
+    expect(reader.reads).toBe(1);
+  });
+
+  it('takes the nearest writable region above rsp as the stack, in whatever order the regions come', () => {
+    const stack = region(0x7ff0_0000, new Uint8Array(0x1000));
+    const above = region(0x7ff0_2000, new Uint8Array(0x1000));
+    expect(new AddressSpace([above, stack]).stackRegion(0x7ff0_0000 - 0x100)).toBe(stack);
+    expect(new AddressSpace([stack, above]).stackRegion(0x7ff0_0000 - 0x100)).toBe(stack);
+    expect(new AddressSpace([above, stack]).regionAt(0x7ff0_2000)).toBe(above);
+  });
+
+  it('never takes an empty region for the stack, even one starting at rsp', () => {
+    const empty = region(0x7ff0_0000, new Uint8Array(0));
+    const stack = region(0x7ff0_1000, new Uint8Array(0x1000));
+    const memory = new AddressSpace([empty, stack]);
+    expect(memory.stackRegion(0x7ff0_0000)).toBe(stack);
+    expect(memory.regionAt(0x7ff0_0000)).toBeUndefined();
+  });
+
   it('reads a NUL-terminated string, at most 4 KiB of it', () => {
     const bytes = new Uint8Array(0x3000).fill(0x61);
     bytes.set(Buffer.from('lwt.ml\0'), 0x10);
@@ -226,5 +271,71 @@ describe('the stack window', () => {
     const far: number[] = [];
     stack.scanWords(START, START + size, START + size - 0x20, START + size, (v) => far.push(v) > 0);
     expect(far).toEqual([START + size - 0x18, START + size - 0x10, START + size - 8]);
+  });
+  it('reads and scans the words of the window it holds without reading the file again', () => {
+    const reader = new RecordingReader(new BufferReader(addressed(START, 0x1000)));
+    const stack = new StackMemory({ ...region(START, new Uint8Array(0)), end: START + 0x1000, reader }, START);
+    expect(stack.u64(START)).toBe(START);
+    expect(reader.reads).toBe(1);
+    // The window's first word and its last.
+    expect(stack.u64(START)).toBe(START);
+    expect(stack.u64(START + 0xff8)).toBe(START + 0xff8);
+    const seen: number[] = [];
+    const found = (v: number) => seen.push(v) > 0;
+    expect(stack.scanWords(START, START + 0x1000, START + 0xfe8, START + 0x1000, found)).toBe(START + 0x1000);
+    expect(stack.scanWords(START + 0xff8, START + 0x1000, START, START + 0x1000, found)).toBe(START + 0x1000);
+    expect(seen).toEqual([START + 0xff0, START + 0xff8, START + 0xff8]);
+    expect(reader.reads).toBe(1);
+  });
+
+  it('keeps the 64 KiB below the word that slid the window up, and reads again below them', () => {
+    const size = 3 * 1024 * 1024;
+    const reader = new RecordingReader(new BufferReader(addressed(START, size)));
+    const stack = new StackMemory({ ...region(START, new Uint8Array(0)), end: START + size, reader }, START);
+    expect(stack.u64(START + 0x200000)).toBe(START + 0x200000);
+    expect(reader.reads).toBe(1);
+    expect(stack.u64(START + 0x200000 - 0x10000)).toBe(START + 0x200000 - 0x10000);
+    expect(stack.u64(START + 0x200000 - 0x100)).toBe(START + 0x200000 - 0x100);
+    expect(reader.reads).toBe(1);
+    expect(stack.u64(START + 0x200000 - 0x10008)).toBe(START + 0x200000 - 0x10008);
+    expect(reader.reads).toBe(2);
+  });
+
+  it('scans words below a window that slid up', () => {
+    const size = 3 * 1024 * 1024;
+    const stack = new StackMemory(region(START, addressed(START, size)), START);
+    expect(stack.u64(START + 0x200000)).toBe(START + 0x200000);
+    const found: number[] = [];
+    stack.scanWords(START, START + 0x100, START + 0x7, START + 0x20, (v) => found.push(v) > 0);
+    expect(found).toEqual([START + 8, START + 0x10, START + 0x18, START + 0x20]);
+  });
+
+  it('scans the words lying wholly in [from, to): the one ending at `to`, not the one it cuts', () => {
+    const stack = new StackMemory(region(START, addressed(START, 0x1000)), START);
+    const scan = (from: number, to: number) => {
+      const found: number[] = [];
+      stack.scanWords(START + from, START + to, START, START + 0x1000, (_, a) => found.push(a - START) > 0);
+      return found;
+    };
+    expect(scan(0x38, 0x40)).toEqual([0x38]);
+    expect(scan(0x30, 0x44)).toEqual([0x30, 0x38]);
+  });
+
+  it('scans from a stack pointer off a word boundary, from the next aligned word up', () => {
+    const stack = new StackMemory(region(START, addressed(START, 0x1000)), START + 3);
+    const found: number[] = [];
+    stack.scanWords(START, START + 0x28, START, START + 0x1000, (v) => found.push(v) > 0);
+    expect(found).toEqual([START + 8, START + 0x10, START + 0x18, START + 0x20]);
+    expect(stack.u64(START + 0x10)).toBe(START + 0x10);
+  });
+
+  it('reads no byte of the file past the end of the stack region, nor asks it for a word beyond', () => {
+    // The stack's region ends before the core file does, the stack pointer half-way up it.
+    const reader = new RecordingReader(new BufferReader(addressed(START, 0x2000)), true);
+    const stack = new StackMemory({ ...region(START, new Uint8Array(0)), end: START + 0x1000, reader }, START + 0x800);
+    expect(stack.u64(START + 0x800)).toBe(START + 0x800);
+    expect(stack.u64(START + 0xff8)).toBe(START + 0xff8);
+    expect(stack.u64(START + 0x1000)).toBe(-1);
+    expect(reader.log).toEqual([[0x800, 0x800]]);
   });
 });

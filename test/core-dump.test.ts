@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openCore } from '../src/core/core-dump.js';
+import { parseAuxv, parseFileNote } from '../src/core/notes.js';
 import { bindProcess } from '../src/core/process-image.js';
 import { signalName } from '../src/core/signals.js';
 import { openElf } from '../src/elf/elf-file.js';
+import { View } from '../src/elf/view.js';
 import { EXIT } from '../src/errors.js';
 import { FileReader } from '../src/io/file-reader.js';
 import { ElfPatch } from './support/elf-patch.js';
@@ -308,6 +310,52 @@ describe('a core that does not belong to the executable, or is no core', () => {
     expect(refusal(() => withFiles(noRegisters, noRegisters, (c) => openCore(c))).message).toBe(
       `${noRegisters} is truncated or corrupt: no NT_PRSTATUS note, so no registers`,
     );
+  });
+});
+
+describe('the auxiliary vector and file mappings, note by note', () => {
+  /** A note's desc of 64-bit words, then `tail` bytes (the file names). */
+  const desc = (words: number[], tail = '') => {
+    const bytes = Buffer.alloc(words.length * 8 + tail.length);
+    for (const [i, w] of words.entries()) bytes.writeBigUInt64LE(BigInt(w), i * 8);
+    bytes.write(tail, words.length * 8, 'latin1');
+    return new View(bytes, 'note');
+  };
+
+  it('reads the auxiliary vector up to AT_NULL, or to its last whole entry without one', () => {
+    expect(parseAuxv(desc([6, 4096, 9, 0x1234, 0, 0, 7, 1]))).toEqual(
+      new Map([
+        [6, 4096],
+        [9, 0x1234],
+      ]),
+    );
+    expect(parseAuxv(desc([6, 4096, 9, 0x1234]))).toEqual(
+      new Map([
+        [6, 4096],
+        [9, 0x1234],
+      ]),
+    );
+    // A trailing half entry is no entry.
+    expect(parseAuxv(desc([6, 4096, 9]))).toEqual(new Map([[6, 4096]]));
+  });
+
+  it('reads each file mapping with its path, its offset counted in pages of the given size', () => {
+    const names = '/srv/app/server\0/usr/lib/libc.so.6\0';
+    const note = desc([2, 4096, 0x5000, 0x6000, 0, 0x7f00_0000, 0x7f00_2000, 3], names);
+    expect(parseFileNote(note)).toEqual([
+      { start: 0x5000, end: 0x6000, fileOffset: 0, path: '/srv/app/server' },
+      { start: 0x7f00_0000, end: 0x7f00_2000, fileOffset: 3 * 4096, path: '/usr/lib/libc.so.6' },
+    ]);
+    // The names cut off right after the entries: the mappings, without their paths.
+    expect(parseFileNote(desc([1, 4096, 0x5000, 0x6000, 2]))).toEqual([
+      { start: 0x5000, end: 0x6000, fileOffset: 2 * 4096, path: '' },
+    ]);
+  });
+
+  it('gives no file mappings when the note is too short for the entries it counts', () => {
+    // Two entries counted, room for one and a third.
+    expect(parseFileNote(desc([2, 4096, 0x5000, 0x6000, 0, 0x7000, 0x8000]))).toEqual([]);
+    expect(parseFileNote(desc([2 ** 40, 4096, 0x5000, 0x6000, 0], 'x\0'))).toEqual([]);
   });
 });
 

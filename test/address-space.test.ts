@@ -144,6 +144,14 @@ describe('memory by address', () => {
     expect(memory.read(0x1000 + 0x1800, 8)).toBeUndefined();
   });
 
+  it('gives nothing for bytes across a chunk boundary that the file ends among', () => {
+    // The file holds 2 bytes past the first 64 KiB chunk; the region claims more.
+    const memory = new AddressSpace([region(0, addressed(0, 0x10002), { end: 0x20000 })]);
+    expect(memory.read(0xfffc, 8)).toBeUndefined();
+    expect(memory.u64(0xfffc)).toBeUndefined();
+    expect(memory.read(0xfffc, 4)).toHaveLength(4);
+  });
+
   it('reads a word ending at a chunk boundary from the cached chunk', () => {
     const reader = new RecordingReader(new BufferReader(addressed(0, 0x20000)));
     const memory = new AddressSpace([{ ...region(0, new Uint8Array(0x20000)), reader }]);
@@ -207,6 +215,17 @@ describe('the stack window', () => {
     const before = reader.reads;
     for (let at = 0x180000; at < 0x180800; at += 8) stack.u64(START + at);
     expect(reader.reads).toBe(before);
+  });
+
+  it('reads a stack region whose size is not a whole number of words, up to its last whole word', () => {
+    for (const size of [0x1001, 0x1002, 0x1003, 0x1005]) {
+      const stack = new StackMemory(region(START, addressed(START, size)), START);
+      expect(stack.u64(START + 0xff8)).toBe(START + 0xff8);
+      expect(stack.u64(START + 0x1000)).toBe(-1);
+      const seen: number[] = [];
+      stack.scanWords(START, START + size, START - 1, START + size, (value) => seen.push(value) > 0);
+      expect(seen).toHaveLength(0x1000 / 8);
+    }
   });
 
   it('gives -1 where the file ends short of the stack', () => {

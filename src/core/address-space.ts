@@ -58,7 +58,11 @@ export class AddressSpace {
     const fileAt = region.offset + (address - region.start);
     const chunkIndex = Math.floor(fileAt / CHUNK);
     const within = fileAt - chunkIndex * CHUNK;
-    if (within + length > CHUNK) return region.reader.read(fileAt, length);
+    if (within + length > CHUNK) {
+      // A file that ends inside the region gives fewer bytes: as inside a chunk, that is no answer.
+      const bytes = region.reader.read(fileAt, length);
+      return bytes.length === length ? bytes : undefined;
+    }
     const chunk = this.chunk(region.reader, chunkIndex);
     if (within + length > chunk.length) return undefined;
     return chunk.subarray(within, within + length);

@@ -28,7 +28,8 @@ export class StackMemory {
     readonly low: number,
   ) {
     this.high = region.end;
-    this.buffer = new Uint8Array(Math.min(WINDOW, region.end - region.start));
+    // Whole words: the scan reads the buffer as 32-bit halves, and a corrupt core's region may end mid-word.
+    this.buffer = new Uint8Array(Math.ceil(Math.min(WINDOW, region.end - region.start) / 8) * 8);
     this.window = new DataView(this.buffer.buffer);
     this.halves = new Uint32Array(this.buffer.buffer);
   }

@@ -101,6 +101,14 @@ describe('the compiler an executable was built with', () => {
       camlStdlib__Sys__data_end: DATA + 0x20,
     });
     expect(identifyRuntime(both, memory, BIAS).version).toBe('5.3.0');
+    // An empty block under the first label: the next one is tried too.
+    const emptyFirst = symbolsOf({
+      'camlStdlib__Sys.data_begin': DATA + 0x10,
+      'camlStdlib__Sys.data_end': DATA + 0x10,
+      camlStdlib__Sys__data_begin: DATA + 0x10,
+      camlStdlib__Sys__data_end: DATA + 0x20,
+    });
+    expect(identifyRuntime(emptyFirst, memory, BIAS).version).toBe('5.3.0');
     // Only one label of a pair is no block.
     const half = symbolsOf({ camlStdlib__Sys__data_begin: DATA + 0x10 });
     expect(identifyRuntime(half, memory, BIAS).version).toBeUndefined();

@@ -269,6 +269,8 @@ describe('a view over a block of the file', () => {
     expect(v.cstring(3)).toBe('cd');
     expect(v.cstring(5)).toBe('');
     expect(v.cstring(-1)).toBe('');
+    // Past the end of a view that has its buffer to itself.
+    expect(new View(Uint8Array.from([0x61, 0]), 'own').cstring(3)).toBe('');
   });
 });
 

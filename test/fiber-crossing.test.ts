@@ -15,7 +15,8 @@ const C = 0x7ffe_0000_0000;
 const SIZE = 0x1000;
 const CODE = 0x5555_0000_0000;
 
-function stackAt(start: number, words: Record<number, number>): StackMemory {
+/** A dumped stack at `start` holding `words` (by offset), read from `low` up. */
+function stackAt(start: number, words: Record<number, number>, low = start): StackMemory {
   const bytes = new Uint8Array(SIZE);
   const dv = new DataView(bytes.buffer);
   for (const [offset, v] of Object.entries(words)) {
@@ -30,7 +31,7 @@ function stackAt(start: number, words: Record<number, number>): StackMemory {
     origin: 'core',
     writable: true,
   };
-  return new StackMemory(region as ConstructorParameters<typeof StackMemory>[0], start);
+  return new StackMemory(region as ConstructorParameters<typeof StackMemory>[0], low);
 }
 
 const isCode = (v: number) => v > CODE && v < CODE + 0x10000;
@@ -96,6 +97,26 @@ describe('crossing from a fiber to C', () => {
         why: `the entry's c_stack_link 0x${LINK.toString(16)} has a bad prev link`,
       });
     }
+  });
+
+  it('a header naming no C stack pointer (zero) is lost as a pointer outside the dumped stacks', () => {
+    const { stacks } = entry(0);
+    expect(crossToC(stackAt(FIBER, { 528: 0 }), SP, stacks, isCode, 100)).toEqual({
+      kind: 'lost',
+      why: "the entry's C stack pointer 0x0 is not in a dumped stack",
+    });
+  });
+
+  it('a link whose prev word lies below the dumped C stack is lost as not dumped, not as a bad prev link', () => {
+    const { fiber } = entry(0);
+    // The C stack is dumped from just above the link's prev word: the return address is there, the prev word is not.
+    const cut = stackAt(C, { 1096: CODE + 0x100 }, LINK + 24);
+    expect(cut.u64(LINK + 16)).toBe(-1);
+    expect(cut.u64(LINK + 72)).toBe(CODE + 0x100);
+    expect(crossToC(fiber, SP, () => cut, isCode, 100)).toEqual({
+      kind: 'lost',
+      why: `the entry's C stack pointer 0x${LINK.toString(16)} is not in a dumped stack`,
+    });
   });
 
   it('is lost where the header, the link or the return address is not in a dumped stack', () => {

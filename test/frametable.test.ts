@@ -12,24 +12,29 @@ import { DescriptorTable, decodeLocation, RETURN_TO_C, readFrameTables } from '.
 
 const BASE = 0x10000;
 
-/** Memory holding `bytes` at BASE, as a core's writable data segment. */
+/** A core's writable data segment holding `bytes` at `start`. */
+const segment = (bytes: Uint8Array, start = BASE) => ({
+  start,
+  end: start + bytes.length,
+  reader: new BufferReader(bytes, `segment at 0x${start.toString(16)}`),
+  offset: 0,
+  origin: 'core' as const,
+  writable: true,
+});
+
+/** Memory holding `bytes` at BASE. */
 function memoryOf(bytes: Uint8Array): AddressSpace {
-  return new AddressSpace([
-    {
-      start: BASE,
-      end: BASE + bytes.length,
-      reader: new BufferReader(bytes),
-      offset: 0,
-      origin: 'core',
-      writable: true,
-    },
-  ]);
+  return new AddressSpace([segment(bytes)]);
 }
 
 /** A little-endian byte image written field by field. */
 class Image {
-  readonly bytes = new Uint8Array(4096);
-  private readonly dv = new DataView(this.bytes.buffer);
+  readonly bytes: Uint8Array;
+  private readonly dv: DataView;
+  constructor(size = 4096) {
+    this.bytes = new Uint8Array(size);
+    this.dv = new DataView(this.bytes.buffer);
+  }
   u16(at: number, v: number) {
     this.dv.setUint16(at, v, true);
     return this;
@@ -76,6 +81,14 @@ describe('the descriptor table', () => {
     table.set(0x400100, RETURN_TO_C, 0);
     expect(table.size).toBe(1);
     expect(table.frameSize(0x400100)).toBe(RETURN_TO_C);
+  });
+
+  it('presized for no descriptors at all, it still answers look-ups and takes entries', () => {
+    const table = new DescriptorTable(0);
+    expect(table.frameSize(0x401000)).toBe(-1);
+    expect(table.has(0x401000)).toBe(false);
+    table.set(0x401000, 16, 0);
+    expect(table.frameSize(0x401000)).toBe(16);
   });
 });
 
@@ -174,6 +187,124 @@ describe('frame tables of OCaml 4.11 and later', () => {
     img.u64(0, 0x7777_0000).u64(8, 0);
     expect(readFrameTables(memoryOf(img.bytes), BASE).modules).toBe(0);
   });
+
+  it('a pointer into a table already read is no table of its own', () => {
+    const img = tables();
+    img.u64(8, BASE + 0x128); // d1's address, inside the module's table
+    const { descriptors, modules } = readFrameTables(memoryOf(img.bytes), BASE);
+    expect(modules).toBe(1);
+    expect(descriptors.size).toBe(4);
+  });
+
+  it('a table that starts right where the previous one ends is read too', () => {
+    // { count 1; { 0x401000; size 16; no live } } at 0x100 ends at 0x118, where the second table begins.
+    const img = new Image();
+    img
+      .u64(0, BASE + 0x100)
+      .u64(8, BASE + 0x118)
+      .u64(16, 0);
+    img.u64(0x100, 1).u64(0x108, 0x401000).u16(0x110, 16);
+    img.u64(0x118, 1).u64(0x120, 0x402000).u16(0x128, 32);
+    const { descriptors, modules } = readFrameTables(memoryOf(img.bytes), BASE);
+    expect(modules).toBe(2);
+    expect(descriptors.frameSize(0x401000)).toBe(16);
+    expect(descriptors.frameSize(0x402000)).toBe(32);
+  });
+
+  it('reads the pointers of thousands of modules, each to its table', () => {
+    const n = 2000;
+    const tablesAt = 0x4000; // after the n pointers and their NULL
+    const img = new Image(tablesAt + n * 24);
+    for (let i = 0; i < n; i++) {
+      const table = tablesAt + i * 24; // { count 1; { retaddr; size 16; no live } (padded to 16) }
+      img.u64(i * 8, BASE + table);
+      img
+        .u64(table, 1)
+        .u64(table + 8, 0x400000 + i * 0x10)
+        .u16(table + 16, 16);
+    }
+    const { descriptors, modules } = readFrameTables(memoryOf(img.bytes), BASE);
+    expect(modules).toBe(n);
+    expect(descriptors.size).toBe(n);
+    expect(descriptors.frameSize(0x400000 + (n - 1) * 0x10)).toBe(16);
+  });
+
+  it('reads at most 100 000 module pointers', () => {
+    const max = 100_000;
+    const first = (max + 2) * 8; // table A, then table B
+    const img = new Image(first + 0x40);
+    for (let i = 0; i < max; i++) img.u64(i * 8, BASE + first);
+    img.u64(max * 8, BASE + first + 0x20); // the 100 001st pointer, to table B
+    img
+      .u64(first, 1)
+      .u64(first + 8, 0x401000)
+      .u16(first + 16, 16);
+    img
+      .u64(first + 0x20, 1)
+      .u64(first + 0x28, 0x402000)
+      .u16(first + 0x30, 16);
+    const { descriptors, modules } = readFrameTables(memoryOf(img.bytes), BASE);
+    expect(modules).toBe(1);
+    expect(descriptors.has(0x401000)).toBe(true);
+    expect(descriptors.has(0x402000)).toBe(false);
+  });
+
+  it('the counts corrupt tables claim presize the descriptor table no further than a real program needs', () => {
+    // 4096 pointers to consecutive words that each claim 2^40 descriptors, then a null word: the first table runs
+    // over all the others to the end of memory (each pair of words read as one descriptor with no live offsets).
+    const n = 4096;
+    const img = new Image(n * 16 + 16);
+    for (let i = 0; i < n; i++) img.u64(i * 8, BASE + (n + 1 + i) * 8).u64((n + 1 + i) * 8, 2 ** 40);
+    expect(readFrameTables(memoryOf(img.bytes), BASE).modules).toBe(1);
+  });
+
+  it('a table whose count is cut off by the end of memory is none; one whose count ends there is read', () => {
+    const img = new Image(0x100);
+    img.u64(0, BASE + 0xfc).u64(8, 0);
+    expect(readFrameTables(memoryOf(img.bytes), BASE).modules).toBe(0);
+    img.u64(0, BASE + 0xf8); // count 0, the last word
+    expect(readFrameTables(memoryOf(img.bytes), BASE).modules).toBe(1);
+  });
+
+  it('a descriptor whose fixed fields end exactly where memory ends is read', () => {
+    const img = new Image();
+    img.u64(0, BASE + 0x100).u64(8, 0);
+    img.u64(0x100, 1).u64(0x108, 0x401000).u16(0x110, 16);
+    const { descriptors } = readFrameTables(memoryOf(img.bytes.subarray(0, 0x114)), BASE);
+    expect(descriptors.get(0x401000)).toEqual({ frameSize: 16, debugInfo: 0 });
+  });
+
+  it('a descriptor whose allocation lengths or debug info lie past the end of memory is dropped', () => {
+    const img = new Image();
+    img.u64(0, BASE + 0x100).u64(8, 0);
+    img.u64(0x100, 1).u64(0x108, 0x401000);
+    // Allocations (frame_size & 2): their count byte would be at 0x114, where memory ends.
+    img.u16(0x110, 0x12);
+    expect(readFrameTables(memoryOf(img.bytes.subarray(0, 0x114)), BASE).descriptors.has(0x401000)).toBe(false);
+    // Debug info (frame_size & 1): its 4-byte offset at 0x114, cut in half, then whole.
+    img.u16(0x110, 0x11).u32(0x114, 0x100);
+    expect(readFrameTables(memoryOf(img.bytes.subarray(0, 0x116)), BASE).descriptors.has(0x401000)).toBe(false);
+    const whole = readFrameTables(memoryOf(img.bytes.subarray(0, 0x118)), BASE).descriptors;
+    expect(whole.get(0x401000)).toEqual({ frameSize: 16, debugInfo: BASE + 0x214 });
+  });
+
+  it('a descriptor without allocations has no allocation lengths, whatever byte follows its live offsets', () => {
+    // After d3 (frame_size 0x30, two live offsets) ends at 0x158, a fifth descriptor whose first byte is 0xa8.
+    const img = tables();
+    img.u64(0x100, 5);
+    img.u64(0x158, 0x4050a8).u16(0x160, 0x18);
+    const { descriptors } = readFrameTables(memoryOf(img.bytes), BASE);
+    expect(descriptors.get(0x404000)).toEqual({ frameSize: 0x30, debugInfo: 0 });
+    expect(descriptors.get(0x4050a8)).toEqual({ frameSize: 0x18, debugInfo: 0 });
+  });
+
+  it('a descriptor with a null return address is skipped', () => {
+    const img = tables();
+    img.u64(0x128, 0); // d1
+    const { descriptors } = readFrameTables(memoryOf(img.bytes), BASE);
+    expect(descriptors.size).toBe(3);
+    expect(descriptors.get(0x403000)).toEqual({ frameSize: 24, debugInfo: BASE + 0x500 });
+  });
 });
 
 describe('frame tables of OCaml 4.10 and before', () => {
@@ -208,6 +339,36 @@ describe('frame tables of OCaml 4.10 and before', () => {
     expect(descriptors.get(0x401000)).toEqual({ frameSize: 16, debugInfo: BASE + 0x600 });
     expect(descriptors.get(0x402000)).toEqual({ frameSize: RETURN_TO_C, debugInfo: 0 });
     expect(descriptors.get(0x403000)).toEqual({ frameSize: 0x20, debugInfo: 0 });
+  });
+
+  /** { count 3; { 0x401000; size 0x20; no live } (aligned to 8); { 0; size 0x18 }; { 0x402000; 0x11; pointer } }. */
+  function pointerTables() {
+    const img = new Image();
+    img.u64(0, BASE + 0x100).u64(8, 0);
+    img.u64(0x100, 3);
+    img.u64(0x108, 0x401000).u16(0x110, 0x20);
+    img.u64(0x118, 0).u16(0x120, 0x18);
+    img
+      .u64(0x128, 0x402000)
+      .u16(0x130, 0x11)
+      .u64(0x138, BASE + 0x600);
+    return img;
+  }
+
+  it('a descriptor without debug info has no pointer; one with a null return address is skipped', () => {
+    const { descriptors } = readFrameTables(memoryOf(pointerTables().bytes), BASE, 'pointers');
+    expect(descriptors.size).toBe(2);
+    expect(descriptors.get(0x401000)).toEqual({ frameSize: 0x20, debugInfo: 0 });
+    expect(descriptors.get(0x402000)).toEqual({ frameSize: 16, debugInfo: BASE + 0x600 });
+  });
+
+  it('a debug info pointer cut off by the end of memory drops its descriptor; one ending there is read', () => {
+    const bytes = pointerTables().bytes;
+    const cut = readFrameTables(memoryOf(bytes.subarray(0, 0x13c)), BASE, 'pointers').descriptors;
+    expect(cut.has(0x401000)).toBe(true);
+    expect(cut.has(0x402000)).toBe(false);
+    const whole = readFrameTables(memoryOf(bytes.subarray(0, 0x140)), BASE, 'pointers').descriptors;
+    expect(whole.get(0x402000)).toEqual({ frameSize: 16, debugInfo: BASE + 0x600 });
   });
 });
 
@@ -268,6 +429,23 @@ describe('debug info', () => {
       startChar: 1000,
       endChar: 2000,
     });
+  });
+
+  it('a file name with a space among its first four characters is still read as the name', () => {
+    const img = new Image();
+    img.u32(0x100, 0x10).u32(0x104, 7 << 12);
+    img.text(0x110, 'a b.ml');
+    expect(decodeLocation(memoryOf(img.bytes), BASE + 0x100)).toMatchObject({ file: 'a b.ml', line: 7 });
+  });
+
+  it('OCaml 4.12: an offset to the file name is not text, even when all its bytes but a 0x7f one print', () => {
+    // The offset 0x2020207f is the bytes 7f 20 20 20: the file name lies that far from the record's names.
+    const img = new Image();
+    img.u32(0x100, 0x20).u32(0x104, 5 << 12);
+    img.i32(0x120, 0x2020207f).text(0x124, 'Far.f');
+    const far = new Image(0x100).text(0, 'far.ml');
+    const memory = new AddressSpace([segment(img.bytes), segment(far.bytes, BASE + 0x120 + 0x2020207f)]);
+    expect(decodeLocation(memory, BASE + 0x100)).toMatchObject({ file: 'far.ml', definition: 'Far.f', line: 5 });
   });
 
   it('a record outside memory has no location', () => {

@@ -111,6 +111,12 @@ describe('the exact walk', () => {
     expect(walk(stackOf(layout), tables(sizes), 12).ended).toBe('bottom');
   });
 
+  it('never gives more frames than the limit, whatever frame reaches it', () => {
+    const all = walk(stackOf(layout), tables(sizes)).pcs.length;
+    for (let max = 1; max <= all + 1; max++)
+      expect(walk(stackOf(layout), tables(sizes), max).pcs.length).toBe(Math.min(max, all));
+  });
+
   it('a frame smaller than its return address is corrupt, and so is a context whose bottom is not above it', () => {
     // O(4) now claims a 0-byte frame: found through the context, it ends the walk.
     const zero = walk(stackOf(layout), tables({ ...sizes, 4: 0 }));
@@ -339,6 +345,12 @@ describe('crossing from an OCaml 5 fiber', () => {
     ]);
     expect(w.ended).toBe('bottom');
     expect(w.scanned).toBe(2);
+  });
+
+  it('never gives more frames than the limit, the return into C reaching it too', () => {
+    const all = walkFiber(stackOf(fiberLayout, SIZE, F)).frames.length;
+    for (let max = 1; max <= all + 1; max++)
+      expect(walkFiber(stackOf(fiberLayout, SIZE, F), max).frames).toHaveLength(Math.min(max, all));
   });
 
   it('the C frames of a crossing count toward the frame limit', () => {

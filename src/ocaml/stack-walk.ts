@@ -123,7 +123,8 @@ export function walkStack(input: WalkInput): StackFrames {
     // Past the last OCaml frame (the program's start-up in C, or a chain the tables do not cover): scan on.
     slot = ended.nextSlot;
     if (ended.reason === 'bottom') {
-      scanUpTo(stack.high, slot);
+      // The scan records a word before it asks for more: only with room left.
+      if (out.length < maxFrames) scanUpTo(stack.high, slot);
       return out.finish(out.length >= maxFrames ? 'max-frames' : 'bottom');
     }
   }
@@ -208,6 +209,8 @@ function walkExact(
 /** OCaml 5: the rest is on the C stack, and after a callback back on this fiber. */
 function crossFromFiber(walk: ExactWalk, fibers: NonNullable<WalkInput['fibers']>, sp: number): Stop | Resume {
   const { stack, out, returnAddresses } = walk;
+  // crossToC always gives the return address it locates: none when the return into C took the last room.
+  if (out.length >= walk.maxFrames) return { reason: 'max-frames', nextSlot: sp };
   const crossed = crossToC(
     stack,
     sp,

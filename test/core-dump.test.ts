@@ -11,6 +11,7 @@ import { openCore } from '../src/core/core-dump.js';
 import { parseAuxv, parseFileNote } from '../src/core/notes.js';
 import { bindProcess } from '../src/core/process-image.js';
 import { signalName } from '../src/core/signals.js';
+import { BufferReader } from '../src/elf/byte-reader.js';
 import { openElf } from '../src/elf/elf-file.js';
 import { View } from '../src/elf/view.js';
 import { EXIT } from '../src/errors.js';
@@ -19,6 +20,7 @@ import { ElfPatch } from './support/elf-patch.js';
 import { gdbBatch } from './support/gdb.js';
 import { readelfSegments } from './support/readelf.js';
 import { refusal } from './support/refusal.js';
+import { note, tinyElf } from './support/tiny-elf.js';
 
 const crashes = inject('crashes');
 
@@ -369,3 +371,23 @@ function withFiles<T>(a: string, b: string, f: (a: FileReader, b: FileReader) =>
     rb.close();
   }
 }
+
+describe('cores made by hand', () => {
+  it('another kind of ELF file is no core: an executable or library says so, another type gives its number', () => {
+    const refused = (type: number) => refusal(() => openCore(new BufferReader(tinyElf(type), 'f'))).message;
+    expect(refused(2)).toBe('f is an ELF executable or library, not a core dump');
+    expect(refused(3)).toBe('f is an ELF executable or library, not a core dump');
+    expect(refused(1)).toBe('f is an ELF file of type 1, not a core dump');
+  });
+
+  it('a memory segment with no file contents may lie anywhere: only dumped bytes must be in the file', () => {
+    const registers = { type: 4, data: note('CORE', 1, Buffer.alloc(336)) };
+    const empty = { type: 1, offset: 1 << 20, filesz: 0, vaddr: 0x7000 };
+    // Opened, and not counted as dumped memory.
+    expect(openCore(new BufferReader(tinyElf(4, [registers, empty]), 'core')).loads).toEqual([]);
+    const cut = { ...empty, filesz: 8 };
+    expect(refusal(() => openCore(new BufferReader(tinyElf(4, [registers, cut]), 'core'))).message).toMatch(
+      /memory at 0x7000 should end at file offset 1048584/,
+    );
+  });
+});

@@ -11,6 +11,9 @@ function primitiveLength(unit: number[]): number {
 }
 
 // Keys from disjoint ranges, so that junk and head cannot continue the cycle by accident.
+/** `u` repeated `times` times, end to end. */
+const repeat = (u: number[], times: number) => Array.from({ length: times }, () => u).flat();
+
 const unitArb = fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 12 });
 const junkArb = fc.array(fc.integer({ min: 100, max: 199 }), { maxLength: 3 });
 const headArb = fc.array(fc.integer({ min: 200, max: 299 }), { maxLength: 10 });
@@ -120,7 +123,6 @@ describe('findCycleTolerant', () => {
 describe('the limits of the search', () => {
   const junk = (n: number) => Array.from({ length: n }, (_, i) => 1000 + i);
   const unit = (n: number) => Array.from({ length: n }, (_, i) => 5000 + i);
-  const repeat = (u: number[], times: number) => Array.from({ length: times }, () => u).flat();
 
   it('at most 64 frames may precede the cycle at the top', () => {
     expect(findCycle([-1, ...junk(64), ...repeat([1, 2], 10), 9], 1)).toMatchObject({ start: 65, period: 2 });
@@ -219,9 +221,19 @@ describe('the limits of the search', () => {
 });
 
 describe('scanning with stale words', () => {
-  const repeat = (u: number[], times: number) => Array.from({ length: times }, () => u).flat();
   /** Words `step` bytes apart from slot `at` on. */
   const run = (keys: number[], at: number, step: number): [number, number][] => keys.map((k, i) => [k, at + i * step]);
+  /** A 1, 2 cycle (slots from the top) whose equal words lie at most two pairs to a distance: no stride. */
+  const TWO_PAIRS_A_DISTANCE: [number, number][] = [
+    [1, 0],
+    [2, 10],
+    [1, 40],
+    [2, 60],
+    [1, 80],
+    [2, 130],
+    [1, 200],
+    [2, 260],
+  ];
   /** Keys and slots of [key, slot] words from the top down, after an unused entry 0 (the searches start at 1). */
   const stack = (words: [number, number][]) => ({
     keys: [-1, ...words.map(([key]) => key)],
@@ -296,17 +308,7 @@ describe('scanning with stale words', () => {
     expect(found.cycle).toEqual({ start: 1, end: 6, period: 1, repetitions: 4 });
     expect([...found.noise]).toEqual([3]);
     // No distance separates more than two pairs of equal words: no stride, so the stack is searched as it is.
-    const two = stack([
-      [1, 0],
-      [2, 10],
-      [1, 40],
-      [2, 60],
-      [1, 80],
-      [2, 130],
-      [1, 200],
-      [2, 260],
-      [9, 300],
-    ]);
+    const two = stack([...TWO_PAIRS_A_DISTANCE, [9, 300]]);
     expect(findCycleTolerant(two.keys, two.slots, 1)).toEqual({
       cycle: { start: 1, end: 9, period: 2, repetitions: 4 },
       noise: new Uint32Array(0),
@@ -348,16 +350,7 @@ describe('scanning with stale words', () => {
   it('only the 4096 words nearest the top teach the stride', () => {
     // A cycle at the top with no three pairs of equal words at one distance (at most two), distinct words,
     // then a 3 as the 4096th word from the top and again right below it, 40 bytes on: a third pair, not counted.
-    const top: [number, number][] = [
-      [1, 0],
-      [2, 10],
-      [1, 40],
-      [2, 60],
-      [1, 80],
-      [2, 130],
-      [1, 200],
-      [2, 260],
-    ];
+    const top = TWO_PAIRS_A_DISTANCE;
     const distinct = Array.from({ length: 4096 - top.length - 1 }, (_, i): [number, number] => [
       1000 + i,
       1000 * (i + 1),

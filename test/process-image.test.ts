@@ -16,6 +16,7 @@ import type { Segment } from '../src/elf/segments.js';
 import { View } from '../src/elf/view.js';
 import { EXIT } from '../src/errors.js';
 import { refusal } from './support/refusal.js';
+import { note } from './support/tiny-elf.js';
 
 const PF_R = 4;
 const AT_PAGESZ = 6;
@@ -31,17 +32,8 @@ const FIX = 'Pass the exact binary that crashed (the same build; lwt-regress kee
 
 type Phdr = Omit<Segment, 'memsz'> & { memsz?: number };
 
-/** A GNU build-id note: namesz, descsz, type 3, "GNU\0", then the 20 bytes of the id. */
-function buildIdNote(id: string): Uint8Array {
-  const note = new Uint8Array(36);
-  const dv = new DataView(note.buffer);
-  dv.setUint32(0, 4, true);
-  dv.setUint32(4, 20, true);
-  dv.setUint32(8, 3, true);
-  note.set(Buffer.from('GNU\0', 'latin1'), 12);
-  note.set(Buffer.from(id, 'hex'), 16);
-  return note;
-}
+/** A GNU build-id note (NT_GNU_BUILD_ID, 3) holding the 20 bytes of `id`. */
+const buildIdNote = (id: string) => note('GNU', 3, Buffer.from(id, 'hex'));
 
 /**
  * The file of an x86-64 program: ELF header, program headers from offset 64,

@@ -87,7 +87,7 @@ export async function collectStaleStaging(parent: string): Promise<string[]> {
   return removed;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -113,4 +113,12 @@ export async function publishDir(staging: string, dir: string): Promise<void> {
   } finally {
     untrackDir(staging);
   }
+}
+
+/**
+ * Marks a directory built in its final place (under a lock) as complete:
+ * the manifest is written last, so an entry without it is never used.
+ */
+export async function sealInPlace(dir: string): Promise<void> {
+  await writeFile(join(dir, MANIFEST), JSON.stringify(await sizesOf(dir)));
 }

@@ -3,15 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
-
-/** Runs one build step (argument array, never a shell string) and returns its stdout; throws one line on failure. */
-export type Step = (
-  what: string,
-  file: string,
-  args: string[],
-  cwd: string,
-  env?: Record<string, string>,
-) => Promise<string>;
+import type { Step } from './build-steps.js';
 
 /** The library's modules, in dependency order, and the sub-package each belongs to. */
 const MODULES: { name: string; sub: 'main' | 'bigstring' }[] = [

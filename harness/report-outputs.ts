@@ -7,7 +7,6 @@ import { onProgress } from '../src/progress.js';
 import { htmlReport } from '../src/report/html.js';
 import { gateJUnit, runJUnit } from '../src/report/junit.js';
 import { gateMarkdown, runMarkdown } from '../src/report/markdown.js';
-import type { Toolchain } from '../src/toolchain/ocamlfind.js';
 
 /** --json and --quiet: what goes to stdout, and whether progress goes to stderr. */
 export const OUTPUT_OPTIONS = {
@@ -58,10 +57,12 @@ async function write(path: string, text: string, append = false): Promise<void> 
   await writeFile(full, text, append ? { flag: 'a' } : {});
 }
 
-/** The lines under a report's title: what built and ran it, and the command that made it. */
-export function reportFacts(toolchain: Toolchain, settings: ProbeSettings, command: string[]): string[] {
+/**
+ * The lines under a report's title: how it ran and the command that made it
+ * (the compilers, with who chose them, are said from the results themselves).
+ */
+export function reportFacts(settings: ProbeSettings, command: string[]): string[] {
   return [
-    `OCaml ${toolchain.ocamlVersion} (${toolchain.description})`,
     `stack ${settings.stackKiB} KiB, capture ${settings.capture}`,
     `command: lwt-regress ${command.join(' ')}`,
   ];

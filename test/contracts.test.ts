@@ -41,7 +41,12 @@ describe('the JSON is the documented one', () => {
         .filter((k) => k !== 'interrupted')
         .sort(),
     );
-    expect(Object.keys(json.results[0]).sort()).toEqual(documented('**Result**').sort());
+    // machineExit is there only when the compiler a tree needs could not be built.
+    expect(Object.keys(json.results[0]).sort()).toEqual(
+      documented('**Result**')
+        .filter((k) => k !== 'machineExit')
+        .sort(),
+    );
   });
 
   it('gate and check', async () => {

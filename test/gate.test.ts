@@ -8,6 +8,7 @@ import type { Case } from '../src/cases/load-cases.js';
 import { parseManifest } from '../src/cases/manifest.js';
 import { type GateRow, gate, gateDecision, transitionOf } from '../src/gate/gate.js';
 import type { LwtSource } from '../src/lwt/source.js';
+import { CompilerPlan } from '../src/probe/compiler-plan.js';
 import type { ProbeResult, ProbeSettings } from '../src/probe/probe.js';
 import type { PreparedSuite } from '../src/probe/suite.js';
 import type { Observation } from '../src/probe/verdict.js';
@@ -26,6 +27,7 @@ function result(label: string, status: ProbeResult['status'], observed: Observat
   return {
     lwt: { version: '1.0.0', label, origin: 'dir', commit: null },
     ocaml: '4.13.1',
+    compiler: { name: '4.13.1', version: '4.13.1', chosenBy: 'lwt-regress', description: 'ocamlfind on PATH' },
     case: 'c',
     status,
     expected: null,
@@ -117,6 +119,8 @@ describe('the gate without probes', () => {
   });
   const toolchain: Toolchain = {
     ocamlVersion: '4.13.1',
+    name: '4.13.1',
+    chosenBy: 'lwt-regress',
     description: 'ocamlfind on PATH',
     prefix: [],
     reproduce: [],
@@ -136,6 +140,7 @@ describe('the gate without probes', () => {
   });
   const prepared = (shard?: PreparedSuite['shard']): PreparedSuite => ({
     toolchain,
+    compilers: new CompilerPlan(toolchain, []),
     sources: [source('5.6.1'), source('5.7.0')],
     cases: [commandCase('built-1'), commandCase('built-2')],
     invalid: [{ name: 'broken', dir: '/cases/broken', why: 'needs a "description" string' }],

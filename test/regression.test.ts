@@ -17,7 +17,8 @@ import { buildLwt, type LwtBuildResult } from '../src/lwt/lwt-build.js';
 import type { LwtSource } from '../src/lwt/source.js';
 import { inRange } from '../src/lwt/version.js';
 import { invalidResult, probe } from '../src/probe/probe.js';
-import { type PreparedSuite, prepareSuite, probePlan, type SuiteRequest } from '../src/probe/suite.js';
+import { type PreparedSuite, prepareSuite, probePlan, type SuiteRequest, withoutCompiler } from '../src/probe/suite.js';
+import type { Toolchain } from '../src/toolchain/ocamlfind.js';
 import { SUITE_COMPILERS } from './support/compilers.js';
 import { defaultSelection } from './support/selection.js';
 
@@ -52,19 +53,22 @@ function suite(prepared: PreparedSuite, selection: SuiteRequest, judged: boolean
   const builds = new Map<string, Promise<LwtBuildResult>>();
   const buildTimeCounted = new Set<string>();
   /** Each Lwt is built once per suite; its build time is reported with the first case only. */
-  async function buildOnce(source: LwtSource): Promise<LwtBuildResult> {
-    if (!builds.has(source.label)) builds.set(source.label, buildLwt(source, prepared.toolchain));
+  async function buildOnce(source: LwtSource, toolchain: Toolchain): Promise<LwtBuildResult> {
+    if (!builds.has(source.label)) builds.set(source.label, buildLwt(source, toolchain));
     const build = await builds.get(source.label)!;
     const first = !buildTimeCounted.has(source.label);
     buildTimeCounted.add(source.label);
     return first ? build : { ...build, ms: 0 };
   }
 
-  const ocaml = prepared.toolchain.ocamlVersion;
   for (const { source, item } of probePlan(prepared)) {
+    // The compiler this Lwt is built with: the suite's, or the one lwt-regress chose for its tree.
+    const chosen = prepared.compilers.chosen(source);
+    const ocaml = chosen?.version ?? prepared.toolchain.ocamlVersion;
+    const name = chosen?.name ?? prepared.toolchain.name;
     if (!('manifest' in item)) {
       // A case whose manifest is broken is a failing test, with the reason: a suite must not silently shrink.
-      it(`ocaml ${ocaml} › lwt ${source.label} › ${item.name} › invalid case`, async () => {
+      it(`ocaml ${name} › lwt ${source.label} › ${item.name} › invalid case`, async () => {
         const result = invalidResult(prepared.toolchain, source, item);
         if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
         expect.fail(result.reason);
@@ -76,9 +80,15 @@ function suite(prepared: PreparedSuite, selection: SuiteRequest, judged: boolean
       ? expectationFor(testCase.manifest, source.version, ocaml)
       : undefined;
     const expecting = expectation ? `${expectation.outcome} expected` : 'not applicable';
-    const title = `ocaml ${ocaml} › lwt ${source.label} › ${testCase.manifest.name} › ${expecting}`;
+    const title = `ocaml ${name} › lwt ${source.label} › ${testCase.manifest.name} › ${expecting}`;
     it(title, async (ctx) => {
-      const result = await probe(prepared.toolchain, source, await buildOnce(source), testCase, selection.settings);
+      const compiler = await prepared.compilers.toolchainFor(source);
+      const toolchain = compiler.ok ? compiler.toolchain : prepared.toolchain;
+      const build = compiler.ok
+        ? await buildOnce(source, toolchain)
+        : { ok: false as const, error: compiler.error, cached: false, ms: 0 };
+      const probed = await probe(toolchain, source, build, testCase, selection.settings);
+      const result = compiler.ok ? probed : withoutCompiler(probed, compiler);
       if (resultsFile) await appendFile(resultsFile, `${JSON.stringify(result)}\n`);
       // Not applicable and untestable are neither a pass nor a fail: vitest counts them as skipped.
       if (result.status === 'not-applicable' || (result.status === 'untestable' && !judged))

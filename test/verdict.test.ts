@@ -82,6 +82,7 @@ function result(status: ProbeResult['status'], observed: Observation | null): Pr
   return {
     lwt: { version: '1.0.0', label: status, origin: 'dir', commit: null },
     ocaml: '4.13.1',
+    compiler: { name: '4.13.1', version: '4.13.1', chosenBy: 'lwt-regress', description: 'ocamlfind on PATH' },
     case: 'c',
     status,
     expected: null,

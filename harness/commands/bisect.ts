@@ -10,11 +10,14 @@ import { EXIT } from '../../src/errors.js';
 import { buildLwt } from '../../src/lwt/lwt-build.js';
 import { resolveLwt } from '../../src/lwt/resolve.js';
 import { treeVersion } from '../../src/lwt/tree-version.js';
+import { compilerOf } from '../../src/probe/probe.js';
 import { cachedProbe } from '../../src/probe/probe-cache.js';
 import { reproductionOf } from '../../src/probe/reproduction.js';
 import { findProjectFile } from '../../src/project/project-file.js';
 import { formatBisect } from '../../src/report/bisect-text.js';
-import { findToolchain } from '../../src/toolchain/ocamlfind.js';
+import { chosenBy } from '../../src/report/compilers.js';
+import { styleFor } from '../../src/report/matrix-text.js';
+import { findToolchain, type Toolchain } from '../../src/toolchain/ocamlfind.js';
 import { parse, usageError } from '../args.js';
 import { OUTPUT_OPTIONS, progressTo } from '../report-outputs.js';
 import { SELECTION_OPTIONS, toSuiteRequest } from '../selection.js';
@@ -57,6 +60,7 @@ export async function bisectCommand(args: string[]): Promise<number> {
   const findFix = values['find-fix'] ?? false;
   const caseName = caseNames[0]!;
   const json = values.json ?? false;
+  const onCompiler = (t: Toolchain) => say(`lwt-regress: every probe on OCaml ${t.name}, ${chosenBy(compilerOf(t))}`);
   let outcome: BisectOutcome;
   if (values.commits) {
     if (values.versions)
@@ -77,6 +81,7 @@ export async function bisectCommand(args: string[]): Promise<number> {
       settings,
       lwtRegress: [process.execPath, cli],
       onStep: (line) => say(`  ${line}`),
+      onCompiler,
     });
   } else {
     const versions = values.versions?.flatMap((v) => v.split(',')).filter(Boolean);
@@ -92,13 +97,15 @@ export async function bisectCommand(args: string[]): Promise<number> {
       toolchain,
       settings,
       onStep: (s) => say(`  ${s.label}: ${s.reproduction}${s.reused ? ' (cached)' : ''} — ${s.summary}`),
+      onCompiler,
     });
   }
   const command = ['lwt-regress', 'bisect', ...args].join(' ');
   process.stdout.write(
     json
       ? `${JSON.stringify({ schema: 'lwt-regress/bisect', schemaVersion: 1, command, ...outcome }, null, 2)}\n`
-      : `${formatBisect(outcome)}\n  bisect again: ${command}\n`,
+      : `${formatBisect(outcome, process.stdout.isTTY ? styleFor(process.stdout).width : undefined)}\n` +
+          `  bisect again: ${command}\n`,
   );
   return outcome.kind === 'found' ? EXIT.ok : EXIT.untestable;
 }

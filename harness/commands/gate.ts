@@ -55,6 +55,7 @@ export async function gateCommand(args: string[]): Promise<number> {
   });
   const request = {
     ...base,
+    oneCompiler: true,
     lwt: [side(values.baseline, values['baseline-src']), side(values.candidate, values['candidate-src'])],
   };
   await checkReportPaths(values);
@@ -66,16 +67,18 @@ export async function gateCommand(args: string[]): Promise<number> {
       ? JSON.stringify({ schema: 'lwt-regress/gate', schemaVersion: 1, interrupted: true, rows: rowsSoFar }, null, 2)
       : ['interrupted; transitions so far:', ...rowsSoFar.map((r) => `  ${r.case}: ${r.transition}`)].join('\n'),
   );
+  const chosen = prepared.compilers.chosen(prepared.sources[0]!);
   say(
     `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} ` +
-      `on OCaml ${prepared.toolchain.ocamlVersion}, ` +
+      `on OCaml ${chosen?.name ?? prepared.toolchain.name}` +
+      `${chosen ? ` (chosen by lwt-regress for both: ${chosen.why})` : ''}, ` +
       `${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB`,
   );
   const outcome = await gate(prepared, request.settings, (row) => {
     rowsSoFar.push(row);
     say(`  ${row.case}: ${row.transition}${row.blocking ? ' (blocking)' : ''}`);
   });
-  const facts = reportFacts(prepared.toolchain, request.settings, ['gate', ...args]);
+  const facts = reportFacts(request.settings, ['gate', ...args]);
   const written = await writeReports(values, {
     title: `lwt-regress gate ${outcome.baseline} → ${outcome.candidate}`,
     results: [],

@@ -32,6 +32,7 @@ export async function runCommand(args: string[]): Promise<number> {
     `lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); ` +
       `Lwt ${prepared.sources.map((s) => s.label).join(', ')}; stack ${request.settings.stackKiB} KiB`,
   );
+  for (const line of prepared.compilers.header(prepared.sources)) say(`lwt-regress: ${line}`);
   const done: ProbeResult[] = [];
   const total = prepared.sources.length * (prepared.cases.length + prepared.invalid.length);
   onInterruptReport(() =>
@@ -43,7 +44,7 @@ export async function runCommand(args: string[]): Promise<number> {
     done.push(r);
     say(`  ${r.lwt.label} › ${r.case}: ${r.status}${r.status === 'pass' ? '' : ` (${r.reason})`}`);
   });
-  const facts = reportFacts(prepared.toolchain, request.settings, ['run', ...args]);
+  const facts = reportFacts(request.settings, ['run', ...args]);
   const written = await writeReports(values, { title: 'lwt-regress', results, facts });
   for (const w of written) say(`lwt-regress: report written to ${w}`);
   const json = { schema: 'lwt-regress/run', schemaVersion: 1, ocaml: prepared.toolchain.ocamlVersion, results };

@@ -3,7 +3,9 @@ import { CASES_DIR, type Case, loadCases, singleCase } from '../cases/load-cases
 import { EXIT, UserError } from '../errors.js';
 import { gitSource, type Mirror, mirror } from '../lwt/git.js';
 import { buildLwt } from '../lwt/lwt-build.js';
-import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
+import type { LwtSource } from '../lwt/source.js';
+import { comparisonToolchain, toolchainRequest } from '../probe/compiler-plan.js';
+import { compilerOf, type ProbeResult, type ProbeSettings } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import { reproductionOf } from '../probe/reproduction.js';
 import { shellWords } from '../text/shell-words.js';
@@ -28,6 +30,8 @@ export interface CommitBisectRequest {
   lwtRegress: string[];
   /** Told of each commit as its probe ends: `step 3/≈6 abc1234: clean`. */
   onStep?: (line: string) => void;
+  /** Told once which compiler every probe uses, before the first. */
+  onCompiler?: (toolchain: Toolchain) => void;
 }
 
 const gitIn = (m: Mirror, args: string[]) => execa('git', ['--git-dir', m.dir, ...args], { reject: false });
@@ -35,19 +39,18 @@ const gitIn = (m: Mirror, args: string[]) => execa('git', ['--git-dir', m.dir, .
 /** Bisects the commits between two refs by driving `git bisect run` with lwt-regress's probe. */
 export async function bisectCommits(request: CommitBisectRequest): Promise<BisectOutcome> {
   const testCase = singleCase(await loadCases(request.caseDirs), request.caseName);
-  const toolchain = await findToolchain(request.toolchain);
+  const base = await findToolchain(request.toolchain);
   const got = await mirror(request.git);
   if (!got.ok) throw new UserError(`cannot bisect commits: ${got.error}`, EXIT.usage, 'Check --lwt-git');
   const m = got.mirror;
   const ends = await commitEnds(m, request.git, request);
-  const { caseName, caseDirs, findFix, toolchain: toolchainRequest, settings } = request;
-  const found = await gitBisectRun(
-    m,
-    ends,
-    { caseName, ...(caseDirs ? { caseDirs } : {}), findFix, toolchain: toolchainRequest, settings },
-    request.lwtRegress,
-    request.onStep,
-  );
+  // Every probe is built alike: with the compiler the older end needs; the probes select it again by name.
+  const toolchain = await comparisonToolchain(base, await endSource(request.git, ends.older, ends.hint), [testCase]);
+  request.onCompiler?.(toolchain);
+  const { caseName, caseDirs, findFix, settings } = request;
+  const probe = { caseName, ...(caseDirs ? { caseDirs } : {}), findFix, settings };
+  const chosen = toolchainRequest(toolchain, request.toolchain);
+  const found = await gitBisectRun(m, ends, { ...probe, toolchain: chosen }, request.lwtRegress, request.onStep);
   const firstBad = found.first ?? found.ambiguous![found.ambiguous!.length - 1]!;
   const lastGood = await lastGoodOf(m, ends.older, firstBad, found.lines, findFix);
   const checked = await checkEnds(request, { toolchain, testCase, ends, found, firstBad, lastGood });
@@ -62,6 +65,7 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     findFix,
     case: caseName,
     ocaml: toolchain.ocamlVersion,
+    compiler: compilerOf(toolchain),
     kind: found.first ? 'found' : 'ambiguous',
     firstBad: await point(firstBad),
     lastGood: await point(lastGood),
@@ -71,20 +75,39 @@ export async function bisectCommits(request: CommitBisectRequest): Promise<Bisec
     probes: found.lines.length + checked.probes,
     builds: found.lines.filter((l) => l.freshBuild).length + checked.builds,
     observed: checked.observed ?? found.lines.find((l) => l.commit === firstBad)?.observed ?? null,
-    reproduce: shellWords([
-      'lwt-regress',
-      'run',
-      ...toolchain.reproduce,
-      '--lwt-git',
-      request.git,
-      '--lwt',
-      firstBad,
-      ...(caseDirs ?? []).filter((d) => d !== CASES_DIR).flatMap((d) => ['--cases', d]),
-      '--case',
-      caseName,
-      '--stack',
-      String(settings.stackKiB),
-    ]),
+    reproduce: reproduceAt(request, toolchain, firstBad),
+  };
+}
+
+/** The command that shows a commit's verdict again, with the compiler the bisect used. */
+function reproduceAt(request: CommitBisectRequest, toolchain: Toolchain, sha: string): string {
+  return shellWords([
+    'lwt-regress',
+    'run',
+    ...toolchain.reproduce,
+    '--lwt-git',
+    request.git,
+    '--lwt',
+    sha,
+    ...(request.caseDirs ?? []).filter((d) => d !== CASES_DIR).flatMap((d) => ['--cases', d]),
+    '--case',
+    request.caseName,
+    '--stack',
+    String(request.settings.stackKiB),
+  ]);
+}
+
+/** A commit of the repository as a Lwt source: its tree checked out, its version from the tree or the hint. */
+async function endSource(git: string, sha: string, hint: string | undefined): Promise<LwtSource> {
+  const got = await gitSource(git, sha);
+  if (!got.ok) throw new UserError(`cannot check ${sha.slice(0, 10)}: ${got.error}`, EXIT.usage, 'Check --lwt-git');
+  return {
+    origin: 'git',
+    version: got.version ?? hint ?? '0.0.0',
+    label: sha.slice(0, 10),
+    dir: got.dir,
+    commit: sha,
+    reproduce: ['--lwt-git', git, '--lwt', sha],
   };
 }
 
@@ -144,16 +167,7 @@ async function checkEnds(
   const tally = { probes: 0, builds: 0, observed: undefined as ProbeResult['observed'] | undefined };
   const probed = (sha: string) => c.found.lines.some((l) => l.commit === sha);
   const probeEnd = async (sha: string) => {
-    const got = await gitSource(request.git, sha);
-    if (!got.ok) throw new UserError(`cannot check ${sha.slice(0, 10)}: ${got.error}`, EXIT.usage, 'Check --lwt-git');
-    const source = {
-      origin: 'git' as const,
-      version: got.version ?? c.ends.hint ?? '0.0.0',
-      label: sha.slice(0, 10),
-      dir: got.dir,
-      commit: sha,
-      reproduce: ['--lwt-git', request.git, '--lwt', sha],
-    };
+    const source = await endSource(request.git, sha, c.ends.hint);
     const r = await cachedProbe(c.toolchain, source, await buildLwt(source, c.toolchain), c.testCase, request.settings);
     tally.probes++;
     if (!r.reused && r.cached && (!r.cached.lwt || !r.cached.case)) tally.builds++;

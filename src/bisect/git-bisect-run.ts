@@ -60,12 +60,12 @@ export async function gitBisectRun(
     // With nothing between the ends, git names the answer right here and there is nothing to run.
     const marked = (await git(tree, ['bisect', oldTerm, ends.older])).stdout;
     const decided = new RegExp(`is the first ${newTerm} commit`).test(marked);
-    const between =
-      Number((await git(tree, ['rev-list', '--count', `${ends.older}..${ends.newer}`], false)).stdout) || 1;
-    const watch = watchSteps(log, Math.ceil(Math.log2(between + 1)), onStep);
-    const run = decided
+    // What git has said so far: its "roughly N steps" keeps the step counter true when probes are skipped.
+    let said = marked;
+    const watch = watchSteps(log, (step) => expectedSteps(said, step), onStep);
+    const child = decided
       ? undefined
-      : await execa(
+      : execa(
           'git',
           ['bisect', 'run', 'sh', '-c', PROBE_WRAPPER, 'sh', ...lwtRegress, ...probeArguments(requestFile)],
           {
@@ -74,6 +74,10 @@ export async function gitBisectRun(
             all: true,
           },
         );
+    child?.all?.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+    });
+    const run = child ? await child : undefined;
     await watch.stop();
     const output = `${marked}\n${run?.all ?? ''}`;
     await git(tree, ['bisect', 'reset', '--quiet'], false);
@@ -94,11 +98,28 @@ export async function gitBisectRun(
 }
 
 /**
+ * How many probes the bisect will have made, by git's own count, as of the
+ * `step`-th: each commit git checks out (a skipped one too) is announced by
+ * `Bisecting: N revisions left to test after this (roughly M steps)`, so
+ * that step's total is its number plus its announcement's M. Undefined when
+ * git has not announced it (the ends decided it at once).
+ */
+export function expectedSteps(gitOutput: string, step: number): number | undefined {
+  const said = [...gitOutput.matchAll(/^Bisecting: .*\(roughly (\d+) steps?\)/gm)];
+  const announced = said[step - 1];
+  return announced ? step + Number(announced[1]) : undefined;
+}
+
+/**
  * Follows the probes' log while `git bisect run` works, and tells of each
  * commit as its probe ends, with the step's number and the expected number
- * of steps (log2 of the commits between the ends).
+ * of steps (git's estimate, which counts the untestable ones it skipped).
  */
-function watchSteps(log: string, expected: number, onStep: ((line: string) => void) | undefined) {
+function watchSteps(
+  log: string,
+  expected: (step: number) => number | undefined,
+  onStep: ((line: string) => void) | undefined,
+) {
   let seen = 0;
   const poll = async () => {
     for (const l of (await readProbeLog(log)).slice(seen)) {
@@ -108,8 +129,9 @@ function watchSteps(log: string, expected: number, onStep: ((line: string) => vo
           ? `crashes (${l.summary})`
           : l.reproduction === 'clean'
             ? 'clean'
-            : `untestable: ${l.summary}`;
-      onStep?.(`step ${seen}/≈${expected} ${l.commit.slice(0, 10)}: ${what}`);
+            : `untestable: ${l.summary.replace(/^untestable: /, '')}`;
+      const total = Math.max(seen, expected(seen) ?? seen);
+      onStep?.(`step ${seen}/≈${total} ${l.commit.slice(0, 10)}: ${what}`);
     }
   };
   const timer = onStep ? setInterval(() => void poll(), 250) : undefined;

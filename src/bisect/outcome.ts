@@ -1,4 +1,4 @@
-import type { ProbeResult } from '../probe/probe.js';
+import type { ProbeCompiler, ProbeResult } from '../probe/probe.js';
 import type { Reproduction } from '../probe/reproduction.js';
 import type { Observation } from '../probe/verdict.js';
 
@@ -23,8 +23,9 @@ export interface BisectOutcome {
   mode: 'versions' | 'commits';
   findFix: boolean;
   case: string;
-  /** The compiler every probe used. */
+  /** The compiler every probe used: its version, and which it was. */
   ocaml: string;
+  compiler: ProbeCompiler;
   kind: 'found' | 'ambiguous';
   /** The first version or commit that crashes (with --find-fix: the first that is clean). */
   firstBad: BisectPoint;

@@ -1,12 +1,13 @@
 import type { Case } from '../cases/load-cases.js';
-import { buildLwt } from '../lwt/lwt-build.js';
+import { buildLwt, type LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
-import { invalidResult } from '../probe/probe.js';
+import { compilerOf, invalidResult, type ProbeCompiler } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import { reproductionOf } from '../probe/reproduction.js';
 import { inShard } from '../probe/shard.js';
 import type { PreparedSuite } from '../probe/suite.js';
+import { withoutCompiler } from '../probe/suite.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 
 /**
@@ -42,8 +43,9 @@ export type GateDecision = 'pass' | 'blocked' | 'invalid' | 'untestable';
 export interface GateOutcome {
   baseline: string;
   candidate: string;
-  /** The compiler both were built with. */
+  /** The compiler both were built with: its version, and which it was. */
   ocaml: string;
+  compiler: ProbeCompiler;
   rows: GateRow[];
   /** The gate's decision (named `verdict` in the gate's JSON, schema 1). */
   verdict: GateDecision;
@@ -85,15 +87,12 @@ export async function gate(
   onRow?: (row: GateRow) => void,
 ): Promise<GateOutcome> {
   const [baseline, candidate] = prepared.sources as [LwtSource, LwtSource];
-  const builds = await Promise.all([buildLwt(baseline, prepared.toolchain), buildLwt(candidate, prepared.toolchain)]);
+  const { toolchain, probeSide } = await bothSides(prepared, settings);
   const rows: GateRow[] = [];
   // Sharded by case: each part of a job matrix judges whole transitions.
   const mine = <T>(items: T[], offset: number) => items.filter((_, k) => inShard(offset + k, prepared.shard));
   for (const invalid of mine(prepared.invalid, 0)) {
-    const [before, after] = [
-      invalidResult(prepared.toolchain, baseline, invalid),
-      invalidResult(prepared.toolchain, candidate, invalid),
-    ];
+    const [before, after] = [invalidResult(toolchain, baseline, invalid), invalidResult(toolchain, candidate, invalid)];
     const row = {
       case: invalid.name,
       baseline: before,
@@ -108,8 +107,8 @@ export async function gate(
     if (testCase.manifest.program.kind === 'command') {
       const why = 'runs a program already built, with its own Lwt: an upgrade does not change it (use it with run)';
       const [before, after] = [
-        asBuiltResult(prepared.toolchain, baseline, testCase, why),
-        asBuiltResult(prepared.toolchain, candidate, testCase, why),
+        asBuiltResult(toolchain, baseline, testCase, why),
+        asBuiltResult(toolchain, candidate, testCase, why),
       ];
       const row: GateRow = {
         case: testCase.manifest.name,
@@ -123,8 +122,8 @@ export async function gate(
       onRow?.(row);
       continue;
     }
-    const before = await cachedProbe(prepared.toolchain, baseline, builds[0]!, testCase, settings);
-    const after = await cachedProbe(prepared.toolchain, candidate, builds[1]!, testCase, settings);
+    const before = await probeSide(0, testCase);
+    const after = await probeSide(1, testCase);
     const row = { case: testCase.manifest.name, baseline: before, candidate: after, ...transitionOf(before, after) };
     rows.push(row);
     onRow?.(row);
@@ -132,10 +131,30 @@ export async function gate(
   return {
     baseline: baseline.label,
     candidate: candidate.label,
-    ocaml: prepared.toolchain.ocamlVersion,
+    ocaml: toolchain.ocamlVersion,
+    compiler: compilerOf(toolchain),
     rows,
     verdict: gateDecision(rows),
   };
+}
+
+/**
+ * Both sides built with one compiler (prepareSuite's oneCompiler: the one the
+ * older Lwt needs), and how to probe a case on either; when that compiler
+ * could not be built, every probe is untestable with the machine's exit code.
+ */
+async function bothSides(prepared: PreparedSuite, settings: ProbeSettings) {
+  const sides = prepared.sources as [LwtSource, LwtSource];
+  const compiler = await prepared.compilers.toolchainFor(sides[0]);
+  const toolchain = compiler.ok ? compiler.toolchain : prepared.toolchain;
+  const builds: LwtBuildResult[] = compiler.ok
+    ? await Promise.all(sides.map((s) => buildLwt(s, toolchain)))
+    : sides.map(() => ({ ok: false as const, error: compiler.error, cached: false, ms: 0 }));
+  const probeSide = async (side: 0 | 1, testCase: Case) => {
+    const r = await cachedProbe(toolchain, sides[side], builds[side]!, testCase, settings);
+    return compiler.ok ? r : { ...withoutCompiler(r, compiler), reused: false };
+  };
+  return { toolchain, probeSide };
 }
 
 /** The gate's decision, most serious first: a blocking transition, a broken case, something untestable. */

@@ -78,14 +78,14 @@ export async function caseBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolc
     if (!order.ok) return order;
     await copyFile(testCase.stub, join(staging, 'lwtr_stubs.c'));
     await copyFile(resetModule, join(staging, RESET_MODULE));
-    // lwt.unix requires threads.posix from 3.2 on, which ocamlfind links only with -thread.
-    const thread = packages.length > 1 ? ['-thread'] : [];
+    // lwt.unix requires threads.posix from 3.2 on, and the core of the 6.0.0 Domain pre-releases does:
+    // ocamlfind links it only with -thread, which changes nothing for a program without threads.
     const [file, args] = toolCommand(toolchain, 'ocamlfind', [
       'ocamlopt',
       '-g',
       '-w',
       '-a',
-      ...thread,
+      '-thread',
       '-package',
       packages.join(','),
       '-linkpkg',

@@ -8,7 +8,7 @@ import type { LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { cacheRoot } from '../paths.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
-import { type ProbeResult, type ProbeSettings, probe, reproduceCommand } from './probe.js';
+import { compilerOf, type ProbeResult, type ProbeSettings, probe, reproduceCommand } from './probe.js';
 
 /**
  * A probe whose verdict is remembered by (Lwt build, case source, limits):
@@ -47,6 +47,7 @@ export async function cachedProbe(
     return {
       ...saved,
       artifacts: kept,
+      compiler: compilerOf(toolchain),
       lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
       reproduce: reproduceCommand(toolchain, source, testCase, settings),
       reused: true,

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { CASES_DIR, type Case, type InvalidCase } from '../cases/load-cases.js';
 import { type Expectation, expectationFor, type KnownOverflow, knownOverflow, programArgs } from '../cases/manifest.js';
+import type { ExitCode } from '../errors.js';
 import type { LwtBuild, LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
@@ -35,6 +36,8 @@ export interface ProbeResult {
   lwt: { version: string; label: string; origin: LwtSource['origin']; commit: string | null };
   /** The compiler's version (`ocamlopt -version`). */
   ocaml: string;
+  /** Which compiler built it, and who chose it (with why, when lwt-regress chose another than the default). */
+  compiler: ProbeCompiler;
   case: string;
   status: ProbeStatus;
   expected: Expectation | null;
@@ -54,6 +57,32 @@ export interface ProbeResult {
   reproduce: string;
   /** When this Lwt is expected to overflow in this case: the overflow's name and the version that fixed it. */
   known: KnownOverflow | null;
+  /**
+   * For an untestable probe whose cause is the machine's, not the tree's (the
+   * compiler it needs could not be built): the exit code that says so, 8 or 10.
+   */
+  machineExit?: ExitCode;
+}
+
+export interface ProbeCompiler {
+  /** `4.13.1`, or a compiler lwt-regress built: `4.13.1+unsafe-string`. */
+  name: string;
+  version: string;
+  chosenBy: Toolchain['chosenBy'];
+  /** Where it is: "ocamlfind on PATH", "opam switch 4.14.2", "--ocaml /opt/ocaml". */
+  description: string;
+  why?: string;
+}
+
+/** The compiler a toolchain stands for in a result. */
+export function compilerOf(toolchain: Toolchain): ProbeCompiler {
+  return {
+    name: toolchain.name,
+    version: toolchain.ocamlVersion,
+    chosenBy: toolchain.chosenBy,
+    description: toolchain.description,
+    ...(toolchain.why ? { why: toolchain.why } : {}),
+  };
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
@@ -116,6 +145,7 @@ export function invalidResult(toolchain: Toolchain, source: LwtSource, invalid: 
   return {
     lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
     ocaml: toolchain.ocamlVersion,
+    compiler: compilerOf(toolchain),
     case: invalid.name,
     status: 'invalid',
     expected: null,
@@ -152,6 +182,7 @@ function resultOf(
   return {
     lwt: { version: source.version, label: source.label, origin: source.origin, commit: source.commit ?? null },
     ocaml: toolchain.ocamlVersion,
+    compiler: compilerOf(toolchain),
     case: context.name,
     status,
     expected: null,

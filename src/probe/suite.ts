@@ -8,6 +8,7 @@ import { resolveLwt } from '../lwt/resolve.js';
 import { AS_BUILT, type LwtRequest, type LwtSource } from '../lwt/source.js';
 import { cacheRoot } from '../paths.js';
 import { findToolchain, type Toolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
+import { type CompilerFor, CompilerPlan } from './compiler-plan.js';
 import { invalidResult, type ProbeResult, type ProbeSettings, probe } from './probe.js';
 import { inShard, type Shard } from './shard.js';
 
@@ -20,10 +21,15 @@ export interface SuiteRequest {
   settings: ProbeSettings;
   /** Only this part of the version × case matrix (--shard i/n). */
   shard?: Shard;
+  /** One compiler for every source, the one the oldest needs (a gate compares like with like). */
+  oneCompiler?: boolean;
 }
 
 export interface PreparedSuite {
+  /** The compiler the user named, or the default one: what the installed Lwt and most trees are built with. */
   toolchain: Toolchain;
+  /** The compiler of each source: the one above, or one a tree needs (built on first use). */
+  compilers: CompilerPlan;
   sources: LwtSource[];
   cases: Case[];
   /** Cases whose manifest cannot be used: each shows up as an `invalid` result, and the others run. */
@@ -55,8 +61,11 @@ export async function prepareSuite(request: SuiteRequest): Promise<PreparedSuite
   const toolchain = await findToolchain(request.toolchain);
   const sources: LwtSource[] = [];
   for (const lwt of request.lwt) sources.push(await resolveLwt(lwt, toolchain));
+  const compilers = new CompilerPlan(toolchain, loaded.cases);
+  await (request.oneCompiler ? compilers.decideTogether(sources) : compilers.decide(sources));
   return {
     toolchain,
+    compilers,
     sources,
     cases: loaded.cases,
     invalid: loaded.invalid,
@@ -108,15 +117,37 @@ export async function runSuite(
   };
   const builds = new Map<LwtSource, Promise<LwtBuildResult>>();
   for (const { source, item } of probePlan(prepared)) {
+    const compiler = await prepared.compilers.toolchainFor(source);
+    const toolchain = compiler.ok ? compiler.toolchain : prepared.toolchain;
     if (!('manifest' in item)) {
-      report(invalidResult(prepared.toolchain, source, item));
+      report(invalidResult(toolchain, source, item));
+      continue;
+    }
+    if (!compiler.ok) {
+      const unbuilt = { ok: false as const, error: compiler.error, cached: false, ms: 0 };
+      report(withoutCompiler(await probe(toolchain, source, unbuilt, item, settings), compiler));
       continue;
     }
     // Each Lwt is built once, when its first probe needs it; its build time is counted on that probe.
     const first = !builds.has(source);
-    if (first) builds.set(source, buildLwt(source, prepared.toolchain));
+    if (first) builds.set(source, buildLwt(source, toolchain));
     const build = await builds.get(source)!;
-    report(await probe(prepared.toolchain, source, { ...build, ms: first ? build.ms : 0 }, item, settings));
+    report(await probe(toolchain, source, { ...build, ms: first ? build.ms : 0 }, item, settings));
   }
   return results;
+}
+
+/**
+ * A probe whose Lwt could not be built because the compiler it needs could
+ * not be: untestable (unless the case does not apply to that Lwt at all),
+ * with the machine's exit code.
+ */
+export function withoutCompiler(result: ProbeResult, failure: Extract<CompilerFor, { ok: false }>): ProbeResult {
+  if (result.status !== 'untestable') return result;
+  return {
+    ...result,
+    compiler: { name: failure.compiler, version: '', chosenBy: 'lwt-regress', description: 'not built' },
+    reason: failure.error,
+    machineExit: failure.exitCode,
+  };
 }

@@ -2,6 +2,7 @@ import type { GateOutcome, GateRow } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
 import type { FrameWhere } from '../probe/verdict.js';
 import { thousands } from '../text/thousands.js';
+import { chosenBy, compilerLines } from './compilers.js';
 import { cycleSvg } from './cycle-svg.js';
 import { escapeXml as x } from './escape.js';
 import { overflowSummary } from './overflow-summary.js';
@@ -57,7 +58,7 @@ function prose(text: string): string {
 /** A matrix column: one Lwt, with its commit when it came from git. */
 function columnHead(r: ProbeResult): string {
   const commit = r.lwt.commit ? `<small>commit ${x(r.lwt.commit.slice(0, 12))}</small>` : '';
-  return `<th>Lwt ${x(r.lwt.label)} · OCaml ${x(r.ocaml)}${commit}</th>`;
+  return `<th>Lwt ${x(r.lwt.label)} · OCaml ${x(r.compiler.name)}${commit}</th>`;
 }
 
 function cell(r: ProbeResult | undefined): string {
@@ -71,7 +72,7 @@ function cell(r: ProbeResult | undefined): string {
 }
 
 /** One column per Lwt and compiler. */
-const column = (r: ProbeResult) => `${r.ocaml} ${r.lwt.label}`;
+const column = (r: ProbeResult) => `${r.compiler.name} ${r.lwt.label}`;
 
 const anchor = (r: ProbeResult) => `crash-${r.case}-${column(r)}`.replace(/[^A-Za-z0-9_-]+/g, '-');
 
@@ -127,14 +128,17 @@ function evidence(r: ProbeResult): string {
     ? `<li>kept: <code>${dir}/case</code> (binary), <code>${dir}/core</code>, <code>${dir}/log.txt</code></li>`
     : '';
   const notes = r.notes.map((n) => `<li>${prose(n)}</li>`).join('');
-  return `<ul class="evidence">${kept}<li>reproduce: <code>${x(r.reproduce)}</code></li>${notes}</ul>`;
+  // The page's facts name every compiler; a crash says its own when lwt-regress chose it for its tree.
+  const compiler = r.compiler.why
+    ? `<li>built with OCaml ${x(r.compiler.name)}, ${prose(chosenBy(r.compiler))}</li>`
+    : '';
+  return `<ul class="evidence">${compiler}${kept}<li>reproduce: <code>${x(r.reproduce)}</code></li>${notes}</ul>`;
 }
 
 function crashSection(r: ProbeResult): string {
   const o = r.observed!;
   const unexpected = r.status !== 'pass';
   const depth = `${o.depthIsLowerBound ? 'at least ' : ''}${thousands(o.depth ?? 0)}`;
-  // The compiler is in the page's facts and the matrix's column heads: a run or a gate has one.
   const frames = `${o.frames.length} frame${o.frames.length === 1 ? '' : 's'}`;
   const head = `${x(r.case)} on Lwt ${x(r.lwt.label)}: cycle of ${frames} × ${depth}`;
   const known = r.known ? ` (${x(r.known.fixedIn ? `fixed in ${r.known.fixedIn}` : 'not fixed')})` : '';
@@ -182,7 +186,9 @@ export function htmlReport(input: HtmlReportInput): string {
 <html lang="en"><head><meta charset="utf-8"><title>${x(input.title)}</title><style>${STYLE}</style></head>
 <body>
 <h1>${x(input.title)}: <span class="${tone}">${x(verdict)}</span></h1>
-<ul class="facts">${[...input.facts, `generated ${generated}`].map((f) => `<li>${x(f)}</li>`).join('')}</ul>
+<ul class="facts">${[...input.facts, ...compilerLines(results), `generated ${generated}`]
+    .map((f) => `<li>${x(f)}</li>`)
+    .join('')}</ul>
 <ul class="summary">${overflowSummary(results)
     .map((s) => `<li>${x(s)}</li>`)
     .join('')}</ul>

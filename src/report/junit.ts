@@ -1,9 +1,12 @@
 import type { GateOutcome } from '../gate/gate.js';
-import type { ProbeResult } from '../probe/probe.js';
+import type { ProbeCompiler, ProbeResult } from '../probe/probe.js';
+import { chosenBy } from './compilers.js';
 import { escapeXml } from './escape.js';
 
 interface JUnitCase {
   suite: string;
+  /** The suite's properties: the compiler and who chose it. */
+  properties?: Record<string, string>;
   name: string;
   seconds: number;
   failure?: string;
@@ -28,17 +31,27 @@ function junit(name: string, cases: JUnitCase[]): string {
     const time = mine.reduce((a, c) => a + c.seconds, 0);
     const counts = `tests="${mine.length}" failures="${failures}" errors="0" skipped="${skipped}"`;
     const attributes = `name="${escapeXml(suite)}" ${counts} time="${time.toFixed(3)}"`;
-    return `  <testsuite ${attributes}>\n${body.join('\n')}\n  </testsuite>`;
+    const properties = Object.entries(mine[0]!.properties ?? {}).map(
+      ([k, v]) => `      <property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`,
+    );
+    const head = properties.length ? [`    <properties>`, ...properties, `    </properties>`] : [];
+    return `  <testsuite ${attributes}>\n${[...head, ...body].join('\n')}\n  </testsuite>`;
   });
   const failures = cases.filter((c) => c.failure).length;
   const attributes = `name="${escapeXml(name)}" tests="${cases.length}" failures="${failures}" errors="0"`;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ${attributes}>\n${suites.join('\n')}\n</testsuites>\n`;
 }
 
+/** The compiler of a suite, and who chose it (chosen-by: user or lwt-regress, with why). */
+function compilerProperties(c: ProbeCompiler): Record<string, string> {
+  return { ocaml: c.name, 'ocaml.version': c.version, 'ocaml.chosen': chosenBy(c) };
+}
+
 function probeCase(suite: string, r: ProbeResult): JUnitCase {
   const expectation = r.expected ? `${r.expected.outcome} expected` : 'not applicable';
   return {
     suite,
+    properties: compilerProperties(r.compiler),
     name: `${r.case} › ${expectation}`,
     seconds: r.timings.totalMs / 1000,
     ...(r.status === 'fail' || r.status === 'invalid'
@@ -51,7 +64,7 @@ function probeCase(suite: string, r: ProbeResult): JUnitCase {
 export function runJUnit(results: ProbeResult[]): string {
   return junit(
     'lwt-regress run',
-    results.map((r) => probeCase(`ocaml ${r.ocaml} › lwt ${r.lwt.label}`, r)),
+    results.map((r) => probeCase(`ocaml ${r.compiler.name} › lwt ${r.lwt.label}`, r)),
   );
 }
 
@@ -59,7 +72,8 @@ export function gateJUnit(g: GateOutcome): string {
   return junit(
     'lwt-regress gate',
     g.rows.map((row) => ({
-      suite: `gate ${g.baseline} → ${g.candidate} (OCaml ${g.ocaml})`,
+      suite: `gate ${g.baseline} → ${g.candidate} (OCaml ${g.compiler.name})`,
+      properties: compilerProperties(g.compiler),
       name: `${row.case} › ${row.transition}`,
       seconds: (row.baseline.timings.totalMs + row.candidate.timings.totalMs) / 1000,
       ...(row.blocking ? { failure: `${row.why} (reproduce: ${row.candidate.reproduce})` } : {}),

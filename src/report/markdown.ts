@@ -1,6 +1,7 @@
 import type { GateOutcome } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
 import { thousands } from '../text/thousands.js';
+import { chosenBy, compilerLines } from './compilers.js';
 import { mdCode, mdText } from './escape.js';
 import { overflowSummary } from './overflow-summary.js';
 import { DECISION, STATUS } from './status.js';
@@ -26,12 +27,12 @@ export function runMarkdown(results: ProbeResult[]): string {
         : '✅ **all cases met their expectations**';
   const rows = results.map(
     (r) =>
-      `| ${mdText(r.ocaml)} | ${mdText(r.lwt.label)} | ${mdText(r.case)} ` +
+      `| ${mdText(r.compiler.name)} | ${mdText(r.lwt.label)} | ${mdText(r.case)} ` +
       `| ${STATUS[r.status].icon} ${STATUS[r.status].word} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
   );
   const repro = failed.map(
     (r) =>
-      `- ${mdCode(r.case)} on Lwt ${mdText(r.lwt.label)}, OCaml ${mdText(r.ocaml)}: ${mdText(r.reason)}  \n` +
+      `- ${mdCode(r.case)} on Lwt ${mdText(r.lwt.label)}, OCaml ${mdText(r.compiler.name)}: ${mdText(r.reason)}  \n` +
       `  reproduce: ${mdCode(r.reproduce)}`,
   );
   return [
@@ -42,6 +43,7 @@ export function runMarkdown(results: ProbeResult[]): string {
     ...rows,
     '',
     ...overflowSummary(results).map((line) => `- ${mdText(line)}`),
+    ...compilerLines(results).map((line) => `- ${mdText(line)}`),
     ...(repro.length ? ['', '### Failures', ...repro] : []),
     '',
   ].join('\n');
@@ -70,7 +72,10 @@ export function gateMarkdown(g: GateOutcome): string {
     .filter((r) => r.blocking)
     .map((r) => `- ${mdCode(r.case)}: ${mdText(r.why)}  \n  reproduce: ${mdCode(r.candidate.reproduce)}`);
   return [
-    `## lwt-regress gate: Lwt ${mdText(g.baseline)} → ${mdText(g.candidate)} on OCaml ${mdText(g.ocaml)}: ${head}`,
+    `## lwt-regress gate: Lwt ${mdText(g.baseline)} → ${mdText(g.candidate)} ` +
+      `on OCaml ${mdText(g.compiler.name)}: ${head}`,
+    '',
+    `OCaml ${mdText(g.compiler.name)} for both: ${mdText(chosenBy(g.compiler))}`,
     '',
     `| case | baseline ${mdText(g.baseline)} | candidate ${mdText(g.candidate)} | transition |`,
     '|---|---|---|---|',

@@ -1,6 +1,8 @@
 import type { ProbeResult } from '../probe/probe.js';
 import { thousands } from '../text/thousands.js';
+import { compilerLines } from './compilers.js';
 import { overflowSummary } from './overflow-summary.js';
+import { fitLine, groupReasons } from './reason-groups.js';
 import { STATUS } from './status.js';
 
 export interface TableStyle {
@@ -27,10 +29,14 @@ const PAINT: Partial<Record<ProbeResult['status'], string>> = {
   untestable: '\u001b[33m',
 };
 
-/** A cell cut to `width` characters, with an ellipsis where it was cut. */
-function cut(text: string, width: number): string {
-  if (text.length <= width) return text;
-  return width <= 1 ? '…'.slice(0, width) : `${text.slice(0, width - 1)}…`;
+/** The untestable probes, one line per reason they share (the rows cut it short; --json has each in full). */
+function untestableLines(results: ProbeResult[], width: number): string[] {
+  const untestable = results.filter((r) => r.status === 'untestable');
+  return groupReasons(untestable.map((r) => ({ label: r.lwt.label, reason: r.reason }))).map((g) => {
+    const lwts = [...new Set(g.labels)];
+    const probes = `${g.labels.length} probe${g.labels.length === 1 ? '' : 's'}`;
+    return fitLine(`${probes} untestable (Lwt ${lwts.join(', ')}): ${g.reason}`, width);
+  });
 }
 
 /**
@@ -41,7 +47,7 @@ function cut(text: string, width: number): string {
 export function formatMatrix(results: ProbeResult[], style: TableStyle = PLAIN): string {
   const header = ['ocaml', 'lwt', 'case', 'verdict', 'expected', 'observed', 'depth', 'time', 'cycle / reason'];
   const rows = results.map((r) => [
-    r.ocaml,
+    r.compiler.name,
     r.lwt.label,
     r.case,
     STATUS[r.status].word,
@@ -54,7 +60,10 @@ export function formatMatrix(results: ProbeResult[], style: TableStyle = PLAIN):
   const last = header.length - 1;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === last ? 0 : r[i]!.length))));
   const line = (cells: string[], status?: ProbeResult['status']) => {
-    const text = cut(cells.map((c, i) => (i === last ? c : c.padEnd(widths[i]!))).join('  '), style.width).trimEnd();
+    const text = fitLine(
+      cells.map((c, i) => (i === last ? c : c.padEnd(widths[i]!))).join('  '),
+      style.width,
+    ).trimEnd();
     const paint = status && style.color ? PAINT[status] : undefined;
     if (!paint) return text;
     // Only the verdict cell is coloured, so that the columns stay aligned.
@@ -76,6 +85,8 @@ export function formatMatrix(results: ProbeResult[], style: TableStyle = PLAIN):
     ...rows.map((r, i) => line(r, results[i]!.status)),
     '',
     ...overflowSummary(results),
+    ...untestableLines(results, style.width),
+    ...compilerLines(results),
     `${results.length} probes: ${counts}`,
     ...kept,
   ].join('\n');

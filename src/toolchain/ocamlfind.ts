@@ -1,10 +1,21 @@
 import { execa } from 'execa';
 import { EXIT, UserError } from '../errors.js';
+import { progress } from '../progress.js';
+import { builtCompilerNamed, builtToolchain } from './built-compilers.js';
 import { hasFiberStacks } from './ocaml-version.js';
 import { prefixToolchain } from './prefix.js';
 
 export interface Toolchain {
   ocamlVersion: string;
+  /** As reports show it: the version, or the name of a compiler lwt-regress built (`4.13.1+unsafe-string`). */
+  name: string;
+  /**
+   * Who chose it: the user (--ocaml, --switch), or lwt-regress (the compiler
+   * on PATH, or the one a Lwt tree needs, with `why`).
+   */
+  chosenBy: 'user' | 'lwt-regress';
+  /** When lwt-regress chose another compiler than the default: what the tree needs that the default lacks. */
+  why?: string;
   /** For messages and reports: "ocamlfind on PATH", "opam switch 4.14.2" or "--ocaml /opt/ocaml-5.3.0". */
   description: string;
   /** Prepended to every tool command: empty, `opam exec --switch S --`, or `env PATH=… OCAMLFIND_CONF=…`. */
@@ -22,8 +33,16 @@ export interface ToolchainRequest {
   /** An opam switch to run the compiler from. */
   opamSwitch?: string;
   opamRoot?: string;
-  /** A compiler prefix (the directory holding bin/ocamlopt). */
+  /**
+   * A compiler prefix (the directory holding bin/ocamlopt), or the name of a
+   * compiler lwt-regress builds into its cache (`5.3.0`, `4.13.1+unsafe-string`).
+   */
   ocaml?: string;
+  /**
+   * Set when lwt-regress, not the user, chose `ocaml` (a bisect's probes
+   * get the compiler its oldest end needs): why, as the reports say it.
+   */
+  chosenBecause?: string;
 }
 
 const INSTALL_HINT =
@@ -38,7 +57,13 @@ export function toolCommand(toolchain: Pick<Toolchain, 'prefix'>, command: strin
 
 /** Finds ocamlfind/ocamlopt on PATH, in an opam switch or in a compiler prefix, and reads the compiler's version. */
 export async function findToolchain(request: ToolchainRequest = {}): Promise<Toolchain> {
-  if (request.ocaml) return prefixToolchain(request.ocaml);
+  if (request.ocaml) {
+    const named = await builtCompilerNamed(request.ocaml);
+    const found = named ? await builtToolchain(named, progress) : await prefixToolchain(request.ocaml);
+    return request.chosenBecause === undefined
+      ? { ...found, chosenBy: 'user' }
+      : { ...found, chosenBy: 'lwt-regress', why: request.chosenBecause };
+  }
   // Through env(1), so that opam's warning about running as root does not become the error we report.
   const prefix = request.opamSwitch
     ? [
@@ -77,6 +102,8 @@ export async function findToolchain(request: ToolchainRequest = {}): Promise<Too
   const ocamlVersion = result.stdout.trim();
   return {
     ocamlVersion,
+    name: ocamlVersion,
+    chosenBy: request.opamSwitch ? 'user' : 'lwt-regress',
     description: where,
     prefix,
     reproduce: request.opamSwitch

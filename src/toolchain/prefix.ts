@@ -1,5 +1,5 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import { EXIT, UserError } from '../errors.js';
@@ -44,8 +44,12 @@ export async function prefixToolchain(dir: string): Promise<Toolchain> {
   ).trim();
   const own = join(bin, 'ocamlfind');
   const conf = (await exists(own)) ? await ownConf(own) : await borrowedConf(root, bin, stdlib);
+  // A compiler of lwt-regress's cache goes by its name there (`4.13.1+unsafe-string`).
+  const built = dirname(root) === resolve(cacheRoot(), 'ocaml');
   return {
     ocamlVersion,
+    name: built ? basename(root) : ocamlVersion,
+    chosenBy: 'lwt-regress',
     description: `--ocaml ${root}${(await exists(own)) ? '' : ', with the ocamlfind on PATH'}`,
     prefix: ['env', `PATH=${bin}:${process.env.PATH ?? ''}`, `OCAMLFIND_CONF=${conf}`, `OCAMLLIB=${stdlib}`],
     reproduce: ['--ocaml', root],

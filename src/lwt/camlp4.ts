@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { exists } from '../io/exists.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 import { BuildFailed, runStep } from './build-step.js';
-import { codeOnly } from './ocaml-text.js';
+import { inCode } from './ocaml-text.js';
 
 /**
  * Lwt 2.x wrote parts of its sources in its own camlp4 syntax, with the
@@ -111,5 +111,5 @@ export async function preprocess(
  * is one. Comments and strings do not count.
  */
 export function usesPlainParsingSyntax(sources: string[]): boolean {
-  return sources.some((s) => /\b(?:raise_lwt|assert_lwt)\b/.test(codeOnly(s)));
+  return sources.some((s) => inCode(/\b(?:raise_lwt|assert_lwt)\b/, s));
 }

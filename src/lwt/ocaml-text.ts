@@ -55,3 +55,12 @@ function stringEnd(source: string, start: number): number {
   while (i < source.length && source[i] !== '"') i += source[i] === '\\' ? 2 : 1;
   return Math.min(i + 1, source.length);
 }
+
+/**
+ * Whether `pattern` matches in code, not in comments or literals: tried on
+ * the raw text first, which a match in code implies (codeOnly only blanks),
+ * so that most files are never lexed.
+ */
+export function inCode(pattern: RegExp, source: string): boolean {
+  return pattern.test(source) && pattern.test(codeOnly(source));
+}

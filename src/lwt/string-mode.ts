@@ -1,4 +1,4 @@
-import { codeOnly } from './ocaml-text.js';
+import { inCode } from './ocaml-text.js';
 
 /**
  * Lwt 2.0 to 2.4.6 write into strings (`String.create`, `String.set`,
@@ -7,7 +7,7 @@ import { codeOnly } from './ocaml-text.js';
  * Bytes. Comments and strings do not count.
  */
 export function writesIntoStrings(sources: string[]): boolean {
-  return sources.some((s) => /\bString\.(?:create|set|unsafe_set|fill|unsafe_fill)\b/.test(codeOnly(s)));
+  return sources.some((s) => inCode(/\bString\.(?:create|set|unsafe_set|fill|unsafe_fill)\b/, s));
 }
 
 /**

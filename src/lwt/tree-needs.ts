@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Need } from '../toolchain/compiler-choice.js';
 import { coreFiles } from './core-build.js';
-import { codeOnly } from './ocaml-text.js';
+import { inCode } from './ocaml-text.js';
 import { writesIntoStrings } from './string-mode.js';
 import { listFiles, unixDirOf, unixInputDirs } from './unix-tree.js';
 
@@ -21,7 +21,7 @@ interface Source {
 function usesCamlp4Syntax(s: Source): boolean {
   if (/\.cppo\.mli?$/.test(s.path)) return false;
   return (
-    /\b(?:lwt\s+[a-z_(][^=]*=|try_lwt|for_lwt|match_lwt|while_lwt|raise_lwt|assert_lwt)\b/.test(codeOnly(s.text)) ||
+    inCode(/\blwt\s+[a-z_(][^=\n]*=|\b(?:try_lwt|for_lwt|match_lwt|while_lwt|raise_lwt|assert_lwt)\b/, s.text) ||
     /^#(?:if|include|let)\b/m.test(s.text)
   );
 }
@@ -54,9 +54,9 @@ export async function treeNeeds(root: string, beyondCore: boolean): Promise<Need
   if (strings) needs.push({ kind: 'unsafe-strings', why: `this Lwt writes into strings (${strings})` });
   const camlp4 = firstWith(all, usesCamlp4Syntax);
   if (camlp4) needs.push({ kind: 'camlp4', why: `this Lwt is written in its camlp4 syntax (${camlp4})` });
-  const domain = firstWith(coreSources, (s) => /\bDomain\./.test(codeOnly(s.text)));
+  const domain = firstWith(coreSources, (s) => inCode(/\bDomain\./, s.text));
   if (domain) needs.push({ kind: 'ocaml-5', why: `this Lwt uses OCaml 5's Domain (${domain})` });
-  const pervasives = firstWith(coreSources, (s) => /\bPervasives\./.test(codeOnly(s.text)));
+  const pervasives = firstWith(coreSources, (s) => inCode(/\bPervasives\./, s.text));
   if (pervasives)
     needs.push({ kind: 'ocaml-4', why: `this Lwt uses Pervasives, which OCaml 5 removed (${pervasives})` });
   return needs;

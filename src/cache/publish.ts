@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { trackDir, untrackDir } from '../run/interrupt.js';
@@ -40,18 +41,18 @@ export async function isComplete(dir: string): Promise<boolean> {
     typeof sizes === 'object' &&
     sizes !== null &&
     Object.keys(sizes).length > 0 &&
-    (
-      await Promise.all(Object.entries(sizes).map(async ([name, size]) => (await fileSize(join(dir, name))) === size))
-    ).every(Boolean);
+    Object.entries(sizes).every(([name, size]) => fileSize(join(dir, name)) === size);
   if (!ok) await rm(dir, { recursive: true, force: true });
   return ok;
 }
 
-async function fileSize(path: string): Promise<number | undefined> {
-  return stat(path).then(
-    (s) => (s.isFile() ? s.size : undefined),
-    () => undefined,
-  );
+/**
+ * Synchronous on purpose: an entry such as a compiler holds thousands of
+ * files, and a loop of stat calls takes half the time of as many promises.
+ */
+function fileSize(path: string): number | undefined {
+  const s = statSync(path, { throwIfNoEntry: false });
+  return s?.isFile() ? s.size : undefined;
 }
 
 /**

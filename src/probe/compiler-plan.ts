@@ -28,7 +28,7 @@ const beyondCore = (c: Case) =>
 export class CompilerPlan {
   private readonly choices = new Map<LwtSource, CompilerChoice<BuiltCompiler>>();
   private readonly built = new Map<string, Promise<CompilerFor>>();
-  private traits: Promise<CompilerTraits> | undefined;
+  private readonly traits = new Map<boolean, Promise<CompilerTraits>>();
 
   constructor(
     readonly base: Toolchain,
@@ -93,8 +93,10 @@ export class CompilerPlan {
       return { kind: 'default' };
     const needs = await treeNeeds(source.dir, this.cases.some(beyondCore));
     if (needs.length === 0) return { kind: 'default' };
-    this.traits ??= traitsOf(this.base);
-    return chooseCompiler(needs, await this.traits, CHOSEN_COMPILERS);
+    // Starting camlp4 to ask its version is done only for a tree that needs it.
+    const camlp4 = needs.some((n) => n.kind === 'camlp4');
+    if (!this.traits.has(camlp4)) this.traits.set(camlp4, traitsOf(this.base, camlp4));
+    return chooseCompiler(needs, await this.traits.get(camlp4)!, CHOSEN_COMPILERS);
   }
 
   private async build(compiler: BuiltCompiler, why: string): Promise<CompilerFor> {
@@ -126,16 +128,19 @@ export function oldestOf(sources: LwtSource[]): LwtSource {
   return [...sources].sort((a, b) => semver.compare(valid(a) ?? '0.0.0', valid(b) ?? '0.0.0'))[0]!;
 }
 
-/** What the default compiler can do: accept -unsafe-string, and run a camlp4 of its own version. */
-async function traitsOf(toolchain: Toolchain): Promise<CompilerTraits> {
+/**
+ * What the default compiler can do: accept -unsafe-string, and (asked only
+ * when `askCamlp4`, else taken as yes) run a camlp4 of its own version.
+ */
+async function traitsOf(toolchain: Toolchain, askCamlp4: boolean): Promise<CompilerTraits> {
   const config = await compilerConfig(toolchain, tmpdir());
   const [file, args] = toolCommand(toolchain, 'camlp4of', ['-version']);
-  const camlp4 = await execa(file, args, { reject: false, cwd: tmpdir() });
+  const camlp4 = askCamlp4 ? await execa(file, args, { reject: false, cwd: tmpdir() }) : undefined;
   return {
     name: toolchain.name,
     ocamlVersion: toolchain.ocamlVersion,
     unsafeStrings: config.unsafeStringAllowed,
-    camlp4: camlp4.exitCode === 0 && String(camlp4.stdout).trim() === toolchain.ocamlVersion,
+    camlp4: !camlp4 || (camlp4.exitCode === 0 && String(camlp4.stdout).trim() === toolchain.ocamlVersion),
   };
 }
 

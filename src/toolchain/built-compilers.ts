@@ -3,7 +3,7 @@ import type { CompilerTraits } from './compiler-choice.js';
 import { installEraCompiler, UNSAFE_STRING_OCAML } from './era-compiler.js';
 import { type InstalledOcaml, installOcaml } from './ocaml-install.js';
 import type { Toolchain } from './ocamlfind.js';
-import { prefixToolchain } from './prefix.js';
+import { builtPrefixToolchain } from './prefix.js';
 
 /** A compiler lwt-regress builds into its cache on first use. */
 export interface BuiltCompiler extends CompilerTraits {
@@ -47,5 +47,6 @@ export async function builtCompilerNamed(name: string): Promise<BuiltCompiler | 
 /** A built compiler as a toolchain (building it first if the cache lacks it), selected again by `--ocaml NAME`. */
 export async function builtToolchain(compiler: BuiltCompiler, log: (line: string) => void): Promise<Toolchain> {
   const installed = await compiler.install(log);
-  return { ...(await prefixToolchain(installed.prefix)), name: compiler.name, reproduce: ['--ocaml', compiler.name] };
+  const toolchain = builtPrefixToolchain(installed.prefix, installed.ocamlVersion);
+  return { ...toolchain, name: compiler.name, reproduce: ['--ocaml', compiler.name] };
 }

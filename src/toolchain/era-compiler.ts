@@ -5,7 +5,7 @@ import { withLock } from '../cache/build-lock.js';
 import { isComplete, sealInPlace } from '../cache/publish.js';
 import { cacheRoot } from '../paths.js';
 import { trackDir, untrackDir } from '../run/interrupt.js';
-import { reportedVersion, type Step, stepRunner } from './build-steps.js';
+import { type Step, stepRunner } from './build-steps.js';
 import { type DebianPackage, debianTarball } from './debian-source.js';
 import { compilerEnv, installFindlib } from './findlib-install.js';
 import {
@@ -57,9 +57,9 @@ export async function installEraCompiler(options: InstallOptions = {}): Promise<
   const prefix = eraPrefix();
   const cached = async (): Promise<InstalledOcaml> => ({
     prefix,
-    ocamlVersion: await reportedVersion(prefix),
+    ocamlVersion: UNSAFE_STRING_OCAML.version,
     built: false,
-    packagesBuilt: await installPackages(prefix, log),
+    packagesBuilt: await installPackages(prefix, log, UNSAFE_STRING_OCAML.version),
     ms: performance.now() - started,
   });
   if (await isComplete(prefix)) return cached();
@@ -102,7 +102,7 @@ async function buildInPlace(prefix: string, tarballs: string[], options: Install
     await installOcamlbuild(step, await unpack(step, 'ocamlbuild', ocamlbuild, work), prefix, env, jobs);
     await installCamlp4(step, await unpack(step, 'camlp4', camlp4, work), prefix, env);
     await installReact(step, await unpack(step, 'react', react, work), prefix, env);
-    await installPackages(prefix, options.log ?? (() => {}));
+    await installPackages(prefix, options.log ?? (() => {}), UNSAFE_STRING_OCAML.version);
     await sealInPlace(prefix);
   } catch (error) {
     await rm(prefix, { recursive: true, force: true });

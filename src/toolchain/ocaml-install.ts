@@ -57,8 +57,9 @@ export async function installOcaml(version: string, options: InstallOptions = {}
   const prefix = ocamlPrefix(version);
   const ms = () => performance.now() - started;
   const cached = async () => {
-    const packagesBuilt = await installPackages(prefix, log);
-    return { prefix, ocamlVersion: await reportedVersion(prefix), built: false, packagesBuilt, ms: ms() };
+    const ocamlVersion = await reportedVersion(prefix);
+    const packagesBuilt = await installPackages(prefix, log, ocamlVersion);
+    return { prefix, ocamlVersion, built: false, packagesBuilt, ms: ms() };
   };
   if (await isComplete(prefix)) return cached();
   const findlibTarball = await debianTarball(FINDLIB, log);
@@ -147,10 +148,11 @@ export const OCPLIB_ENDIAN: DebianPackage = { tarball: 'ocplib-endian', sourcePa
  * The findlib packages lwt.unix needs that are built per compiler, each
  * installed once with its own marker: also run for a compiler already in the
  * cache, so that compilers built before a package was added here gain it.
+ * `known`: the compiler's version, when the caller knows it (one compiler start saved).
  */
-export async function installPackages(prefix: string, log: (line: string) => void): Promise<string[]> {
+export async function installPackages(prefix: string, log: (line: string) => void, known?: string): Promise<string[]> {
   const started = performance.now();
-  const version = await reportedVersion(prefix);
+  const version = known ?? (await reportedVersion(prefix));
   // A dozen sub-second steps: one line for the package, not one per step.
   const step = stepRunner(version, () => {});
   const built = await installOcplibEndian(prefix, version, () => debianTarball(OCPLIB_ENDIAN, log), step);

@@ -43,14 +43,29 @@ export async function prefixToolchain(dir: string): Promise<Toolchain> {
     (await execa(ocamlopt, ['-where'], { reject: false, env: WITHOUT_LIBRARY_OVERRIDES })).stdout,
   ).trim();
   const own = join(bin, 'ocamlfind');
-  const conf = (await exists(own)) ? await ownConf(own) : await borrowedConf(root, bin, stdlib);
+  const hasOwn = await exists(own);
+  const conf = hasOwn ? await ownConf(own) : await borrowedConf(root, bin, stdlib);
+  return prefixed(root, ocamlVersion, stdlib, conf, hasOwn);
+}
+
+/**
+ * A compiler lwt-regress built into its cache (checked whole before this):
+ * its version known, its library and findlib.conf where the build put them,
+ * so that nothing needs to be started to know them.
+ */
+export function builtPrefixToolchain(root: string, ocamlVersion: string): Toolchain {
+  return prefixed(root, ocamlVersion, join(root, 'lib', 'ocaml'), join(root, 'etc', 'findlib.conf'), true);
+}
+
+function prefixed(root: string, ocamlVersion: string, stdlib: string, conf: string, hasOwn: boolean): Toolchain {
+  const bin = join(root, 'bin');
   // A compiler of lwt-regress's cache goes by its name there (`4.13.1+unsafe-string`).
   const built = dirname(root) === resolve(cacheRoot(), 'ocaml');
   return {
     ocamlVersion,
     name: built ? basename(root) : ocamlVersion,
     chosenBy: 'lwt-regress',
-    description: `--ocaml ${root}${(await exists(own)) ? '' : ', with the ocamlfind on PATH'}`,
+    description: `--ocaml ${root}${hasOwn ? '' : ', with the ocamlfind on PATH'}`,
     prefix: ['env', `PATH=${bin}:${process.env.PATH ?? ''}`, `OCAMLFIND_CONF=${conf}`, `OCAMLLIB=${stdlib}`],
     reproduce: ['--ocaml', root],
     fibers: hasFiberStacks(ocamlVersion),

@@ -62,10 +62,7 @@ async function write(path: string, text: string, append = false): Promise<void> 
  * (the compilers, with who chose them, are said from the results themselves).
  */
 export function reportFacts(settings: ProbeSettings, command: string[]): string[] {
-  return [
-    `stack ${settings.stackKiB} KiB, capture ${settings.capture}`,
-    `command: lwt-regress ${command.join(' ')}`,
-  ];
+  return [`stack ${settings.stackKiB} KiB, capture ${settings.capture}`, `command: lwt-regress ${command.join(' ')}`];
 }
 
 export async function writeReports(

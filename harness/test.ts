@@ -119,6 +119,7 @@ async function main(): Promise<number> {
       `lwt-regress: OCaml ${toolchain.ocamlVersion} (${toolchain.description}); ` +
         `Lwt ${sources.map((s) => s.label).join(', ')}; cases ${cases.map((c) => c.manifest.name).join(', ')}\n`,
     );
+    for (const line of prepared.compilers.header(sources)) process.stdout.write(`lwt-regress: ${line}\n`);
     process.env.LWT_REGRESS_SUITE_ONLY = '1';
   }
   if (!selection && filters.length === 0 && !testNamePattern && !(await sourcesPass())) {

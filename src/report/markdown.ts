@@ -4,6 +4,7 @@ import { thousands } from '../text/thousands.js';
 import { chosenBy, compilerLines } from './compilers.js';
 import { mdCode, mdText } from './escape.js';
 import { overflowSummary } from './overflow-summary.js';
+import { groupReasons, sharedReason } from './reason-groups.js';
 import { DECISION, STATUS } from './status.js';
 
 function observedCell(r: ProbeResult): string {
@@ -13,8 +14,24 @@ function observedCell(r: ProbeResult): string {
   return mdText(r.observed.summary);
 }
 
+/** The reasons probes were untestable for, each once (numbered), and the number of each probe's. */
+function untestableReasons(results: ProbeResult[]): { lines: string[]; numberOf: (r: ProbeResult) => number } {
+  const untestable = results.filter((r) => r.status === 'untestable');
+  const groups = groupReasons(untestable.map((r) => ({ label: r.lwt.label, reason: r.reason })));
+  const lines = groups.map((g, i) => {
+    const lwts = [...new Set(g.labels)].map(mdText).join(', ');
+    return `${i + 1}. ${g.labels.length} probe${g.labels.length === 1 ? '' : 's'} (Lwt ${lwts}): ${mdText(g.reason)}`;
+  });
+  const numberOf = (r: ProbeResult) => groups.findIndex((g) => g.reason === sharedReason(r.reason, r.lwt.label)) + 1;
+  return { lines, numberOf };
+}
+
 /** The version × case table of a run, for a CI job summary or a pull-request comment. */
 export function runMarkdown(results: ProbeResult[]): string {
+  // Untestable probes point at their reason, said once below the table.
+  const reasons = untestableReasons(results);
+  const cell = (r: ProbeResult) =>
+    r.status === 'untestable' ? `reason ${reasons.numberOf(r)} below` : observedCell(r);
   const failed = results.filter((r) => r.status === 'fail');
   const invalid = results.filter((r) => r.status === 'invalid');
   const untestable = results.filter((r) => r.status === 'untestable');
@@ -28,7 +45,7 @@ export function runMarkdown(results: ProbeResult[]): string {
   const rows = results.map(
     (r) =>
       `| ${mdText(r.compiler.name)} | ${mdText(r.lwt.label)} | ${mdText(r.case)} ` +
-      `| ${STATUS[r.status].icon} ${STATUS[r.status].word} | ${r.expected?.outcome ?? '-'} | ${observedCell(r)} |`,
+      `| ${STATUS[r.status].icon} ${STATUS[r.status].word} | ${r.expected?.outcome ?? '-'} | ${cell(r)} |`,
   );
   const repro = failed.map(
     (r) =>
@@ -44,6 +61,7 @@ export function runMarkdown(results: ProbeResult[]): string {
     '',
     ...overflowSummary(results).map((line) => `- ${mdText(line)}`),
     ...compilerLines(results).map((line) => `- ${mdText(line)}`),
+    ...(reasons.lines.length ? ['', '### Untestable', ...reasons.lines] : []),
     ...(repro.length ? ['', '### Failures', ...repro] : []),
     '',
   ].join('\n');

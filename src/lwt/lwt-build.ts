@@ -28,6 +28,8 @@ export interface LwtBuild {
   key: string;
   /** The findlib directory to put first on OCAMLPATH (a from-source build); none for the installed Lwt. */
   findlibPath?: string;
+  /** The findlib directories of the packages rebuilt against it that a case links (src/world/), before it. */
+  world?: string[];
   unix: UnixStatus;
 }
 

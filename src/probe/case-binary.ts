@@ -19,11 +19,14 @@ export type CaseBinary = Result<{ executable: string; cached: boolean }>;
  */
 const RESET_MODULE = 'lwtr_reset.ml';
 
-/** The environment that makes a build's findlib tree the `lwt` ocamlfind finds first. */
+/**
+ * The environment that makes a build's findlib tree the `lwt` ocamlfind and
+ * dune find first, after the packages rebuilt against it (src/world/).
+ */
 export function findlibEnv(lwt: LwtBuild): Record<string, string> | undefined {
   if (!lwt.findlibPath) return undefined;
-  const rest = process.env.OCAMLPATH;
-  return { OCAMLPATH: rest ? `${lwt.findlibPath}:${rest}` : lwt.findlibPath };
+  const paths = [...(lwt.world ?? []), lwt.findlibPath, ...(process.env.OCAMLPATH ? [process.env.OCAMLPATH] : [])];
+  return { OCAMLPATH: paths.join(':') };
 }
 
 /** Why a package the case asks for cannot be linked against this Lwt, or nothing when all can. */

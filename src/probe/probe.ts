@@ -1,4 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
+import { digest } from '../cache/digest.js';
 import { CASES_DIR, type Case, type InvalidCase } from '../cases/load-cases.js';
 import { type Expectation, expectationFor, type KnownOverflow, knownOverflow, programArgs } from '../cases/manifest.js';
 import type { ExitCode } from '../errors.js';
@@ -9,6 +10,8 @@ import type { Result } from '../result.js';
 import type { CaptureMethod } from '../run/run-under-limits.js';
 import { shellWords } from '../text/shell-words.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
+import { duneLibraries } from '../world/dune-libraries.js';
+import { worldFor } from '../world/world.js';
 import { caseBinary } from './case-binary.js';
 import { duneBinary } from './dune-binary.js';
 import { judgeRun } from './judge-run.js';
@@ -117,18 +120,20 @@ type Program = Result<{ executable: string; args: string[]; cached: boolean; pre
  * SIGSEGV reset linked first), a dune target built against this Lwt, or a
  * command's program as it is; the last two get the reset by preloading.
  */
-async function programFor(testCase: Case, lwt: LwtBuild, toolchain: Toolchain): Promise<Program> {
+async function programFor(testCase: Case, source: LwtSource, built: LwtBuild, toolchain: Toolchain): Promise<Program> {
   const { program, args, size } = testCase.manifest;
+  const lwt = await withWorld(testCase, source, built, toolchain);
+  if (!lwt.ok) return lwt;
   if (program.kind === 'ocaml') {
-    const built = await caseBinary(testCase, lwt, toolchain);
-    return built.ok ? { ...built, args: programArgs(args, size.default) } : built;
+    const binary = await caseBinary(testCase, lwt.build, toolchain);
+    return binary.ok ? { ...binary, args: programArgs(args, size.default) } : binary;
   }
   const preload = await keepSigsegvLibrary(toolchain);
   if (!preload.ok) return preload;
   if (program.kind === 'dune') {
-    const built = await duneBinary(testCase, lwt, toolchain);
-    if (!built.ok) return built;
-    return { ...built, args: programArgs(args, size.default), cached: false, preload: preload.path };
+    const binary = await duneBinary(testCase, lwt.build, toolchain);
+    if (!binary.ok) return binary;
+    return { ...binary, args: programArgs(args, size.default), cached: false, preload: preload.path };
   }
   const [first, ...rest] = program.argv;
   return {
@@ -138,6 +143,27 @@ async function programFor(testCase: Case, lwt: LwtBuild, toolchain: Toolchain): 
     cached: true,
     preload: preload.path,
   };
+}
+
+/**
+ * The Lwt build with the packages the case links that depend on Lwt rebuilt
+ * against it (src/world/): its key then names them too, so that binaries
+ * built against one world are not taken for another's.
+ */
+async function withWorld(
+  testCase: Case,
+  source: LwtSource,
+  lwt: LwtBuild,
+  toolchain: Toolchain,
+): Promise<Result<{ build: LwtBuild }>> {
+  const program = testCase.manifest.program;
+  if (program.kind === 'command') return { ok: true, build: lwt };
+  const packages =
+    program.kind === 'dune' ? await duneLibraries(resolve(testCase.dir, program.root)) : testCase.manifest.packages;
+  const world = await worldFor(toolchain, source, lwt, packages);
+  if (!world.ok) return world;
+  if (world.paths.length === 0) return { ok: true, build: lwt };
+  return { ok: true, build: { ...lwt, key: digest([lwt.key, world.paths]), world: world.paths } };
 }
 
 /** The result standing for a case whose manifest is broken, on this Lwt: nothing ran. */
@@ -238,7 +264,7 @@ export async function probe(
   timings.buildMs = lwt.ms;
   if (!lwt.ok) return resultOf(context, 'untestable', `Lwt ${source.label} does not build: ${lwt.error}`, { expected });
   const buildStarted = performance.now();
-  const binary = await programFor(testCase, lwt.build, toolchain);
+  const binary = await programFor(testCase, source, lwt.build, toolchain);
   timings.buildMs += performance.now() - buildStarted;
   if (!binary.ok) {
     const why = `the case does not build against Lwt ${source.label}: ${binary.error}`;

@@ -1,0 +1,36 @@
+import { execa } from 'execa';
+import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
+import type { RequiresGraph } from './dependents.js';
+
+/**
+ * The installed packages a case reaches, each with what it requires, as the
+ * compiler's findlib knows them (`ocamlfind query -r`, without any Lwt
+ * build on OCAMLPATH): packages that are not installed are left out, for
+ * the case's own check to name.
+ */
+export function requiresGraph(toolchain: Toolchain, wanted: string[]): Promise<RequiresGraph> {
+  // Asked once per compiler and packages: every probe of a run asks the same.
+  const key = [...toolchain.prefix, '\0', ...wanted].join('\0');
+  let found = asked.get(key);
+  if (!found) {
+    found = query(toolchain, wanted);
+    asked.set(key, found);
+  }
+  return found;
+}
+
+const asked = new Map<string, Promise<RequiresGraph>>();
+
+async function query(toolchain: Toolchain, wanted: string[]): Promise<RequiresGraph> {
+  const graph = new Map<string, string[]>();
+  for (const pkg of wanted) {
+    const [file, args] = toolCommand(toolchain, 'ocamlfind', ['query', '-r', '-format', '%p|%(requires)', pkg]);
+    const r = await execa(file, args, { reject: false, env: { OCAMLPATH: undefined } });
+    if (r.exitCode !== 0) continue;
+    for (const line of String(r.stdout).split('\n')) {
+      const [name, requires] = line.split('|');
+      if (name) graph.set(name.trim(), (requires ?? '').split(/[\s,]+/).filter(Boolean));
+    }
+  }
+  return graph;
+}

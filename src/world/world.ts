@@ -1,0 +1,126 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { digest } from '../cache/digest.js';
+import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
+import { exists } from '../io/exists.js';
+import { BuildFailed, runStep } from '../lwt/build-step.js';
+import type { LwtBuild } from '../lwt/lwt-build.js';
+import type { LwtSource } from '../lwt/source.js';
+import { listFiles } from '../lwt/unix-tree.js';
+import { cacheRoot } from '../paths.js';
+import { progress, secondsSince } from '../progress.js';
+import type { Result } from '../result.js';
+import type { Toolchain } from '../toolchain/ocamlfind.js';
+import { type DependentSource, fromDebian, fromLwtTree } from './dependent-source.js';
+import { lwtDependents } from './dependents.js';
+import { requiresGraph } from './findlib-graph.js';
+
+/** The findlib directories to put before the Lwt build on OCAMLPATH: its dependents, rebuilt against it. */
+export type World = Result<{ paths: string[]; rebuilt: string[] }>;
+
+/**
+ * The packages a case reaches that depend on Lwt, rebuilt against the Lwt
+ * under test (src/world/dependents.ts), each from the first source that has
+ * it (the Lwt tree, then Debian's source package) with its own build
+ * (dune), into a cache entry of its own keyed by the compiler, the Lwt
+ * build, the package and its sources. The installed Lwt needs none.
+ */
+export async function worldFor(
+  toolchain: Toolchain,
+  source: LwtSource,
+  lwt: LwtBuild,
+  packages: string[],
+): Promise<World> {
+  if (!lwt.findlibPath) return { ok: true, paths: [], rebuilt: [] };
+  const dependents = lwtDependents(await requiresGraph(toolchain, packages), packages);
+  const paths: string[] = [];
+  for (const pkg of dependents) {
+    const built = await dependentBuild(toolchain, source, lwt, pkg, paths);
+    if (!built.ok) return built;
+    paths.unshift(built.path);
+  }
+  return { ok: true, paths, rebuilt: dependents };
+}
+
+async function sourceOf(toolchain: Toolchain, source: LwtSource, pkg: string, work: string): Promise<DependentSource> {
+  const tried: string[] = [];
+  for (const resolver of [
+    () => fromLwtTree(source.dir, pkg, join(work, 'lwt-tree')),
+    () => fromDebian(toolchain, pkg, join(work, 'debian')),
+  ]) {
+    const found = await resolver();
+    if (found.ok) return found;
+    tried.push(found.error);
+  }
+  return {
+    ok: false,
+    error:
+      `${pkg} depends on Lwt and must be rebuilt against Lwt ${source.label}, but no source of it was found ` +
+      `(${tried.join('; ')}): install it from Debian, whose source package lwt-regress fetches`,
+  };
+}
+
+/** Everything of a source directory, by path and content: part of its build's key. */
+async function contents(dir: string): Promise<[string, string][]> {
+  const files = (await listFiles(dir, '.')).filter((f) => !f.startsWith('_build'));
+  return Promise.all(files.map(async (f) => [f, digest((await readFile(join(dir, f))).toString('base64'))] as const));
+}
+
+async function dependentBuild(
+  toolchain: Toolchain,
+  source: LwtSource,
+  lwt: LwtBuild,
+  pkg: string,
+  before: string[],
+): Promise<Result<{ path: string }>> {
+  const work = stagingFor(join(cacheRoot(), 'world', `work-${pkg}`));
+  try {
+    const found = await sourceOf(toolchain, source, pkg, work);
+    if (!found.ok) return found;
+    const key = digest([
+      'world',
+      toolchain.ocamlVersion,
+      toolchain.prefix,
+      lwt.key,
+      pkg,
+      before,
+      await contents(found.dir),
+    ]);
+    const entry = join(cacheRoot(), 'world', `${pkg}-${key.slice(0, 20)}`);
+    if (await isComplete(entry)) return { ok: true, path: join(entry, 'lib') };
+    const started = performance.now();
+    progress(`rebuilding ${pkg} against Lwt ${source.label}, from ${found.from}`);
+    const built = await duneInstall(toolchain, pkg, found.dir, [...before, lwt.findlibPath!], stagingFor(entry));
+    progress(`${pkg}: ${built.ok ? 'rebuilt' : 'does not build'} (${secondsSince(started)})`);
+    if (!built.ok) return built;
+    await publishDir(built.staging, entry);
+    return { ok: true, path: join(entry, 'lib') };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** `dune build -p PKG @install` then `dune install`, as the package's own release build does. */
+async function duneInstall(
+  toolchain: Toolchain,
+  pkg: string,
+  dir: string,
+  ocamlpath: string[],
+  staging: string,
+): Promise<Result<{ staging: string }>> {
+  if (!(await exists(join(dir, 'dune-project'))))
+    return { ok: false, error: `${pkg}'s source (${dir}) is not built with dune, the one build lwt-regress runs here` };
+  const env = { OCAMLPATH: ocamlpath.join(':'), DUNE_CACHE: 'disabled' };
+  try {
+    await runStep(toolchain, 'dune', ['build', '-p', pkg, '@install'], { cwd: dir, env, what: pkg });
+    await runStep(toolchain, 'dune', ['install', '--prefix', staging, pkg], { cwd: dir, env, what: pkg });
+    return { ok: true, staging };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    if (error instanceof BuildFailed && error.transient)
+      return { ok: false, error: `${pkg} could not be rebuilt (a failure of the machine): ${error.error}` };
+    if (error instanceof BuildFailed)
+      return { ok: false, error: `${pkg} does not build against this Lwt: ${error.error}`, log: error.log };
+    throw error;
+  }
+}

@@ -10,8 +10,7 @@ import type { Result } from '../result.js';
 import type { CaptureMethod } from '../run/run-under-limits.js';
 import { shellWords } from '../text/shell-words.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
-import { duneLibraries } from '../world/dune-libraries.js';
-import { worldFor } from '../world/world.js';
+import { casePackages, worldFor } from '../world/world.js';
 import { caseBinary } from './case-binary.js';
 import { duneBinary } from './dune-binary.js';
 import { judgeRun } from './judge-run.js';
@@ -156,11 +155,8 @@ async function withWorld(
   lwt: LwtBuild,
   toolchain: Toolchain,
 ): Promise<Result<{ build: LwtBuild }>> {
-  const program = testCase.manifest.program;
-  if (program.kind === 'command') return { ok: true, build: lwt };
-  const packages =
-    program.kind === 'dune' ? await duneLibraries(resolve(testCase.dir, program.root)) : testCase.manifest.packages;
-  const world = await worldFor(toolchain, source, lwt, packages);
+  if (testCase.manifest.program.kind === 'command') return { ok: true, build: lwt };
+  const world = await worldFor(toolchain, source, lwt, await casePackages([testCase]));
   if (!world.ok) return world;
   if (world.paths.length === 0) return { ok: true, build: lwt };
   return { ok: true, build: { ...lwt, key: digest([lwt.key, world.paths]), world: world.paths } };

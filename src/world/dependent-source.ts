@@ -1,13 +1,25 @@
-import { cp, mkdir, readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
 import { execa } from 'execa';
+import { readCachedJson, writeFileAtomic } from '../cache/atomic-file.js';
+import { digest } from '../cache/digest.js';
 import { exists } from '../io/exists.js';
+import { listFiles } from '../lwt/unix-tree.js';
+import { cacheRoot } from '../paths.js';
 import type { Result } from '../result.js';
 import { debianTarball } from '../toolchain/debian-source.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 
-/** Where a package that depends on Lwt is rebuilt from: a directory holding its build, and what it is. */
-export type DependentSource = Result<{ dir: string; from: string }>;
+/**
+ * Where a package that depends on Lwt is rebuilt from: what it is, what
+ * identifies its sources (part of the build's cache key, known without
+ * copying or unpacking them), and how to lay them out for the build.
+ */
+export type DependentSource = Result<{
+  from: string;
+  identity: string;
+  materialize: (work: string) => Promise<string>;
+}>;
 
 /** Every file under `dir` named `dune`, relative to it. */
 async function duneFiles(dir: string): Promise<string[]> {
@@ -24,10 +36,10 @@ async function duneFiles(dir: string): Promise<string[]> {
 /**
  * The Lwt tree itself, for the libraries it ships in its era (lwt_react,
  * lwt_ppx, …): its `<package>.opam` and the directory whose dune file
- * declares the library, copied with the tree's dune-project into `work`,
- * so that dune builds that library alone, against the Lwt on OCAMLPATH.
+ * declares the library, laid out with the tree's dune-project in a work
+ * directory, so that dune builds that library alone, against the Lwt on OCAMLPATH.
  */
-export async function fromLwtTree(tree: string, pkg: string, work: string): Promise<DependentSource> {
+export async function fromLwtTree(tree: string, pkg: string): Promise<DependentSource> {
   const opam = join(tree, `${pkg}.opam`);
   const from = `the Lwt tree ${tree}`;
   if (!(await exists(opam)) || !(await exists(join(tree, 'dune-project'))))
@@ -36,36 +48,81 @@ export async function fromLwtTree(tree: string, pkg: string, work: string): Prom
   for (const file of await duneFiles(join(tree, 'src')))
     if (new RegExp(`\\(public_name\\s+${pkg}\\)`).test(await readFile(file, 'utf8'))) library = join(file, '..');
   if (!library) return { ok: false, error: `no dune file of ${from} declares ${pkg}` };
-  await mkdir(work, { recursive: true });
-  await cp(join(tree, 'dune-project'), join(work, 'dune-project'));
-  await cp(opam, join(work, `${pkg}.opam`));
-  await cp(library, join(work, relative(tree, library)), { recursive: true });
-  return { ok: true, dir: work, from: `${from} (${relative(tree, library)})` };
+  const dir = library;
+  const files = ['dune-project', `${pkg}.opam`, ...(await listFiles(tree, relative(tree, dir)))];
+  const identity = digest(
+    await Promise.all(files.map(async (f) => [f, digest((await readFile(join(tree, f))).toString('base64'))])),
+  );
+  const materialize = async (work: string) => {
+    await mkdir(work, { recursive: true });
+    await cp(join(tree, 'dune-project'), join(work, 'dune-project'));
+    await cp(opam, join(work, `${pkg}.opam`));
+    await cp(dir, join(work, relative(tree, dir)), { recursive: true });
+    return work;
+  };
+  return { ok: true, from: `${from} (${relative(tree, dir)})`, identity, materialize };
+}
+
+interface Owner {
+  binary: string;
+  sourcePackage: string;
+}
+
+/**
+ * The Debian package that installed a file, and its source package, as dpkg
+ * says (`dpkg -S`, `dpkg-query`); remembered in the cache by the file's
+ * path, size and time, since `dpkg -S` reads every package's file list.
+ */
+async function debianOwner(meta: string): Promise<Owner | undefined> {
+  const seen = await stat(meta).catch(() => undefined);
+  if (!seen) return undefined;
+  const file = join(
+    cacheRoot(),
+    'world',
+    'debian-owners',
+    `${digest([meta, seen.size, seen.mtimeMs]).slice(0, 24)}.json`,
+  );
+  const known = await readCachedJson(
+    file,
+    (d): d is Owner => typeof (d as Owner)?.binary === 'string' && typeof (d as Owner).sourcePackage === 'string',
+  );
+  if (known) return known;
+  const owner = await execa('dpkg', ['-S', meta], { reject: false });
+  if (owner.exitCode !== 0) return undefined;
+  const binary = String(owner.stdout).split(':')[0]!.trim();
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax, the binary's source package.
+  const query = await execa('dpkg-query', ['-W', '-f', '${source:Package}', binary], { reject: false });
+  const found = { binary, sourcePackage: String(query.stdout).trim() || binary };
+  // Not remembered is only slower: a cache that cannot be written changes no answer.
+  await writeFileAtomic(file, JSON.stringify(found)).catch(() => undefined);
+  return found;
 }
 
 /**
  * Debian's source package of the installed package (as ./setup fetches
  * Lwt's): the binary package that holds its META (`dpkg -S`), its source
- * package, fetched with apt-get source and unpacked into `work`.
+ * package, fetched with apt-get source, unpacked for the build.
  */
-export async function fromDebian(toolchain: Toolchain, pkg: string, work: string): Promise<DependentSource> {
+export async function fromDebian(toolchain: Toolchain, pkg: string): Promise<DependentSource> {
   const [file, args] = toolCommand(toolchain, 'ocamlfind', ['query', pkg]);
   const where = await execa(file, args, { reject: false, env: { OCAMLPATH: undefined } });
   const meta = join(String(where.stdout).trim(), 'META');
-  const owner = await execa('dpkg', ['-S', meta], { reject: false });
-  if (owner.exitCode !== 0) return { ok: false, error: `${meta} is not from a Debian package` };
-  const binary = String(owner.stdout).split(':')[0]!.trim();
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax, the binary's source package.
-  const query = await execa('dpkg-query', ['-W', '-f', '${source:Package}', binary], { reject: false });
-  const sourcePackage = String(query.stdout).trim() || binary;
+  const owner = await debianOwner(meta);
+  if (!owner) return { ok: false, error: `${meta} is not from a Debian package` };
+  const { binary, sourcePackage } = owner;
   let tarball: string;
   try {
     tarball = await debianTarball({ tarball: sourcePackage, sourcePackage });
   } catch (error) {
     return { ok: false, error: `Debian's ${sourcePackage} source: ${(error as Error).message}` };
   }
-  await mkdir(work, { recursive: true });
-  await execa('tar', ['xf', tarball, '-C', work]);
-  const [top] = await readdir(work);
-  return { ok: true, dir: join(work, top!), from: `Debian's ${sourcePackage} source package (${binary})` };
+  // An upstream tarball of Debian's is one release, never changed: its name and size identify it.
+  const identity = `${basename(tarball)} ${(await stat(tarball)).size}`;
+  const materialize = async (work: string) => {
+    await mkdir(work, { recursive: true });
+    await execa('tar', ['xf', tarball, '-C', work]);
+    const [top] = await readdir(work);
+    return join(work, top!);
+  };
+  return { ok: true, from: `Debian's ${sourcePackage} source package (${binary})`, identity, materialize };
 }

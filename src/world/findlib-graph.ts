@@ -23,14 +23,19 @@ const asked = new Map<string, Promise<RequiresGraph>>();
 
 async function query(toolchain: Toolchain, wanted: string[]): Promise<RequiresGraph> {
   const graph = new Map<string, string[]>();
-  for (const pkg of wanted) {
-    const [file, args] = toolCommand(toolchain, 'ocamlfind', ['query', '-r', '-format', '%p|%(requires)', pkg]);
+  const ask = async (packages: string[]) => {
+    const format = ['query', '-r', '-format', '%p|%(requires)', ...packages];
+    const [file, args] = toolCommand(toolchain, 'ocamlfind', format);
     const r = await execa(file, args, { reject: false, env: { OCAMLPATH: undefined } });
-    if (r.exitCode !== 0) continue;
+    if (r.exitCode !== 0) return false;
     for (const line of String(r.stdout).split('\n')) {
       const [name, requires] = line.split('|');
       if (name) graph.set(name.trim(), (requires ?? '').split(/[\s,]+/).filter(Boolean));
     }
-  }
+    return true;
+  };
+  // All at once (one start of ocamlfind), or one by one when some are not installed (a project's own libraries).
+  if (wanted.length === 0 || (await ask(wanted))) return graph;
+  for (const pkg of wanted) await ask([pkg]);
   return graph;
 }

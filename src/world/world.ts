@@ -1,18 +1,19 @@
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
+import type { Case } from '../cases/load-cases.js';
 import { exists } from '../io/exists.js';
 import { BuildFailed, runStep } from '../lwt/build-step.js';
 import type { LwtBuild } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
-import { listFiles } from '../lwt/unix-tree.js';
 import { cacheRoot } from '../paths.js';
 import { progress, secondsSince } from '../progress.js';
 import type { Result } from '../result.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
 import { type DependentSource, fromDebian, fromLwtTree } from './dependent-source.js';
 import { lwtDependents } from './dependents.js';
+import { duneLibraries } from './dune-libraries.js';
 import { requiresGraph } from './findlib-graph.js';
 
 /** The findlib directories to put before the Lwt build on OCAMLPATH: its dependents, rebuilt against it. */
@@ -42,12 +43,9 @@ export async function worldFor(
   return { ok: true, paths, rebuilt: dependents };
 }
 
-async function sourceOf(toolchain: Toolchain, source: LwtSource, pkg: string, work: string): Promise<DependentSource> {
+async function sourceOf(toolchain: Toolchain, source: LwtSource, pkg: string): Promise<DependentSource> {
   const tried: string[] = [];
-  for (const resolver of [
-    () => fromLwtTree(source.dir, pkg, join(work, 'lwt-tree')),
-    () => fromDebian(toolchain, pkg, join(work, 'debian')),
-  ]) {
+  for (const resolver of [() => fromLwtTree(source.dir, pkg), () => fromDebian(toolchain, pkg)]) {
     const found = await resolver();
     if (found.ok) return found;
     tried.push(found.error);
@@ -60,12 +58,6 @@ async function sourceOf(toolchain: Toolchain, source: LwtSource, pkg: string, wo
   };
 }
 
-/** Everything of a source directory, by path and content: part of its build's key. */
-async function contents(dir: string): Promise<[string, string][]> {
-  const files = (await listFiles(dir, '.')).filter((f) => !f.startsWith('_build'));
-  return Promise.all(files.map(async (f) => [f, digest((await readFile(join(dir, f))).toString('base64'))] as const));
-}
-
 async function dependentBuild(
   toolchain: Toolchain,
   source: LwtSource,
@@ -73,24 +65,17 @@ async function dependentBuild(
   pkg: string,
   before: string[],
 ): Promise<Result<{ path: string }>> {
+  const found = await sourceOf(toolchain, source, pkg);
+  if (!found.ok) return found;
+  const key = digest(['world', toolchain.ocamlVersion, toolchain.prefix, lwt.key, pkg, before, found.identity]);
+  const entry = join(cacheRoot(), 'world', `${pkg}-${key.slice(0, 20)}`);
+  if (await isComplete(entry)) return { ok: true, path: join(entry, 'lib') };
   const work = stagingFor(join(cacheRoot(), 'world', `work-${pkg}`));
   try {
-    const found = await sourceOf(toolchain, source, pkg, work);
-    if (!found.ok) return found;
-    const key = digest([
-      'world',
-      toolchain.ocamlVersion,
-      toolchain.prefix,
-      lwt.key,
-      pkg,
-      before,
-      await contents(found.dir),
-    ]);
-    const entry = join(cacheRoot(), 'world', `${pkg}-${key.slice(0, 20)}`);
-    if (await isComplete(entry)) return { ok: true, path: join(entry, 'lib') };
     const started = performance.now();
     progress(`rebuilding ${pkg} against Lwt ${source.label}, from ${found.from}`);
-    const built = await duneInstall(toolchain, pkg, found.dir, [...before, lwt.findlibPath!], stagingFor(entry));
+    const dir = await found.materialize(work);
+    const built = await duneInstall(toolchain, pkg, dir, [...before, lwt.findlibPath!], stagingFor(entry));
     progress(`${pkg}: ${built.ok ? 'rebuilt' : 'does not build'} (${secondsSince(started)})`);
     if (!built.ok) return built;
     await publishDir(built.staging, entry);
@@ -123,4 +108,15 @@ async function duneInstall(
       return { ok: false, error: `${pkg} does not build against this Lwt: ${error.error}`, log: error.log };
     throw error;
   }
+}
+
+/** The findlib packages a project's cases link: an OCaml case's `packages`, a dune case's project's libraries. */
+export async function casePackages(cases: Case[]): Promise<string[]> {
+  const all = new Set<string>();
+  for (const c of cases) {
+    const program = c.manifest.program;
+    const packages = program.kind === 'dune' ? await duneLibraries(resolve(c.dir, program.root)) : c.manifest.packages;
+    for (const p of packages) all.add(p);
+  }
+  return [...all].sort();
 }

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'bisect-probe': async () => (await import('./commands/bisect.js')).bisectProbeCommand,
   gate: async () => (await import('./commands/gate.js')).gateCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
+  env: async () => (await import('./commands/env.js')).envCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
 };
 

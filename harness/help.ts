@@ -62,6 +62,20 @@ where it is clean. Exit 0 found, 9 untestable versions leave it ambiguous.
   --stack KIB, --timeout SECONDS, --capture MODE, --switch NAME, --artifacts DIR: as for run
 ${OUTPUT_HELP}`,
   },
+  env: {
+    summary: 'the environment that builds your own service against a Lwt, with the libraries on it rebuilt',
+    usage: `usage: lwt-regress env (--lwt V | --lwt-src DIR | --lwt-git URL --lwt REF) [--shell] [PACKAGE...]
+
+Builds that Lwt (with the compiler its tree needs) and the findlib packages built on Lwt that the
+project's cases link, or the PACKAGEs given (lwt_react, lwt_log, ...), rebuilt against it; prints
+the variables (OCAMLPATH, and the compiler's when lwt-regress chose one) that make dune build or
+ocamlfind link exactly that world. Then: eval "$(lwt-regress env --lwt-src DIR --shell)"; dune build;
+lwt-regress check -- ./_build/default/... Exit 0, 9 when that Lwt or a package on it does not build.
+
+  --shell               print export lines, for eval
+${selectionHelp(['case', 'stack', 'capture', 'timeout', 'artifacts', 'shard', 'policy'])}
+${OUTPUT_HELP}`,
+  },
   check: {
     summary: 'does this program I built overflow?',
     usage: `usage: lwt-regress check [options] -- PROGRAM [ARGS...]

@@ -9,14 +9,22 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
-import { makeRegressedTree, makeSourceTree, patchTree } from '../src/fixtures/lwt-fixtures.js';
+import {
+  makeCommitHistory,
+  makeLwtService,
+  makeRegressedTree,
+  makeSourceTree,
+  patchTree,
+} from '../src/fixtures/lwt-fixtures.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { lwtDependents } from '../src/world/dependents.js';
 import { duneLibraries } from '../src/world/dune-libraries.js';
 import { runCli } from './support/cli.js';
+import { joined } from './support/regex.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 const at = (...parts: string[]) => join(tmp.path, ...parts);
@@ -72,45 +80,6 @@ describe('which packages are rebuilt against the Lwt under test', () => {
   });
 });
 
-/** A dune service of one's own: a mutex storm under Lwt_main, counted by an Lwt_react signal, logging with lwt_log. */
-async function makeService(root: string): Promise<string> {
-  await mkdir(join(root, 'bin'), { recursive: true });
-  await mkdir(join(root, 'cases', 'storm'), { recursive: true });
-  await writeFile(join(root, 'dune-project'), '(lang dune 2.0)\n');
-  await writeFile(join(root, 'bin', 'dune'), '(executable (name storm) (libraries lwt.unix lwt_react lwt_log))\n');
-  await writeFile(
-    join(root, 'bin', 'storm.ml'),
-    [
-      'let () =',
-      '  Lwt_log.ign_info "storm";',
-      '  let n = int_of_string Sys.argv.(1) in',
-      '  let m = Lwt_mutex.create () in',
-      '  let e, send = React.E.create () in',
-      '  let count = Lwt_react.S.fold (fun c () -> c + 1) 0 e in',
-      '  let holder = Lwt.bind (Lwt_mutex.lock m) (fun () ->',
-      '    Lwt.bind (Lwt_unix.sleep 0.01) (fun () -> Lwt_mutex.unlock m; Lwt.return ())) in',
-      '  let waiter () = Lwt.bind (Lwt_mutex.lock m) (fun () -> send (); Lwt_mutex.unlock m; Lwt.return ()) in',
-      '  Lwt_main.run (Lwt.join (holder :: List.init n (fun _ -> waiter ())));',
-      '  let c = React.S.value count in',
-      '  if c <> n then (Printf.printf "incomplete: %d of %d\\n" c n; exit 3);',
-      '  Printf.printf "clean: %d\\n" c',
-      '',
-    ].join('\n'),
-  );
-  await writeFile(
-    join(root, 'cases', 'storm', 'case.json'),
-    JSON.stringify({
-      description: 'waiters on one Lwt_mutex, counted by an Lwt_react signal, logging with lwt_log',
-      needs: '*',
-      size: { default: 100000, meaning: 'waiters' },
-      dune: { root: '../..', target: 'bin/storm.exe' },
-      expect: [{ lwt: '*', outcome: 'clean' }],
-    }),
-  );
-  await writeFile(join(root, 'lwt-regress.json'), JSON.stringify({ cases: ['cases'] }));
-  return root;
-}
-
 describe('a dune service that links lwt_react and lwt_log', () => {
   let service: string;
   let env: Record<string, string>;
@@ -118,7 +87,7 @@ describe('a dune service that links lwt_react and lwt_log', () => {
   const probe = (stdout: string) => (JSON.parse(stdout) as { results: ProbeResult[] }).results[0]!;
 
   beforeAll(async () => {
-    service = await makeService(at('service'));
+    service = await makeLwtService(at('service'));
     env = { LWT_REGRESS_CACHE: at('cache') };
   }, 60_000);
 
@@ -142,6 +111,50 @@ describe('a dune service that links lwt_react and lwt_log', () => {
     expect(probe(again.stdout).observed?.frames).toEqual(expect.arrayContaining(['Lwt.wakeup_general']));
     const quietly = await runCli(['run', '--lwt-src', regressed], { cwd: service, env });
     expect(quietly.stderr).not.toMatch(/rebuilding/);
+  });
+
+  it('blocks the gate to the regressed tree, and a commit bisect over a history names the regression', async () => {
+    const regressed = await makeRegressedTree(at('regressed-gate'));
+    const gate = await runCli(
+      ['gate', '--baseline', 'installed', '--candidate-src', regressed, '--candidate', '5.6.1'],
+      {
+        cwd: service,
+        env,
+      },
+    );
+    expect(gate.exitCode, gate.stderr).toBe(EXIT.failed);
+    expect(gate.stdout).toMatch(/^ {2}storm: regressed: clean on 5\.6\.1, crashes on 5\.6\.1 \(dir .*\): cycle of/m);
+    const history = at('history');
+    const commits = await makeCommitHistory(history);
+    const bisect = await runCli(
+      ['bisect', '--commits', '--json', '--lwt-git', history, '--case', 'storm', '--good', 'v-good', '--bad', 'v-bad'],
+      { cwd: service, env },
+    );
+    expect(bisect.exitCode, bisect.stderr).toBe(EXIT.ok);
+    expect((JSON.parse(bisect.stdout) as { firstBad: { commit: string } }).firstBad.commit).toBe(commits[4]);
+  });
+
+  it("gives the world's environment, in which the service's own build links the rebuilt libraries", async () => {
+    const regressed = await makeRegressedTree(at('regressed-env'));
+    const printed = await runCli(['env', '--lwt-src', regressed, '--shell', '--quiet'], { cwd: service, env });
+    expect(printed.exitCode, printed.stderr).toBe(EXIT.ok);
+    expect(printed.stdout).toMatch(
+      joined(
+        /^export OCAMLPATH=.*\/world\/lwt_react-[0-9a-f]+\/lib:/m,
+        /.*\/world\/lwt_log-[0-9a-f]+\/lib:.*\/lwt\/[0-9a-f]+\/lib$/,
+      ),
+    );
+    const built = await execa('sh', ['-c', `${printed.stdout}\ndune build --build-dir _build_candidate 2>&1`], {
+      cwd: service,
+      reject: false,
+    });
+    expect(built.exitCode, built.stdout).toBe(0);
+    const checked = await runCli(['check', '--', './_build_candidate/default/bin/storm.exe', '100000'], {
+      cwd: service,
+      env,
+    });
+    expect(checked.exitCode, checked.stdout).toBe(EXIT.failed);
+    expect(checked.stdout).toMatch(/^FAIL: expected a clean run, observed cycle of/m);
   });
 
   it('is untestable, naming the package, when a dependent does not build against the Lwt under test', async () => {

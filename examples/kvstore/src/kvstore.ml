@@ -1,11 +1,23 @@
-type t = { lock : Lwt_mutex.t; log : Lwt_io.output_channel; mutable writes : int }
+type t = {
+  lock : Lwt_mutex.t;
+  log : Lwt_io.output_channel;
+  mutable writes : int;
+  changes : string React.event;
+  changed : string -> unit;
+}
 
-let create log = { lock = Lwt_mutex.create (); log; writes = 0 }
+let create log =
+  let changes, changed = React.E.create () in
+  { lock = Lwt_mutex.create (); log; writes = 0; changes; changed }
 
 let put t key value =
   Lwt_mutex.with_lock t.lock (fun () ->
       t.writes <- t.writes + 1;
+      Lwt_log.ign_debug_f "put %s" key;
+      t.changed key;
       Lwt_io.write_line t.log (key ^ "=" ^ value))
+
+let next_change t = Lwt_react.E.next t.changes
 
 let writes t = t.writes
 

@@ -15,6 +15,10 @@ val put : t -> string -> string -> unit Lwt.t
 val writes : t -> int
 (** Writes done so far. *)
 
+val next_change : t -> string Lwt.t
+(** The key of the next write (an [Lwt_react] event); each write is also
+    logged at the debug level with [Lwt_log]. *)
+
 module Replica : sig
   type chain
 

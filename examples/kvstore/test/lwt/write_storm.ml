@@ -15,11 +15,12 @@ let () =
       | Some _ -> count_lines (k + 1))
   in
   let counted = count_lines 0 in
+  let first = Kvstore.next_change store in
   let clients = List.init n (fun i -> Kvstore.put store (Printf.sprintf "k%d" i) "v") in
   let lines =
     Lwt_main.run (Lwt.bind (Lwt.join clients) (fun () -> Lwt.bind (Lwt_io.close log) (fun () -> counted)))
   in
-  if Kvstore.writes store <> n || lines <> n then begin
+  if Kvstore.writes store <> n || lines <> n || Lwt.state first <> Lwt.Return "k0" then begin
     Printf.printf "incomplete: %d of %d writes, %d lines logged\n" (Kvstore.writes store) n lines;
     exit 3
   end;

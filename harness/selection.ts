@@ -123,6 +123,7 @@ export function toSuiteRequest(values: SelectionValues, project?: ProjectFile): 
       timeoutMs: timeout * 1000,
       artifactsDir: resolve(values.artifacts ?? 'artifacts'),
       policy,
+      ...(project?.sources ? { sources: project.sources } : {}),
     },
   };
 }

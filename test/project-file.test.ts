@@ -82,6 +82,8 @@ describe('parseProjectFile', () => {
     [{ timeout: 0 }, /"timeout" must be a positive integer \(seconds\)/],
     [{ baseline: '' }, /"baseline" must be a non-empty string/],
     [{ policy: 'strict' }, /"policy" must be "expectations" or "no-overflow"/],
+    [{ sources: ['../lwt_log'] }, /"sources" must be an object of findlib package names to directories/],
+    [{ sources: { lwt_log: 3 } }, /"sources" must be an object/],
     [[], /is not a JSON object/],
   ])('%j is refused, naming the key', (data, message) => {
     expect(() => parseProjectFile('/p/lwt-regress.json', data)).toThrow(message);
@@ -91,5 +93,7 @@ describe('parseProjectFile', () => {
     const p = parseProjectFile('/p/q/lwt-regress.json', { cases: 'cases', lwt: ['5.6.1,installed'] });
     expect(p.cases).toEqual(['/p/q/cases']);
     expect(p.lwt).toEqual(['5.6.1', 'installed']);
+    const withSources = parseProjectFile('/p/q/lwt-regress.json', { sources: { lwt_log: '../vendor/lwt_log' } });
+    expect(withSources.sources).toEqual({ lwt_log: '/p/vendor/lwt_log' });
   });
 });

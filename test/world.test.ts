@@ -20,6 +20,7 @@ import {
   makeSourceTree,
   patchTree,
 } from '../src/fixtures/lwt-fixtures.js';
+import { projectRoot } from '../src/paths.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { lwtDependents } from '../src/world/dependents.js';
 import { duneLibraries } from '../src/world/dune-libraries.js';
@@ -155,6 +156,29 @@ describe('a dune service that links lwt_react and lwt_log', () => {
     });
     expect(checked.exitCode, checked.stdout).toBe(EXIT.failed);
     expect(checked.stdout).toMatch(/^FAIL: expected a clean run, observed cycle of/m);
+  });
+
+  it("rebuilds a package from the project's own sources, named in lwt-regress.json, before Debian's", async () => {
+    // The project keeps its own copy of lwt_log (Debian's, unpacked), outside the service's dune project.
+    const vendor = at('vendor');
+    await mkdir(vendor, { recursive: true });
+    await execa('tar', [
+      'xzf',
+      join(projectRoot(), 'test', 'fixtures', 'debian', 'lwt-log_1.1.2.orig.tar.gz'),
+      '-C',
+      vendor,
+    ]);
+    const project = await makeLwtService(at('service-with-sources'));
+    await writeFile(
+      join(project, 'lwt-regress.json'),
+      JSON.stringify({ cases: ['cases'], sources: { lwt_log: '../vendor/lwt_log-1.1.2' } }),
+    );
+    const regressed = await makeRegressedTree(at('regressed-sources'));
+    const r = await runCli(['run', '--lwt-src', regressed], { cwd: project, env });
+    expect(r.exitCode, r.stderr).toBe(EXIT.failed);
+    expect(r.stderr).toMatch(
+      /rebuilding lwt_log against Lwt 5\.6\.1 \(dir .*\), from the project's sources \(.*\/vendor\/lwt_log-1\.1\.2\)/,
+    );
   });
 
   it('is untestable, naming the package, when a dependent does not build against the Lwt under test', async () => {

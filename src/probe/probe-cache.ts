@@ -8,6 +8,7 @@ import type { LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { cacheRoot } from '../paths.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
+import { casePackages, worldFor } from '../world/world.js';
 import { compilerOf, type ProbeResult, type ProbeSettings, probe, reproduceCommand } from './probe.js';
 
 /**
@@ -27,10 +28,13 @@ export async function cachedProbe(
     return { ...(await probe(toolchain, source, lwt, testCase, settings)), reused: lwt.ok ? false : lwt.cached };
   }
   const manifest = JSON.stringify(testCase.manifest);
+  // The libraries rebuilt against this Lwt that the case links are part of what it ran (src/world/).
+  const world = await worldFor(toolchain, source, lwt.build, await casePackages([testCase]), settings.sources);
   const key = digest([
     'probe',
     toolchain.ocamlVersion,
     lwt.build.key,
+    world.ok ? world.paths : world.error,
     program,
     manifest,
     settings.stackKiB,

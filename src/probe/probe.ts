@@ -32,6 +32,11 @@ export interface ProbeSettings {
    * expected or not, for teams whose gate is "no overflow at all".
    */
   policy?: 'expectations' | 'no-overflow';
+  /**
+   * Where the project keeps the sources of packages built on Lwt, by findlib
+   * name (lwt-regress.json's "sources", absolute): tried before Debian's.
+   */
+  sources?: Record<string, string>;
 }
 
 export interface ProbeResult {
@@ -119,9 +124,15 @@ type Program = Result<{ executable: string; args: string[]; cached: boolean; pre
  * SIGSEGV reset linked first), a dune target built against this Lwt, or a
  * command's program as it is; the last two get the reset by preloading.
  */
-async function programFor(testCase: Case, source: LwtSource, built: LwtBuild, toolchain: Toolchain): Promise<Program> {
+async function programFor(
+  testCase: Case,
+  source: LwtSource,
+  built: LwtBuild,
+  toolchain: Toolchain,
+  settings: ProbeSettings,
+): Promise<Program> {
   const { program, args, size } = testCase.manifest;
-  const lwt = await withWorld(testCase, source, built, toolchain);
+  const lwt = await withWorld(testCase, source, built, toolchain, settings.sources);
   if (!lwt.ok) return lwt;
   if (program.kind === 'ocaml') {
     const binary = await caseBinary(testCase, lwt.build, toolchain);
@@ -154,9 +165,10 @@ async function withWorld(
   source: LwtSource,
   lwt: LwtBuild,
   toolchain: Toolchain,
+  sources: Record<string, string> | undefined,
 ): Promise<Result<{ build: LwtBuild }>> {
   if (testCase.manifest.program.kind === 'command') return { ok: true, build: lwt };
-  const world = await worldFor(toolchain, source, lwt, await casePackages([testCase]));
+  const world = await worldFor(toolchain, source, lwt, await casePackages([testCase]), sources);
   if (!world.ok) return world;
   if (world.paths.length === 0) return { ok: true, build: lwt };
   return { ok: true, build: { ...lwt, key: digest([lwt.key, world.paths]), world: world.paths } };
@@ -260,7 +272,7 @@ export async function probe(
   timings.buildMs = lwt.ms;
   if (!lwt.ok) return resultOf(context, 'untestable', `Lwt ${source.label} does not build: ${lwt.error}`, { expected });
   const buildStarted = performance.now();
-  const binary = await programFor(testCase, source, lwt.build, toolchain);
+  const binary = await programFor(testCase, source, lwt.build, toolchain, settings);
   timings.buildMs += performance.now() - buildStarted;
   if (!binary.ok) {
     const why = `the case does not build against Lwt ${source.label}: ${binary.error}`;

@@ -18,9 +18,11 @@ export interface ProjectFile {
   baseline: string | undefined;
   candidate: string | undefined;
   policy: 'expectations' | 'no-overflow' | undefined;
+  /** Directories holding the sources of packages built on Lwt, by findlib name, absolute. */
+  sources: Record<string, string> | undefined;
 }
 
-const KEYS = ['$schema', 'cases', 'builtin', 'lwt', 'stack', 'timeout', 'baseline', 'candidate', 'policy'];
+const KEYS = ['$schema', 'cases', 'builtin', 'lwt', 'stack', 'timeout', 'baseline', 'candidate', 'policy', 'sources'];
 
 /** The nearest lwt-regress.json from `dir` upward, as a project file, or undefined when there is none. */
 export async function findProjectFile(dir: string): Promise<ProjectFile | undefined> {
@@ -81,6 +83,8 @@ export function parseProjectFile(path: string, data: unknown): ProjectFile {
     throw bad('policy', 'must be "expectations" or "no-overflow"');
   }
   const base = dirname(path);
+  if (m.sources !== undefined && !isDirectoryMap(m.sources))
+    throw bad('sources', 'must be an object of findlib package names to directories, e.g. { "lwt_log": "../lwt_log" }');
   return {
     path,
     cases: (strings('cases') ?? []).map((d) => resolve(base, d)),
@@ -93,5 +97,20 @@ export function parseProjectFile(path: string, data: unknown): ProjectFile {
     baseline: text('baseline'),
     candidate: text('candidate'),
     policy: m.policy as ProjectFile['policy'],
+    sources:
+      m.sources === undefined
+        ? undefined
+        : Object.fromEntries(
+            Object.entries(m.sources as Record<string, string>).map(([k, d]) => [k, resolve(base, d)]),
+          ),
   };
+}
+
+function isDirectoryMap(v: unknown): v is Record<string, string> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every((d) => typeof d === 'string' && d.trim() !== '')
+  );
 }

@@ -1,5 +1,5 @@
 import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { readCachedJson, writeFileAtomic } from '../cache/atomic-file.js';
 import { digest } from '../cache/digest.js';
@@ -61,6 +61,29 @@ export async function fromLwtTree(tree: string, pkg: string): Promise<DependentS
     return work;
   };
   return { ok: true, from: `${from} (${relative(tree, dir)})`, identity, materialize };
+}
+
+/**
+ * A directory the project names for the package (lwt-regress.json's
+ * "sources"): its own dune project, copied for the build (without its _build).
+ */
+export async function fromProject(sources: Record<string, string>, pkg: string): Promise<DependentSource> {
+  const dir = sources[pkg];
+  if (!dir) return { ok: false, error: `lwt-regress.json's "sources" names no directory for ${pkg}` };
+  if (!(await exists(join(dir, 'dune-project'))))
+    return { ok: false, error: `${dir}, which lwt-regress.json's "sources" names for ${pkg}, holds no dune-project` };
+  const files = (await listFiles(dir, '.')).filter((f) => !/^(_build|_opam|\.git)(\/|$)/.test(f));
+  const identity = digest(
+    await Promise.all(files.map(async (f) => [f, digest((await readFile(join(dir, f))).toString('base64'))])),
+  );
+  const materialize = async (work: string) => {
+    for (const f of files) {
+      await mkdir(join(work, dirname(f)), { recursive: true });
+      await cp(join(dir, f), join(work, f));
+    }
+    return work;
+  };
+  return { ok: true, from: `the project's sources (${dir})`, identity, materialize };
 }
 
 interface Owner {

@@ -11,7 +11,7 @@ import { cacheRoot } from '../paths.js';
 import { progress, secondsSince } from '../progress.js';
 import type { Result } from '../result.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
-import { type DependentSource, fromDebian, fromLwtTree } from './dependent-source.js';
+import { type DependentSource, fromDebian, fromLwtTree, fromProject } from './dependent-source.js';
 import { lwtDependents } from './dependents.js';
 import { duneLibraries } from './dune-libraries.js';
 import { requiresGraph } from './findlib-graph.js';
@@ -22,30 +22,57 @@ export type World = Result<{ paths: string[]; rebuilt: string[] }>;
 /**
  * The packages a case reaches that depend on Lwt, rebuilt against the Lwt
  * under test (src/world/dependents.ts), each from the first source that has
- * it (the Lwt tree, then Debian's source package) with its own build
+ * it (the Lwt tree, the project's "sources", Debian's source package) with its own build
  * (dune), into a cache entry of its own keyed by the compiler, the Lwt
  * build, the package and its sources. The installed Lwt needs none.
  */
-export async function worldFor(
+export function worldFor(
   toolchain: Toolchain,
   source: LwtSource,
   lwt: LwtBuild,
   packages: string[],
+  sources: Record<string, string> = {},
 ): Promise<World> {
-  if (!lwt.findlibPath) return { ok: true, paths: [], rebuilt: [] };
+  // Asked once per run for a build and packages: the probe cache keys a verdict by it, and the probe builds with it.
+  const key = JSON.stringify([toolchain.prefix, lwt.key, source.dir, packages, sources]);
+  let found = asked.get(key);
+  if (!found) {
+    found = buildWorld(toolchain, { source, lwt, sources }, packages);
+    asked.set(key, found);
+    found.catch(() => asked.delete(key));
+  }
+  return found;
+}
+
+const asked = new Map<string, Promise<World>>();
+
+/** What a world is built on: the Lwt (its source and its build), and the project's own sources of packages. */
+interface Base {
+  source: LwtSource;
+  lwt: LwtBuild;
+  sources: Record<string, string>;
+}
+
+async function buildWorld(toolchain: Toolchain, base: Base, packages: string[]): Promise<World> {
+  if (!base.lwt.findlibPath) return { ok: true, paths: [], rebuilt: [] };
   const dependents = lwtDependents(await requiresGraph(toolchain, packages), packages);
   const paths: string[] = [];
   for (const pkg of dependents) {
-    const built = await dependentBuild(toolchain, source, lwt, pkg, paths);
+    const built = await dependentBuild(toolchain, base, pkg, paths);
     if (!built.ok) return built;
     paths.unshift(built.path);
   }
   return { ok: true, paths, rebuilt: dependents };
 }
 
-async function sourceOf(toolchain: Toolchain, source: LwtSource, pkg: string): Promise<DependentSource> {
+async function sourceOf(toolchain: Toolchain, base: Base, pkg: string): Promise<DependentSource> {
+  const { source, sources } = base;
   const tried: string[] = [];
-  for (const resolver of [() => fromLwtTree(source.dir, pkg), () => fromDebian(toolchain, pkg)]) {
+  for (const resolver of [
+    () => fromLwtTree(source.dir, pkg),
+    () => fromProject(sources, pkg),
+    () => fromDebian(toolchain, pkg),
+  ]) {
     const found = await resolver();
     if (found.ok) return found;
     tried.push(found.error);
@@ -54,18 +81,19 @@ async function sourceOf(toolchain: Toolchain, source: LwtSource, pkg: string): P
     ok: false,
     error:
       `${pkg} depends on Lwt and must be rebuilt against Lwt ${source.label}, but no source of it was found ` +
-      `(${tried.join('; ')}): install it from Debian, whose source package lwt-regress fetches`,
+      `(${tried.join('; ')}): name its source directory in lwt-regress.json's "sources", ` +
+      'or install it from Debian, whose source package lwt-regress fetches',
   };
 }
 
 async function dependentBuild(
   toolchain: Toolchain,
-  source: LwtSource,
-  lwt: LwtBuild,
+  base: Base,
   pkg: string,
   before: string[],
 ): Promise<Result<{ path: string }>> {
-  const found = await sourceOf(toolchain, source, pkg);
+  const { source, lwt } = base;
+  const found = await sourceOf(toolchain, base, pkg);
   if (!found.ok) return found;
   const key = digest(['world', toolchain.ocamlVersion, toolchain.prefix, lwt.key, pkg, before, found.identity]);
   const entry = join(cacheRoot(), 'world', `${pkg}-${key.slice(0, 20)}`);

@@ -7,13 +7,14 @@
  * 5.6.1 tree (whose own lwt_react is rebuilt from it) and Debian's lwt-log
  * (rebuilt from its Debian source package, which ./setup downloads).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import {
+  LWT_TARBALL,
   makeCommitHistory,
   makeLwtService,
   makeRegressedTree,
@@ -179,6 +180,28 @@ describe('a dune service that links lwt_react and lwt_log', () => {
     expect(r.stderr).toMatch(
       /rebuilding lwt_log against Lwt 5\.6\.1 \(dir .*\), from the project's sources \(.*\/vendor\/lwt_log-1\.1\.2\)/,
     );
+  });
+
+  it('builds a workspace vendoring Lwt (duniverse/lwt) against the Lwt under test, not the vendored one', async () => {
+    const project = await makeLwtService(at('service-duniverse'));
+    const duniverse = join(project, 'duniverse');
+    await mkdir(duniverse);
+    await execa('tar', ['xzf', LWT_TARBALL, '-C', duniverse]);
+    await execa('mv', [join(duniverse, 'lwt-5.6.1'), join(duniverse, 'lwt')]);
+    const regressed = await makeRegressedTree(at('regressed-duniverse'));
+    // The vendored Lwt is Debian's pristine 5.6.1: had dune built it, the storm would run clean.
+    const r = await runCli(['run', '--lwt-src', regressed], { cwd: project, env: { ...env, COLUMNS: '1000' } });
+    expect(r.exitCode, r.stderr).toBe(EXIT.failed);
+    expect(r.stdout).toMatch(/storm +FAIL +clean +cycle/);
+    expect(r.stderr).toMatch(/vendors Lwt \(.*duniverse\/lwt\/lwt\.opam\): dune builds without it/);
+    const installed = await runCli(['run', '--json'], { cwd: project, env });
+    expect(probe(installed.stdout).status, installed.stderr).toBe('pass');
+    // With Lwt the only package of the workspace, dune cannot be told to leave it out: untestable, saying so.
+    for (const f of await readdir(join(duniverse, 'lwt')))
+      if (f.endsWith('.opam') && f !== 'lwt.opam') await rm(join(duniverse, 'lwt', f));
+    const alone = await runCli(['run', '--lwt-src', regressed, '--json'], { cwd: project, env });
+    expect(probe(alone.stdout).status).toBe('untestable');
+    expect(probe(alone.stdout).reason).toMatch(/vendors Lwt .* and no other package/);
   });
 
   it('is untestable, naming the package, when a dependent does not build against the Lwt under test', async () => {

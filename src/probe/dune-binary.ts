@@ -1,5 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import type { Case } from '../cases/load-cases.js';
@@ -13,6 +13,42 @@ import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
 import { findlibEnv } from './case-binary.js';
 
 export type DuneBinary = Result<{ executable: string }>;
+
+/** Directories of a workspace that dune does not build from, or that are not the project's. */
+const NOT_THE_WORKSPACE = /^(?:_build|_opam|node_modules|\..*)$/;
+
+async function opamFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory() && !NOT_THE_WORKSPACE.test(entry.name))
+      found.push(...(await opamFiles(join(dir, entry.name))));
+    else if (entry.isFile() && entry.name.endsWith('.opam')) found.push(join(dir, entry.name));
+  }
+  return found;
+}
+
+/**
+ * A workspace that vendors Lwt itself (an opam-monorepo `duniverse/lwt`)
+ * would have dune build that Lwt and never look at OCAMLPATH: dune is told
+ * to build only the workspace's other packages (`--only-packages`), so that
+ * its `lwt` is the one under test and the vendored libraries on it are built
+ * against that one. Stanzas of no package (the case's executable) stay.
+ */
+async function withoutVendoredLwt(root: string): Promise<Result<{ flags: string[] }>> {
+  const opams = await opamFiles(root);
+  const vendored = opams.find((f) => basename(f) === 'lwt.opam');
+  if (!vendored) return { ok: true, flags: [] };
+  const others = [...new Set(opams.map((f) => basename(f, '.opam')))].filter((p) => p !== 'lwt').sort();
+  if (others.length === 0)
+    return {
+      ok: false,
+      error:
+        `the dune workspace ${root} vendors Lwt (${vendored}) and no other package, so dune cannot be kept from ` +
+        "building it instead of the Lwt under test: give the project an opam file of its own (dune's --only-packages)",
+    };
+  progress(`${root} vendors Lwt (${vendored}): dune builds without it, the Lwt under test first on OCAMLPATH`);
+  return { ok: true, flags: ['--only-packages', others.join(',')] };
+}
 
 /**
  * A target of the user's dune project, built by dune against the Lwt under
@@ -38,8 +74,11 @@ export async function duneBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolc
     digest([toolchain.ocamlVersion, toolchain.prefix, lwt.key, root]).slice(0, 20),
   );
   await mkdir(buildDir, { recursive: true });
+  const without = await withoutVendoredLwt(root);
+  if (!without.ok) return without;
   const [file, args] = toolCommand(toolchain, 'dune', [
     'build',
+    ...without.flags,
     '--root',
     root,
     '--build-dir',

@@ -3,8 +3,6 @@ import { join, resolve } from 'node:path';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import type { Case } from '../cases/load-cases.js';
-import { exists } from '../io/exists.js';
-import { BuildFailed, runStep } from '../lwt/build-step.js';
 import type { LwtBuild } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { cacheRoot } from '../paths.js';
@@ -15,6 +13,7 @@ import { type DependentSource, fromDebian, fromLwtTree, fromProject } from './de
 import { lwtDependents } from './dependents.js';
 import { duneLibraries } from './dune-libraries.js';
 import { requiresGraph } from './findlib-graph.js';
+import { buildPackage } from './package-build.js';
 
 /** The findlib directories to put before the Lwt build on OCAMLPATH: its dependents, rebuilt against it. */
 export type World = Result<{ paths: string[]; rebuilt: string[] }>;
@@ -23,7 +22,7 @@ export type World = Result<{ paths: string[]; rebuilt: string[] }>;
  * The packages a case reaches that depend on Lwt, rebuilt against the Lwt
  * under test (src/world/dependents.ts), each from the first source that has
  * it (the Lwt tree, the project's "sources", Debian's source package) with its own build
- * (dune), into a cache entry of its own keyed by the compiler, the Lwt
+ * (dune, topkg), into a cache entry of its own keyed by the compiler, the Lwt
  * build, the package and its sources. The installed Lwt needs none.
  */
 export function worldFor(
@@ -103,38 +102,13 @@ async function dependentBuild(
     const started = performance.now();
     progress(`rebuilding ${pkg} against Lwt ${source.label}, from ${found.from}`);
     const dir = await found.materialize(work);
-    const built = await duneInstall(toolchain, pkg, dir, [...before, lwt.findlibPath!], stagingFor(entry));
+    const built = await buildPackage(toolchain, pkg, dir, [...before, lwt.findlibPath!], stagingFor(entry));
     progress(`${pkg}: ${built.ok ? 'rebuilt' : 'does not build'} (${secondsSince(started)})`);
     if (!built.ok) return built;
     await publishDir(built.staging, entry);
     return { ok: true, path: join(entry, 'lib') };
   } finally {
     await rm(work, { recursive: true, force: true });
-  }
-}
-
-/** `dune build -p PKG @install` then `dune install`, as the package's own release build does. */
-async function duneInstall(
-  toolchain: Toolchain,
-  pkg: string,
-  dir: string,
-  ocamlpath: string[],
-  staging: string,
-): Promise<Result<{ staging: string }>> {
-  if (!(await exists(join(dir, 'dune-project'))))
-    return { ok: false, error: `${pkg}'s source (${dir}) is not built with dune, the one build lwt-regress runs here` };
-  const env = { OCAMLPATH: ocamlpath.join(':'), DUNE_CACHE: 'disabled' };
-  try {
-    await runStep(toolchain, 'dune', ['build', '-p', pkg, '@install'], { cwd: dir, env, what: pkg });
-    await runStep(toolchain, 'dune', ['install', '--prefix', staging, pkg], { cwd: dir, env, what: pkg });
-    return { ok: true, staging };
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    if (error instanceof BuildFailed && error.transient)
-      return { ok: false, error: `${pkg} could not be rebuilt (a failure of the machine): ${error.error}` };
-    if (error instanceof BuildFailed)
-      return { ok: false, error: `${pkg} does not build against this Lwt: ${error.error}`, log: error.log };
-    throw error;
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * The world follows Lwt: the findlib packages a case links that depend on
  * Lwt are rebuilt against the Lwt under test (src/world/), so that a dune
- * service linking lwt_react and lwt_log is judged on a regressed Lwt tree
- * instead of failing to link. The pure part (which packages, in which order),
- * the dune stanzas read, then for real: a service made here, Debian's Lwt
- * 5.6.1 tree (whose own lwt_react is rebuilt from it) and Debian's lwt-log
- * (rebuilt from its Debian source package, which ./setup downloads).
+ * service linking lwt_react, lwt_log and logs.lwt is judged on a regressed Lwt
+ * tree instead of failing to link. The pure part (which packages, in which
+ * order), the dune stanzas read, then for real: a service made here, Debian's
+ * Lwt 5.6.1 tree (whose own lwt_react is rebuilt from it), Debian's lwt-log
+ * (dune) and ocaml-logs (topkg), rebuilt from their Debian source packages,
+ * which ./setup downloads.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -82,7 +83,7 @@ describe('which packages are rebuilt against the Lwt under test', () => {
   });
 });
 
-describe('a dune service that links lwt_react and lwt_log', () => {
+describe('a dune service that links lwt_react, lwt_log and logs.lwt', () => {
   let service: string;
   let env: Record<string, string>;
   const run = (args: string[]) => runCli(['run', '--json', ...args], { cwd: service, env });
@@ -99,7 +100,7 @@ describe('a dune service that links lwt_react and lwt_log', () => {
     expect(probe(r.stdout)).toMatchObject({ status: 'pass', observed: { outcome: 'clean' } });
   });
 
-  it('fails with its cycle on a regressed tree: lwt_react from the tree, lwt_log from Debian, built once', async () => {
+  it('fails with its cycle on a regressed tree; lwt_react from the tree, lwt_log and logs from Debian', async () => {
     const regressed = await makeRegressedTree(at('regressed'));
     const r = await runCli(['run', '--lwt-src', regressed], { cwd: service, env: { ...env, COLUMNS: '1000' } });
     expect(r.exitCode, r.stderr).toBe(EXIT.failed);
@@ -107,6 +108,8 @@ describe('a dune service that links lwt_react and lwt_log', () => {
       /rebuilding lwt_react against Lwt 5\.6\.1 \(dir .*\), from the Lwt tree .* \(src\/react\)/,
     );
     expect(r.stderr).toMatch(/rebuilding lwt_log against Lwt 5\.6\.1 \(dir .*\), from Debian's lwt-log source package/);
+    // logs is built with topkg (pkg/pkg.ml), its lwt part switched on because findlib finds the Lwt under test.
+    expect(r.stderr).toMatch(/rebuilding logs against Lwt 5\.6\.1 \(dir .*\), from Debian's ocaml-logs source package/);
     expect(r.stdout).toMatch(/storm +FAIL +clean +cycle/);
     const again = await run(['--lwt-src', regressed]);
     expect(again.exitCode).toBe(EXIT.failed);

@@ -35,7 +35,7 @@ const SELECTION_OPTION_HELP: Record<keyof typeof SELECTION_OPTIONS, string> = {
   switch: "  --switch NAME         build with this opam switch's compiler (default: ocamlfind on PATH)",
   ocaml: `  --ocaml DIR           build with the compiler installed in DIR (DIR/bin/ocamlopt, and its own
                         findlib if it has one); npm run ocaml -- 5.3.0 builds one and prints DIR`,
-  'opam-root': "  --opam-root DIR       the opam root to fetch Lwt sources from (default: opam's own)",
+  'opam-root': "  --opam-root DIR       the opam root to fetch sources of Lwt and its libraries from (default: opam's)",
   'lwt-git': '  --lwt-git URL|PATH    take Lwt from this git repository (tags or commits in --lwt)',
   'lwt-src': '  --lwt-src DIR         take Lwt from this source tree (--lwt names its version if the tree does not)',
   capture: `  --capture MODE        how to get cores: kernel, gdb or auto (default auto: kernel where
@@ -124,6 +124,7 @@ export function toSuiteRequest(values: SelectionValues, project?: ProjectFile): 
       artifactsDir: resolve(values.artifacts ?? 'artifacts'),
       policy,
       ...(project?.sources ? { sources: project.sources } : {}),
+      ...(values['opam-root'] ? { opamRoot: resolve(values['opam-root']) } : {}),
     },
   };
 }

@@ -8,7 +8,7 @@
  * (dune) and ocaml-logs (topkg), rebuilt from their Debian source packages,
  * which ./setup downloads.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
@@ -18,6 +18,7 @@ import {
   LWT_TARBALL,
   makeCommitHistory,
   makeLwtService,
+  makeOpamRepository,
   makeRegressedTree,
   makeSourceTree,
   patchTree,
@@ -185,6 +186,62 @@ describe('a dune service that links lwt_react, lwt_log and logs.lwt', () => {
     );
   });
 
+  it("rebuilds a package from the user's opam repositories, at its installed version, before Debian's", async () => {
+    // A local opam repository with lwt_log.1.1.2, the version Debian installed (its META says only "dev").
+    const unpacked = at('opam-lwt_log');
+    await mkdir(unpacked, { recursive: true });
+    await execa('tar', [
+      'xzf',
+      join(projectRoot(), 'test', 'fixtures', 'debian', 'lwt-log_1.1.2.orig.tar.gz'),
+      '-C',
+      unpacked,
+    ]);
+    const { root } = await makeOpamRepository(at('opam'), [
+      { name: 'lwt_log', version: '1.1.2', tree: join(unpacked, 'lwt_log-1.1.2') },
+    ]);
+    const regressed = await makeRegressedTree(at('regressed-opam'));
+    // A cache of its own: the other tests' rebuilt logs would be reused, and its source never asked for.
+    const r = await runCli(['run', '--lwt-src', regressed, '--opam-root', root], {
+      cwd: service,
+      env: { ...env, LWT_REGRESS_CACHE: at('cache-opam') },
+    });
+    expect(r.exitCode, r.stderr).toBe(EXIT.failed);
+    expect(r.stderr).toMatch(
+      /rebuilding lwt_log against Lwt 5\.6\.1 \(dir .*\), from opam source lwt_log\.1\.1\.2 \(root /,
+    );
+    // The repository has no logs: Debian's source package, as without an opam root.
+    expect(r.stderr).toMatch(/rebuilding logs against .*, from Debian's ocaml-logs source package/);
+  });
+
+  it('is untestable when no source of a dependent is found, saying where it looked and how to get one', async () => {
+    // A package installed by hand into a findlib directory on OCAMLPATH, built on Lwt: no Lwt tree,
+    // project, opam repository nor Debian package has its source.
+    const findlib = at('handmade-findlib');
+    await mkdir(join(findlib, 'handmade'), { recursive: true });
+    await writeFile(join(findlib, 'handmade', 'META'), 'version = "1.0"\nrequires = "lwt"\n');
+    const project = await makeLwtService(at('service-handmade'));
+    await writeFile(
+      join(project, 'bin', 'dune'),
+      '(executable (name storm) (libraries lwt.unix lwt_react handmade))\n',
+    );
+    const { root } = await makeOpamRepository(at('opam-empty'), []);
+    const regressed = await makeRegressedTree(at('regressed-handmade'));
+    const r = await runCli(['run', '--json', '--lwt-src', regressed, '--opam-root', root], {
+      cwd: project,
+      env: { ...env, OCAMLPATH: findlib },
+    });
+    expect(r.exitCode, r.stderr).toBe(EXIT.untestable);
+    expect(probe(r.stdout)).toMatchObject({ status: 'untestable' });
+    expect(probe(r.stdout).reason).toMatch(
+      joined(
+        /handmade depends on Lwt and must be rebuilt against Lwt 5\.6\.1 \(dir .*\), but no source of it was found /,
+        /\(the Lwt tree .* has no handmade\.opam; lwt-regress\.json's "sources" names no directory for handmade; /,
+        /opam \(root .*\): .*handmade\.1\.0.*; .*handmade\/META is not from a Debian package\): /,
+        /name its source directory in lwt-regress\.json's "sources", give an opam root .*\(--opam-root\)/,
+      ),
+    );
+  });
+
   it('builds a workspace vendoring Lwt (duniverse/lwt) against the Lwt under test, not the vendored one', async () => {
     const project = await makeLwtService(at('service-duniverse'));
     const duniverse = join(project, 'duniverse');
@@ -221,5 +278,22 @@ describe('a dune service that links lwt_react, lwt_log and logs.lwt', () => {
     const result = probe(r.stdout);
     expect(result.status).toBe('untestable');
     expect(result.reason).toMatch(/lwt_react does not build against this Lwt: .*create_with_reference/);
+    expect(result.dependent).toEqual({ package: 'lwt_react', problem: 'does-not-build' });
+    // The gate's decision names the package, in the console and in the Markdown summary.
+    const summary = at('gate-summary.md');
+    const gate = await runCli(
+      ['gate', '--baseline', 'installed', '--candidate-src', changed, '--candidate', '5.6.1', '--markdown', summary],
+      { cwd: service, env },
+    );
+    expect(gate.exitCode, gate.stderr).toBe(EXIT.untestable);
+    expect(gate.stdout).toMatch(
+      joined(
+        /^NOT FULLY TESTED: Lwt 5\.6\.1 → 5\.6\.1 \(dir .*changed\): /m,
+        /lwt_react does not build against Lwt 5\.6\.1 \(dir .*changed\)$/,
+      ),
+    );
+    expect(await readFile(summary, 'utf8')).toMatch(
+      /\*\*not fully tested\*\*: lwt\\_react does not build against Lwt 5\.6\.1/,
+    );
   });
 });

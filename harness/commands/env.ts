@@ -3,6 +3,7 @@ import { buildLwt } from '../../src/lwt/lwt-build.js';
 import { prepareSuite } from '../../src/probe/suite.js';
 import { findProjectFile } from '../../src/project/project-file.js';
 import { shellWords } from '../../src/text/shell-words.js';
+import { userOcamlpath } from '../../src/toolchain/user-ocamlpath.js';
 import { casePackages, worldFor } from '../../src/world/world.js';
 import { parse, usageError } from '../args.js';
 import { OUTPUT_OPTIONS, progressTo } from '../report-outputs.js';
@@ -33,12 +34,12 @@ export async function envCommand(args: string[]): Promise<number> {
   const lwt = await buildLwt(source, toolchain);
   if (!lwt.ok) throw new UserError(`Lwt ${source.label} does not build: ${lwt.error}`, EXIT.untestable);
   const packages = positionals.length ? positionals : ['lwt', 'lwt.unix', ...(await casePackages(prepared.cases))];
-  const world = await worldFor(toolchain, source, lwt.build, packages);
+  const world = await worldFor(toolchain, source, lwt.build, packages, request.settings);
   if (!world.ok) throw new UserError(world.error, EXIT.untestable, 'Build your service against another Lwt');
   const ocamlpath = [...world.paths, ...(lwt.build.findlibPath ? [lwt.build.findlibPath] : [])];
   // The compiler's own variables (one lwt-regress built: its PATH, findlib.conf and library), as `env` sets them.
   const variables = toolchain.prefix.slice(1).filter((a) => /^[A-Z_]+=/.test(a));
-  if (ocamlpath.length) variables.push(`OCAMLPATH=${[...ocamlpath, process.env.OCAMLPATH].filter(Boolean).join(':')}`);
+  if (ocamlpath.length) variables.push(`OCAMLPATH=${[...ocamlpath, ...userOcamlpath()].join(':')}`);
   if (values.json) {
     const json = { schema: 'lwt-regress/env', schemaVersion: 1, lwt: source.label, ocaml: toolchain.name, variables };
     process.stdout.write(`${JSON.stringify({ ...json, rebuilt: world.rebuilt }, null, 2)}\n`);

@@ -1,7 +1,7 @@
 import { type GateRow, gate } from '../../src/gate/gate.js';
 import { prepareSuite } from '../../src/probe/suite.js';
 import { findProjectFile } from '../../src/project/project-file.js';
-import { DECISION } from '../../src/report/status.js';
+import { decisionLine } from '../../src/report/status.js';
 import { onInterruptReport } from '../../src/run/interrupt.js';
 import { parse, usageError } from '../args.js';
 import { exitCodeForGate } from '../exit-code.js';
@@ -89,7 +89,7 @@ export async function gateCommand(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ schema: 'lwt-regress/gate', schemaVersion: 1, ...outcome }, null, 2)}\n`);
   } else {
     const blocking = outcome.rows.filter((r) => r.blocking);
-    process.stdout.write(`${DECISION[outcome.verdict].word}: Lwt ${outcome.baseline} → ${outcome.candidate}\n`);
+    process.stdout.write(`${decisionLine(outcome)}\n`);
     for (const r of blocking)
       process.stdout.write(`  ${r.case}: ${r.transition}: ${r.why}\n    reproduce: ${r.candidate.reproduce}\n`);
     for (const r of outcome.rows.filter((r) => r.transition === 'untestable' || r.transition === 'invalid'))

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { EXIT, UserError } from '../../src/errors.js';
 import { formatMatrix, styleFor } from '../../src/report/matrix-text.js';
 import { mergeResults } from '../../src/report/merge.js';
-import { DECISION } from '../../src/report/status.js';
+import { decisionLine } from '../../src/report/status.js';
 import { parse, usageError } from '../args.js';
 import { exitCodeForGate, exitCodeForResults } from '../exit-code.js';
 import { checkReportPaths, OUTPUT_OPTIONS, REPORT_OPTIONS, writeReports } from '../report-outputs.js';
@@ -52,8 +52,7 @@ export async function reportCommand(args: string[]): Promise<number> {
   process.stdout.write(
     values.json
       ? `${JSON.stringify(g, null, 2)}\n`
-      : `${DECISION[g.verdict].word}: Lwt ${g.baseline} → ${g.candidate}\n` +
-          `${g.rows.map((r) => `  ${r.case}: ${r.transition}`).join('\n')}\n`,
+      : `${decisionLine(g)}\n` + `${g.rows.map((r) => `  ${r.case}: ${r.transition}`).join('\n')}\n`,
   );
   return exitCodeForGate(g);
 }

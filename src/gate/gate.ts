@@ -165,6 +165,26 @@ export function gateDecision(rows: GateRow[]): GateDecision {
   return 'pass';
 }
 
+/**
+ * What the decision owes to packages built on Lwt that could not be rebuilt
+ * (src/world/): "lwt_react does not build against Lwt 6.0.0", once each, for
+ * the untestable rows, so that the decision names them rather than only the rows.
+ */
+export function decisionCauses(rows: GateRow[]): string[] {
+  const causes = new Set<string>();
+  for (const row of rows.filter((r) => r.transition === 'untestable'))
+    for (const side of [row.candidate, row.baseline]) {
+      const d = side.status === 'untestable' ? side.dependent : undefined;
+      if (!d) continue;
+      causes.add(
+        d.problem === 'does-not-build'
+          ? `${d.package} does not build against Lwt ${side.lwt.label}`
+          : `no source of ${d.package} was found to rebuild it against Lwt ${side.lwt.label}`,
+      );
+    }
+  return [...causes];
+}
+
 function asBuiltResult(toolchain: Toolchain, source: LwtSource, testCase: Case, why: string): ProbeResult {
   return {
     ...invalidResult(toolchain, source, { name: testCase.manifest.name, dir: testCase.dir, why }),

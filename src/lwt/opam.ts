@@ -28,21 +28,24 @@ export async function opamLwtVersions(options: OpamOptions): Promise<Result<{ ve
   return { ok: true, versions: (r.stdout as string).trim().split(/\s+/).filter(Boolean) };
 }
 
+/** `opam source lwt.V` into the cache (see opamPackageSource). */
+export const opamSource = (version: string, options: OpamOptions) => opamPackageSource('lwt', version, options);
+
 /**
- * `opam source lwt.V` into the cache (once per opam root and version): works
- * offline against local repositories, and needs a switch in that root.
+ * `opam source PKG.V` into the cache (once per opam root, package and
+ * version): works offline against local repositories, and needs a switch in that root.
  */
-export async function opamSource(version: string, options: OpamOptions): Promise<OpamLookup> {
+export async function opamPackageSource(pkg: string, version: string, options: OpamOptions): Promise<OpamLookup> {
   const dir = join(
     cacheRoot(),
     'sources',
-    `opam-${digest([options.root ?? process.env.OPAMROOT ?? '~/.opam', version]).slice(0, 16)}-${version}`,
+    `opam-${digest([options.root ?? process.env.OPAMROOT ?? '~/.opam', pkg, version]).slice(0, 16)}-${pkg}.${version}`,
   );
   if (await isComplete(dir)) return { ok: true, dir };
   const staging = stagingFor(dir);
   const started = performance.now();
-  progress(`fetching lwt.${version} with opam source`);
-  const r = await execa('opam', ['source', ...rootArgs(options), `lwt.${version}`, '--dir', staging], {
+  progress(`fetching ${pkg}.${version} with opam source`);
+  const r = await execa('opam', ['source', ...rootArgs(options), `${pkg}.${version}`, '--dir', staging], {
     reject: false,
     env: OPAM_ENV,
   });
@@ -58,7 +61,7 @@ export async function opamSource(version: string, options: OpamOptions): Promise
     };
   }
   await publishDir(staging, dir);
-  progress(`fetched lwt.${version} (${secondsSince(started)})`);
+  progress(`fetched ${pkg}.${version} (${secondsSince(started)})`);
   return { ok: true, dir };
 }
 

@@ -9,6 +9,7 @@ import type { LwtBuild } from '../lwt/lwt-build.js';
 import { cacheRoot } from '../paths.js';
 import type { Result } from '../result.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
+import { userOcamlpath } from '../toolchain/user-ocamlpath.js';
 
 export type CaseBinary = Result<{ executable: string; cached: boolean }>;
 
@@ -25,7 +26,7 @@ const RESET_MODULE = 'lwtr_reset.ml';
  */
 export function findlibEnv(lwt: LwtBuild): Record<string, string> | undefined {
   if (!lwt.findlibPath) return undefined;
-  const paths = [...(lwt.world ?? []), lwt.findlibPath, ...(process.env.OCAMLPATH ? [process.env.OCAMLPATH] : [])];
+  const paths = [...(lwt.world ?? []), lwt.findlibPath, ...userOcamlpath()];
   return { OCAMLPATH: paths.join(':') };
 }
 

@@ -29,7 +29,7 @@ export async function cachedProbe(
   }
   const manifest = JSON.stringify(testCase.manifest);
   // The libraries rebuilt against this Lwt that the case links are part of what it ran (src/world/).
-  const world = await worldFor(toolchain, source, lwt.build, await casePackages([testCase]), settings.sources);
+  const world = await worldFor(toolchain, source, lwt.build, await casePackages([testCase]), settings);
   const key = digest([
     'probe',
     toolchain.ocamlVersion,

@@ -6,11 +6,12 @@ import type { ExitCode } from '../errors.js';
 import type { LwtBuild, LwtBuildResult } from '../lwt/lwt-build.js';
 import type { LwtSource } from '../lwt/source.js';
 import { inRange } from '../lwt/version.js';
-import type { Result } from '../result.js';
+import type { Failure, Result } from '../result.js';
 import type { CaptureMethod } from '../run/run-under-limits.js';
 import { shellWords } from '../text/shell-words.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
-import { casePackages, worldFor } from '../world/world.js';
+import type { DependentProblem } from '../world/dependents.js';
+import { casePackages, type WorldPlaces, worldFor } from '../world/world.js';
 import { caseBinary } from './case-binary.js';
 import { duneBinary } from './dune-binary.js';
 import { judgeRun } from './judge-run.js';
@@ -20,7 +21,7 @@ import { type Observation, overflowed } from './verdict.js';
 /** `invalid`: the case's manifest cannot be used, so nothing was probed. */
 export type ProbeStatus = 'pass' | 'fail' | 'not-applicable' | 'untestable' | 'invalid';
 
-export interface ProbeSettings {
+export interface ProbeSettings extends WorldPlaces {
   stackKiB: number;
   capture: CaptureMethod;
   timeoutMs: number;
@@ -32,11 +33,6 @@ export interface ProbeSettings {
    * expected or not, for teams whose gate is "no overflow at all".
    */
   policy?: 'expectations' | 'no-overflow';
-  /**
-   * Where the project keeps the sources of packages built on Lwt, by findlib
-   * name (lwt-regress.json's "sources", absolute): tried before Debian's.
-   */
-  sources?: Record<string, string>;
 }
 
 export interface ProbeResult {
@@ -69,6 +65,8 @@ export interface ProbeResult {
    * compiler it needs could not be built): the exit code that says so, 8 or 10.
    */
   machineExit?: ExitCode;
+  /** For a probe untestable because a package built on Lwt could not be rebuilt against this Lwt: which, and why. */
+  dependent?: DependentProblem;
 }
 
 export interface ProbeCompiler {
@@ -117,7 +115,9 @@ export function reproduceCommand(
   ]);
 }
 
-type Program = Result<{ executable: string; args: string[]; cached: boolean; preload?: string }>;
+type Program =
+  | Result<{ executable: string; args: string[]; cached: boolean; preload?: string }>
+  | (Failure & { dependent: DependentProblem });
 
 /**
  * The program a probe runs: the case compiled by lwt-regress (with its own
@@ -132,7 +132,7 @@ async function programFor(
   settings: ProbeSettings,
 ): Promise<Program> {
   const { program, args, size } = testCase.manifest;
-  const lwt = await withWorld(testCase, source, built, toolchain, settings.sources);
+  const lwt = await withWorld(testCase, source, built, toolchain, settings);
   if (!lwt.ok) return lwt;
   if (program.kind === 'ocaml') {
     const binary = await caseBinary(testCase, lwt.build, toolchain);
@@ -165,10 +165,10 @@ async function withWorld(
   source: LwtSource,
   lwt: LwtBuild,
   toolchain: Toolchain,
-  sources: Record<string, string> | undefined,
-): Promise<Result<{ build: LwtBuild }>> {
+  places: WorldPlaces,
+): Promise<Result<{ build: LwtBuild }> | (Failure & { dependent: DependentProblem })> {
   if (testCase.manifest.program.kind === 'command') return { ok: true, build: lwt };
-  const world = await worldFor(toolchain, source, lwt, await casePackages([testCase]), sources);
+  const world = await worldFor(toolchain, source, lwt, await casePackages([testCase]), places);
   if (!world.ok) return world;
   if (world.paths.length === 0) return { ok: true, build: lwt };
   return { ok: true, build: { ...lwt, key: digest([lwt.key, world.paths]), world: world.paths } };
@@ -276,7 +276,10 @@ export async function probe(
   timings.buildMs += performance.now() - buildStarted;
   if (!binary.ok) {
     const why = `the case does not build against Lwt ${source.label}: ${binary.error}`;
-    return resultOf(context, 'untestable', why, { expected });
+    return resultOf(context, 'untestable', why, {
+      expected,
+      ...('dependent' in binary ? { dependent: binary.dependent } : {}),
+    });
   }
   const judged = await judgeRun({
     executable: binary.executable,

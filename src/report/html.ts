@@ -1,4 +1,5 @@
 import type { GateOutcome, GateRow } from '../gate/gate.js';
+import { decisionCauses } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
 import type { FrameWhere } from '../probe/verdict.js';
 import { thousands } from '../text/thousands.js';
@@ -163,7 +164,8 @@ ${evidence(r)}
 function headline(input: HtmlReportInput, results: ProbeResult[]): [string, string] {
   if (input.gate) {
     const decision = DECISION[input.gate.verdict];
-    return [decision.tone, decision.headline];
+    const causes = decisionCauses(input.gate.rows);
+    return [decision.tone, causes.length ? `${decision.headline}: ${causes.join('; ')}` : decision.headline];
   }
   const failed = results.filter((r) => r.status === 'fail').length;
   const invalid = new Set(results.filter((r) => r.status === 'invalid').map((r) => r.case)).size;

@@ -1,4 +1,5 @@
 import type { GateOutcome } from '../gate/gate.js';
+import { decisionCauses } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
 import { thousands } from '../text/thousands.js';
 import { chosenBy, compilerLines } from './compilers.js';
@@ -80,7 +81,8 @@ const TRANSITION: Record<GateOutcome['rows'][number]['transition'], string> = {
 /** The gate's decision and every transition, readable at a glance. */
 export function gateMarkdown(g: GateOutcome): string {
   const decision = DECISION[g.verdict];
-  const head = `${decision.icon} **${decision.headline}**`;
+  const causes = decisionCauses(g.rows);
+  const head = `${decision.icon} **${decision.headline}**${causes.length ? `: ${mdText(causes.join('; '))}` : ''}`;
   const rows = g.rows.map(
     (r) =>
       `| ${mdText(r.case)} | ${observedCell(r.baseline)} | ${observedCell(r.candidate)} ` +

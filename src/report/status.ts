@@ -1,4 +1,4 @@
-import type { GateDecision } from '../gate/gate.js';
+import { decisionCauses, type GateDecision, type GateOutcome } from '../gate/gate.js';
 import type { ProbeStatus } from '../probe/probe.js';
 
 /** How each verdict is shown, the same in every report: the word, the Markdown icon, the HTML class. */
@@ -20,3 +20,10 @@ export const DECISION: Record<GateDecision, { word: string; headline: string; ic
   untestable: { word: 'NOT FULLY TESTED', headline: 'not fully tested', icon: '⚠️', tone: 'warn' },
   pass: { word: 'PASS', headline: 'upgrade passes', icon: '✅', tone: 'ok' },
 };
+
+/** The gate's decision in one line: the word, the upgrade, and what packages built on Lwt it owes to. */
+export function decisionLine(g: GateOutcome): string {
+  const causes = decisionCauses(g.rows);
+  const owed = causes.length ? `: ${causes.join('; ')}` : '';
+  return `${DECISION[g.verdict].word}: Lwt ${g.baseline} → ${g.candidate}${owed}`;
+}

@@ -1,14 +1,17 @@
 import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { readCachedJson, writeFileAtomic } from '../cache/atomic-file.js';
 import { digest } from '../cache/digest.js';
 import { exists } from '../io/exists.js';
+import { opamPackageSource } from '../lwt/opam.js';
 import { listFiles } from '../lwt/unix-tree.js';
 import { cacheRoot } from '../paths.js';
 import type { Result } from '../result.js';
 import { debianTarball } from '../toolchain/debian-source.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
+import { installedFindlibEnv } from '../toolchain/user-ocamlpath.js';
 
 /**
  * Where a package that depends on Lwt is rebuilt from: what it is, what
@@ -89,6 +92,8 @@ export async function fromProject(sources: Record<string, string>, pkg: string):
 interface Owner {
   binary: string;
   sourcePackage: string;
+  /** The binary package's version, as dpkg has it (`1.1.2-3+b1`). */
+  version: string;
 }
 
 /**
@@ -105,20 +110,28 @@ async function debianOwner(meta: string): Promise<Owner | undefined> {
     'debian-owners',
     `${digest([meta, seen.size, seen.mtimeMs]).slice(0, 24)}.json`,
   );
-  const known = await readCachedJson(
-    file,
-    (d): d is Owner => typeof (d as Owner)?.binary === 'string' && typeof (d as Owner).sourcePackage === 'string',
+  const known = await readCachedJson(file, (d): d is Owner =>
+    ['binary', 'sourcePackage', 'version'].every((k) => typeof (d as Record<string, unknown>)?.[k] === 'string'),
   );
   if (known) return known;
   const owner = await execa('dpkg', ['-S', meta], { reject: false });
   if (owner.exitCode !== 0) return undefined;
   const binary = String(owner.stdout).split(':')[0]!.trim();
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax, the binary's source package.
-  const query = await execa('dpkg-query', ['-W', '-f', '${source:Package}', binary], { reject: false });
-  const found = { binary, sourcePackage: String(query.stdout).trim() || binary };
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax: source package, version.
+  const query = await execa('dpkg-query', ['-W', '-f', '${source:Package}\t${Version}', binary], { reject: false });
+  const [sourcePackage, version] = String(query.stdout).trim().split('\t');
+  const found = { binary, sourcePackage: sourcePackage || binary, version: version ?? '' };
   // Not remembered is only slower: a cache that cannot be written changes no answer.
   await writeFileAtomic(file, JSON.stringify(found)).catch(() => undefined);
   return found;
+}
+
+/** Where findlib finds the installed package's META, and its version (no Lwt build of lwt-regress's on OCAMLPATH). */
+async function installedMeta(toolchain: Toolchain, pkg: string): Promise<{ meta: string; version: string }> {
+  const [file, args] = toolCommand(toolchain, 'ocamlfind', ['query', '-format', '%d\t%v', pkg]);
+  const where = await execa(file, args, { reject: false, env: installedFindlibEnv() });
+  const [dir = '', version = ''] = String(where.stdout).trim().split('\t');
+  return { meta: join(dir, 'META'), version };
 }
 
 /**
@@ -127,9 +140,7 @@ async function debianOwner(meta: string): Promise<Owner | undefined> {
  * package, fetched with apt-get source, unpacked for the build.
  */
 export async function fromDebian(toolchain: Toolchain, pkg: string): Promise<DependentSource> {
-  const [file, args] = toolCommand(toolchain, 'ocamlfind', ['query', pkg]);
-  const where = await execa(file, args, { reject: false, env: { OCAMLPATH: undefined } });
-  const meta = join(String(where.stdout).trim(), 'META');
+  const { meta } = await installedMeta(toolchain, pkg);
   const owner = await debianOwner(meta);
   if (!owner) return { ok: false, error: `${meta} is not from a Debian package` };
   const { binary, sourcePackage } = owner;
@@ -148,4 +159,37 @@ export async function fromDebian(toolchain: Toolchain, pkg: string): Promise<Dep
     return join(work, top!);
   };
   return { ok: true, from: `Debian's ${sourcePackage} source package (${binary})`, identity, materialize };
+}
+
+/**
+ * The installed package's version: its META's, unless that is no release
+ * (dune writes `dev` when a project names none, as lwt_log's does), then
+ * the upstream part of its Debian package's version (`1:1.1.2-3+b1` → 1.1.2).
+ */
+async function installedVersion(toolchain: Toolchain, pkg: string): Promise<string | undefined> {
+  const { meta, version } = await installedMeta(toolchain, pkg);
+  if (/^\d+(\.\d+)*$/.test(version)) return version;
+  const debian = (await debianOwner(meta))?.version;
+  return debian ? debian.replace(/^\d+:/, '').replace(/-[^-]*$/, '') : undefined;
+}
+
+/**
+ * `opam source PKG.VERSION` at the installed version, from the user's opam
+ * repositories (--opam-root, else opam's own root); skipped without a root,
+ * where opam has nothing to offer.
+ */
+export async function fromOpam(toolchain: Toolchain, pkg: string, opamRoot?: string): Promise<DependentSource> {
+  const root = opamRoot ?? process.env.OPAMROOT ?? join(homedir(), '.opam');
+  if (!(await exists(root))) return { ok: false, error: `there is no opam root (${root}) to ask` };
+  const version = await installedVersion(toolchain, pkg);
+  if (!version) return { ok: false, error: `opam cannot be asked for ${pkg}: findlib knows no version of it` };
+  const fetched = await opamPackageSource(pkg, version, { root });
+  if (!fetched.ok) return { ok: false, error: `opam (root ${root}): ${fetched.error}` };
+  // A version of an opam package is one release, its archive checked by checksum: root, name and version identify it.
+  const identity = `opam ${root} ${pkg}.${version}`;
+  const materialize = async (work: string) => {
+    await cp(fetched.dir, work, { recursive: true });
+    return work;
+  };
+  return { ok: true, from: `opam source ${pkg}.${version} (root ${root})`, identity, materialize };
 }

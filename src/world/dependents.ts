@@ -6,6 +6,16 @@
  * (`lwt`, `lwt.unix`, `lwt.log`) come from the Lwt build itself.
  */
 
+/**
+ * The package built on Lwt that kept a world from being built, when it was
+ * the package's doing (not the machine's): it does not build against the Lwt
+ * under test, or no source of it that lwt-regress can build was found.
+ */
+export interface DependentProblem {
+  package: string;
+  problem: 'does-not-build' | 'no-source';
+}
+
 /** Each findlib package the case reaches, with the packages it requires (`ocamlfind query -r`). */
 export type RequiresGraph = ReadonlyMap<string, readonly string[]>;
 

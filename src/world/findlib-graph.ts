@@ -1,11 +1,12 @@
 import { execa } from 'execa';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
+import { installedFindlibEnv } from '../toolchain/user-ocamlpath.js';
 import type { RequiresGraph } from './dependents.js';
 
 /**
  * The installed packages a case reaches, each with what it requires, as the
- * compiler's findlib knows them (`ocamlfind query -r`, without any Lwt
- * build on OCAMLPATH): packages that are not installed are left out, for
+ * compiler's findlib and the user's OCAMLPATH know them (`ocamlfind query -r`,
+ * without any Lwt build of lwt-regress's): packages that are not installed are left out, for
  * the case's own check to name.
  */
 export function requiresGraph(toolchain: Toolchain, wanted: string[]): Promise<RequiresGraph> {
@@ -26,7 +27,7 @@ async function query(toolchain: Toolchain, wanted: string[]): Promise<RequiresGr
   const ask = async (packages: string[]) => {
     const format = ['query', '-r', '-format', '%p|%(requires)', ...packages];
     const [file, args] = toolCommand(toolchain, 'ocamlfind', format);
-    const r = await execa(file, args, { reject: false, env: { OCAMLPATH: undefined } });
+    const r = await execa(file, args, { reject: false, env: installedFindlibEnv() });
     if (r.exitCode !== 0) return false;
     for (const line of String(r.stdout).split('\n')) {
       const [name, requires] = line.split('|');

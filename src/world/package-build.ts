@@ -3,11 +3,17 @@ import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { exists } from '../io/exists.js';
 import { BuildFailed, runStep } from '../lwt/build-step.js';
-import type { Result } from '../result.js';
+import type { Failure, Result } from '../result.js';
 import { type Toolchain, toolCommand } from '../toolchain/ocamlfind.js';
+import { userOcamlpath } from '../toolchain/user-ocamlpath.js';
+import type { DependentProblem } from './dependents.js';
 
-/** A package rebuilt into `staging`, laid out as `dune install --prefix` lays it out (`lib/<pkg>/`). */
-export type PackageBuild = Result<{ staging: string }>;
+/**
+ * A package rebuilt into `staging`, laid out as `dune install --prefix` lays
+ * it out (`lib/<pkg>/`); or why not, with the package's problem when it was
+ * the package's doing, not the machine's.
+ */
+export type PackageBuild = Result<{ staging: string }> | (Failure & Pick<DependentProblem, 'problem'>);
 
 /**
  * The package built as its own release build does, against the findlib
@@ -21,7 +27,7 @@ export async function buildPackage(
   ocamlpath: string[],
   staging: string,
 ): Promise<PackageBuild> {
-  const env = { OCAMLPATH: ocamlpath.join(':'), DUNE_CACHE: 'disabled' };
+  const env = { OCAMLPATH: [...ocamlpath, ...userOcamlpath()].join(':'), DUNE_CACHE: 'disabled' };
   try {
     if (await exists(join(dir, 'dune-project'))) {
       await runStep(toolchain, 'dune', ['build', '-p', pkg, '@install'], { cwd: dir, env, what: pkg });
@@ -32,13 +38,22 @@ export async function buildPackage(
       await topkgBuild(toolchain, pkg, dir, env, staging);
       return { ok: true, staging };
     }
-    return { ok: false, error: `${pkg}'s source (${dir}) is built with neither dune nor topkg, the builds run here` };
+    return {
+      ok: false,
+      error: `${pkg}'s source (${dir}) is built with neither dune nor topkg, the builds run here`,
+      problem: 'no-source',
+    };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     if (error instanceof BuildFailed && error.transient)
       return { ok: false, error: `${pkg} could not be rebuilt (a failure of the machine): ${error.error}` };
     if (error instanceof BuildFailed)
-      return { ok: false, error: `${pkg} does not build against this Lwt: ${error.error}`, log: error.log };
+      return {
+        ok: false,
+        error: `${pkg} does not build against this Lwt: ${error.error}`,
+        log: error.log,
+        problem: 'does-not-build',
+      };
     throw error;
   }
 }

@@ -13,6 +13,7 @@ import type { ProbeResult, ProbeSettings } from '../src/probe/probe.js';
 import type { PreparedSuite } from '../src/probe/suite.js';
 import type { Observation } from '../src/probe/verdict.js';
 import type { Toolchain } from '../src/toolchain/ocamlfind.js';
+import { probeResult } from './support/probe-result.js';
 
 const seen = (outcome: Observation['outcome'], summary: string): Observation => ({
   outcome,
@@ -24,23 +25,7 @@ const seen = (outcome: Observation['outcome'], summary: string): Observation => 
 });
 
 function result(label: string, status: ProbeResult['status'], observed: Observation | null, reason = ''): ProbeResult {
-  return {
-    lwt: { version: '1.0.0', label, origin: 'dir', commit: null },
-    ocaml: '4.13.1',
-    compiler: { name: '4.13.1', version: '4.13.1', chosenBy: 'lwt-regress', description: 'ocamlfind on PATH' },
-    case: 'c',
-    status,
-    expected: null,
-    observed,
-    reason,
-    timings: { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 },
-    cached: null,
-    capture: null,
-    artifacts: null,
-    notes: [],
-    reproduce: '',
-    known: null,
-  };
+  return probeResult({ lwt: { version: '1.0.0', label, origin: 'dir', commit: null }, status, observed, reason });
 }
 
 const cycle = seen('cycle', 'cycle of 2 × 100: A.f → B.g');

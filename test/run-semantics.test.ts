@@ -16,6 +16,7 @@ import { runMarkdown } from '../src/report/markdown.js';
 import { formatMatrix, styleFor } from '../src/report/matrix-text.js';
 import { overflowSummary } from '../src/report/overflow-summary.js';
 import { runCli } from './support/cli.js';
+import { probeResult } from './support/probe-result.js';
 import { joined } from './support/regex.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
@@ -30,24 +31,11 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 const probe = (over: Partial<ProbeResult>): ProbeResult =>
-  ({
+  probeResult({
     lwt: { version: '2.3.0', label: '2.3.0', origin: 'git', commit: null },
-    ocaml: '4.13.1',
-    compiler: { name: '4.13.1', version: '4.13.1', chosenBy: 'lwt-regress', description: 'ocamlfind on PATH' },
-    case: 'c',
-    status: 'pass',
-    expected: null,
-    observed: null,
-    reason: '',
     timings: { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 1234 },
-    capture: null,
-    cached: null,
-    artifacts: null,
-    notes: [],
-    reproduce: 'lwt-regress run',
-    known: null,
     ...over,
-  }) as ProbeResult;
+  });
 const cycle: Observation = {
   outcome: 'cycle',
   summary: 'cycle',

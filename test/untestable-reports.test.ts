@@ -6,26 +6,17 @@ import { describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { runMarkdown } from '../src/report/markdown.js';
 import { formatMatrix } from '../src/report/matrix-text.js';
+import { probeResult } from './support/probe-result.js';
 
 const error = 'lwt_unix.ml: File "src/unix/lwt_bytes.ml", line 89: Error: This expression has type bytes';
 const probe = (label: string, name: string, reason: string): ProbeResult =>
-  ({
+  probeResult({
     lwt: { version: '2.3.0', label, origin: 'git', commit: null },
-    ocaml: '4.13.1',
     compiler: { name: '4.13.1', version: '4.13.1', chosenBy: 'user', description: '--ocaml /usr' },
     case: name,
     status: 'untestable',
-    expected: null,
-    observed: null,
     reason,
-    timings: { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 },
-    capture: null,
-    cached: null,
-    artifacts: null,
-    notes: [],
-    reproduce: 'lwt-regress run',
-    known: null,
-  }) as ProbeResult;
+  });
 
 const results = [
   ...['2.2.0 (git)', '2.3.0 (git)'].flatMap((label) =>

@@ -7,6 +7,7 @@ import { followsCall } from '../src/ocaml/return-address.js';
 import type { Evidence } from '../src/probe/evidence.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { entryBelow, judge, type Observation, observe, overflowed, undecidable } from '../src/probe/verdict.js';
+import { probeResult } from './support/probe-result.js';
 
 const cycle = (frames: string[], definitions = frames): Observation => ({
   outcome: 'cycle',
@@ -79,23 +80,12 @@ describe('judge', () => {
 });
 
 function result(status: ProbeResult['status'], observed: Observation | null): ProbeResult {
-  return {
+  return probeResult({
     lwt: { version: '1.0.0', label: status, origin: 'dir', commit: null },
-    ocaml: '4.13.1',
-    compiler: { name: '4.13.1', version: '4.13.1', chosenBy: 'lwt-regress', description: 'ocamlfind on PATH' },
-    case: 'c',
     status,
-    expected: null,
     observed,
     reason: status,
-    timings: { buildMs: 0, runMs: 0, analyzeMs: 0, totalMs: 0 },
-    cached: null,
-    capture: null,
-    artifacts: null,
-    notes: [],
-    reproduce: 'lwt-regress run',
-    known: null,
-  };
+  });
 }
 
 describe('gate transitions', () => {

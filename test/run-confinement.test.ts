@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { taggedProcesses } from '../src/run/process-tags.js';
-import { makeCasesDir } from './support/case-dir.js';
+import { makeCasesDir, processesWith } from './support/case-dir.js';
 import { CLI, runCli } from './support/cli.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
@@ -34,6 +34,13 @@ beforeAll(async () => {
         'let () = ignore (Sys.command "setsid sleep 300 >/dev/null 2>&1 & sleep 300 &");\n' +
         '  print_endline "clean: started two children"\n',
     },
+    ...['3002', '3003'].map((seconds) => ({
+      // env -i clears the child's environment, tag included: only a cgroup still holds it.
+      name: `clears-its-environment-${seconds}`,
+      program:
+        `let () = ignore (Sys.command "setsid env -i /bin/sleep ${seconds} & sleep 1");\n` +
+        '  print_endline "clean: its child cleared its environment"\n',
+    })),
     {
       name: 'writes-a-gibibyte',
       program:
@@ -85,6 +92,95 @@ describe('processes a case leaves behind', () => {
     expect(r.result.notes).toEqual([expect.stringMatching(/^2 process\(es\) the case left running were ended$/)]);
     expect(leftovers()).toEqual([]);
   });
+});
+
+describe('a child that clears its environment', () => {
+  it('is held by a cgroup of the run: the run passes at once and the child is ended', async () => {
+    const started = Date.now();
+    const r = await run('clears-its-environment-3002', ['--timeout', '5']);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.result, r.stderr).toMatchObject({ status: 'pass' });
+    expect(await processesWith('3002')).toEqual([]);
+    const header = await runCli(
+      ['run', '--cases', cases, '--case', 'clears-its-environment-3002', '--lwt', 'installed'],
+      {
+        env,
+      },
+    );
+    expect(header.stderr).toMatch(/processes held by a cgroup v[12]( pids)? of their own/);
+    expect(await processesWith('3002')).toEqual([]);
+  }, 60_000);
+
+  it('with the tags alone, does not keep the run from ending, and the result says it may still run', async () => {
+    const started = Date.now();
+    const r = await runCli(
+      [
+        'run',
+        '--json',
+        '--cases',
+        cases,
+        '--case',
+        'clears-its-environment-3003',
+        '--lwt',
+        'installed',
+        '--timeout',
+        '5',
+      ],
+      { env: { ...env, LWT_REGRESS_CONFINEMENT: 'tags' } },
+    );
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const result = (JSON.parse(r.stdout).results as ProbeResult[])[0]!;
+    expect(result.status).toBe('pass');
+    expect(result.notes.join('\n')).toMatch(/still held its output open after it ended, .*it may still be running/);
+    const header = await runCli(
+      ['run', '--cases', cases, '--case', 'clears-its-environment-3003', '--lwt', 'installed'],
+      {
+        env: { ...env, LWT_REGRESS_CONFINEMENT: 'tags' },
+      },
+    );
+    expect(header.stderr).toMatch(/processes held by an environment tag/);
+    for (const pid of await processesWith('3003')) process.kill(pid, 'SIGKILL');
+  }, 60_000);
+});
+
+describe("the machine's limits", () => {
+  const cli = (limit: string, args: string[]) =>
+    execa('prlimit', [limit, '--', process.execPath, CLI, ...args], { env, reject: false, cwd: tmp.path });
+
+  it("a hard core-file limit of 0: cores are taken through gdb, and the verdict is the case's own", async () => {
+    const r = await cli('--core=0:0', ['run', '--json', '--case', 'wakeup-chain', '--lwt', 'installed']);
+    expect(r.exitCode, r.stderr as string).toBe(EXIT.ok);
+    const result = (JSON.parse(r.stdout as string).results as ProbeResult[])[0]!;
+    expect(result).toMatchObject({ status: 'pass', capture: 'gdb', observed: { outcome: 'cycle' } });
+    const kernel = await cli('--core=0:0', [
+      'run',
+      '--case',
+      'wakeup-chain',
+      '--lwt',
+      'installed',
+      '--capture',
+      'kernel',
+    ]);
+    expect(kernel.exitCode).toBe(EXIT.toolchain);
+    expect(kernel.stderr).toMatch(/the hard core-file size limit is 0/);
+  }, 120_000);
+
+  it("a --stack above the hard stack limit is the machine's: exit 10, one line, no verdict", async () => {
+    const r = await cli('--stack=2097152:2097152', [
+      'run',
+      '--case',
+      'wakeup-chain',
+      '--lwt',
+      'installed',
+      '--stack',
+      '4096',
+    ]);
+    expect(r.exitCode).toBe(EXIT.environment);
+    expect(r.stderr).toMatch(
+      /the run's limits cannot be set here \(stack 4096 KiB\): the hard stack limit is 2048 KiB/,
+    );
+    expect(r.stdout).not.toMatch(/FAIL/);
+  }, 60_000);
 });
 
 describe('output', () => {

@@ -2,6 +2,7 @@ import { type GateRow, gate } from '../../src/gate/gate.js';
 import { prepareSuite } from '../../src/probe/suite.js';
 import { findProjectFile } from '../../src/project/project-file.js';
 import { decisionLine } from '../../src/report/status.js';
+import { confinementDescription } from '../../src/run/confinement.js';
 import { onInterruptReport } from '../../src/run/interrupt.js';
 import { parse, usageError } from '../args.js';
 import { exitCodeForGate } from '../exit-code.js';
@@ -72,7 +73,8 @@ export async function gateCommand(args: string[]): Promise<number> {
     `lwt-regress gate: Lwt ${prepared.sources[0]!.label} → ${prepared.sources[1]!.label} ` +
       `on OCaml ${chosen?.name ?? prepared.toolchain.name}` +
       `${chosen ? ` (chosen by lwt-regress for both: ${chosen.why})` : ''}, ` +
-      `${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB`,
+      `${prepared.cases.length} cases, stack ${request.settings.stackKiB} KiB, ` +
+      `processes held by ${confinementDescription()}`,
   );
   const outcome = await gate(prepared, request.settings, (row) => {
     rowsSoFar.push(row);

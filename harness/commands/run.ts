@@ -2,6 +2,7 @@ import type { ProbeResult } from '../../src/probe/probe.js';
 import { prepareSuite, runSuite } from '../../src/probe/suite.js';
 import { findProjectFile } from '../../src/project/project-file.js';
 import { formatMatrix, styleFor } from '../../src/report/matrix-text.js';
+import { confinementDescription } from '../../src/run/confinement.js';
 import { onInterruptReport } from '../../src/run/interrupt.js';
 import { parse, usageError } from '../args.js';
 import { exitCodeForResults } from '../exit-code.js';
@@ -30,7 +31,8 @@ export async function runCommand(args: string[]): Promise<number> {
   for (const w of prepared.warnings) say(`lwt-regress: warning: ${w}`);
   say(
     `lwt-regress: OCaml ${prepared.toolchain.ocamlVersion} (${prepared.toolchain.description}); ` +
-      `Lwt ${prepared.sources.map((s) => s.label).join(', ')}; stack ${request.settings.stackKiB} KiB`,
+      `Lwt ${prepared.sources.map((s) => s.label).join(', ')}; stack ${request.settings.stackKiB} KiB; ` +
+      `processes held by ${confinementDescription()}`,
   );
   for (const line of prepared.compilers.header(prepared.sources)) say(`lwt-regress: ${line}`);
   const done: ProbeResult[] = [];

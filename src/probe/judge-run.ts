@@ -142,5 +142,10 @@ function runNotes(run: RunResult): string[] {
     );
   }
   if (run.strays > 0) notes.push(`${run.strays} process(es) the case left running were ended`);
+  if (run.pipesHeld)
+    notes.push(
+      'a process the case started still held its output open after it ended, and could not be found to be ended ' +
+        '(it cleared its environment, and no cgroup holds the run here): it may still be running',
+    );
   return notes;
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
+import { hardLimit } from './hard-limits.js';
 
 export type CoreDestination =
   | {
@@ -10,11 +11,14 @@ export type CoreDestination =
   | { kind: 'unusable'; why: string };
 
 /**
- * Reads /proc/sys/kernel/core_pattern: a plain pattern means the kernel
+ * Reads /proc/sys/kernel/core_pattern (and the hard core limit): a plain pattern means the kernel
  * writes a file we can pick up; a pipe (apport, systemd-coredump) or a
  * specifier we cannot predict means we have to capture through gdb.
  */
 export async function kernelCoreDestination(): Promise<CoreDestination> {
+  // A hard limit of 0 (Docker's --ulimit core=0, systemd's LimitCORE=0) cannot be raised: the kernel writes nothing.
+  if (hardLimit('Max core file size') === 0)
+    return { kind: 'unusable', why: 'the hard core-file size limit is 0 (ulimit -H -c), so the kernel writes no core' };
   let pattern: string;
   let usesPid = false;
   try {

@@ -1,18 +1,19 @@
 import { rmSync } from 'node:fs';
-import { endTagged, killTagged, RUN_TAG, tagSession } from './process-tags.js';
+import { endTagged, tagSession } from './process-tags.js';
 
 /**
  * What an interrupted lwt-regress must undo before it exits: the runs in
  * flight (their tags), the temporary directories it made, and whatever the
  * command wants said about the work done so far (the partial results).
  */
-const runs = new Set<string>();
+const runs = new Map<string, () => void>();
 const dirs = new Set<string>();
 let partial: (() => string) | undefined;
 let session: { name: string; value: string } | undefined;
 
-export function trackRun(tag: string): void {
-  runs.add(tag);
+/** A run in flight, and how to end all its processes (its confinement's end). */
+export function trackRun(tag: string, end: () => void): void {
+  runs.set(tag, end);
 }
 
 export function untrackRun(tag: string): void {
@@ -46,7 +47,7 @@ export function installInterruptHandlers(): void {
   session = tagSession();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      for (const tag of runs) killTagged(RUN_TAG, tag);
+      for (const end of runs.values()) end();
       if (session) endTagged(session.name, session.value);
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
       const report = partial?.();

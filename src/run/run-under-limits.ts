@@ -1,14 +1,17 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { EXIT, UserError } from '../errors.js';
 import { exists } from '../io/exists.js';
 import { type CappedText, collectCapped } from './capped-output.js';
+import { CGROUP_VARIABLE, confine } from './confinement.js';
 import { kernelCoreDestination } from './core-pattern.js';
 import { gdbArguments, gdbMissing, gdbNotFound, gdbReport } from './gdb-batch.js';
 import { withoutGdbLines } from './gdb-output.js';
+import { hardLimit } from './hard-limits.js';
 import { trackRun, untrackRun } from './interrupt.js';
-import { killTagged, newTag, RUN_TAG } from './process-tags.js';
+import { newTag, RUN_TAG } from './process-tags.js';
 
 export type CaptureMethod = 'kernel' | 'gdb' | 'auto';
 
@@ -52,10 +55,28 @@ export interface RunResult {
   raised?: { at: string; uncaught: boolean };
   /** Processes the program left behind (in the background, or escaped into a session of their own), now ended. */
   strays: number;
+  /** The output pipes were still held open after the run ended, by a process that could not be found. */
+  pipesHeld: boolean;
 }
 
-// A fixed script: the limits and the command come in as arguments, never as shell text.
-const LIMITS_SCRIPT = 'ulimit -s "$0" && ulimit -c unlimited && exec "$@"';
+/** The limits script's line when a limit could not be set. */
+const LIMITS_FAILED = 'lwt-regress: the limits of the run could not be set';
+
+/**
+ * A fixed script: the limits and the command come in as arguments, the
+ * cgroup to join (confinement.ts) as a variable, never as shell text. It
+ * joins first (echo is a builtin: nothing has forked yet), raises the core
+ * limit as far as the hard limit allows, and says so when a limit cannot be
+ * set (exit 125), which is the machine's failure, not the case's.
+ */
+const LIMITS_SCRIPT = [
+  `if [ -n "$${CGROUP_VARIABLE}" ]; then echo $$ 2>/dev/null >"$${CGROUP_VARIABLE}"; fi`,
+  `ulimit -c "$(ulimit -H -c)" && ulimit -s "$0" || { echo "${LIMITS_FAILED}" >&2; exit 125; }`,
+  'exec "$@"',
+].join('\n');
+
+/** How long the output pipes are read after the program ended: a process that escaped may hold them open. */
+const OUTPUT_GRACE_MS = 2000;
 
 export interface GroupRun {
   exitCode: number | undefined;
@@ -65,6 +86,7 @@ export interface GroupRun {
   stdout: CappedText;
   stderr: CappedText;
   strays: number;
+  pipesHeld: boolean;
 }
 
 /**
@@ -75,34 +97,45 @@ export interface GroupRun {
  * otherwise outlive the run and, holding the output pipes, keep it from ending.
  */
 export async function runGroup(args: string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}) {
+  const stackKiB = Number(args[0]);
+  const stackHard = hardLimit('Max stack size');
+  if (stackKiB * 1024 > stackHard)
+    throw limitsError(stackKiB, `the hard stack limit is ${Math.floor(stackHard / 1024)} KiB`);
   const tag = newTag();
-  trackRun(tag);
+  const confinement = confine(tag);
+  // The confinement first, which counts what it ends; then what may be left of the group, untagged.
+  const endAll = () => {
+    const ended = confinement.end();
+    killGroup(child.pid);
+    return ended;
+  };
+  trackRun(tag, endAll);
   const child = execa('sh', ['-c', LIMITS_SCRIPT, ...args], {
     cwd,
-    env: { ...env, [RUN_TAG]: tag },
+    env: { ...env, ...confinement.env, [RUN_TAG]: tag },
     reject: false,
     stdin: 'ignore',
     detached: true,
     buffer: false,
   });
   const outputs = Promise.all([collectCapped(child.stdout), collectCapped(child.stderr)]);
+  const pipes = pipeDeadline(child);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-    killTagged(RUN_TAG, tag);
+    endAll();
+    pipes.closeSoon();
   }, timeoutMs);
   let strays = 0;
   child.once('exit', () => {
-    strays = killTagged(RUN_TAG, tag);
+    strays = endAll();
+    pipes.closeSoon();
   });
   try {
     const result = await child;
     const [stdout, stderr] = await outputs;
+    if (result.exitCode === 125 && stderr.text.includes(LIMITS_FAILED))
+      throw limitsError(stackKiB, stderr.text.trim().split('\n')[0] ?? '');
     const run: GroupRun = {
       exitCode: result.exitCode,
       signal: result.signal,
@@ -111,12 +144,45 @@ export async function runGroup(args: string[], cwd: string, timeoutMs: number, e
       stdout,
       stderr,
       strays,
+      pipesHeld: pipes.held(),
     };
     return run;
   } finally {
     clearTimeout(timer);
-    killTagged(RUN_TAG, tag);
+    pipes.cancel();
+    killGroup(child.pid);
+    confinement.close();
     untrackRun(tag);
+  }
+}
+
+/**
+ * The output pipes' deadline: past the grace after the program ended (or
+ * timed out), they are closed from this end, since a process that escaped
+ * may hold them open for ever; `held` says whether that was needed.
+ */
+function pipeDeadline(child: { stdout: Readable | null; stderr: Readable | null }) {
+  let grace: NodeJS.Timeout | undefined;
+  let held = false;
+  return {
+    closeSoon() {
+      grace ??= setTimeout(() => {
+        held = !(child.stdout?.readableEnded && child.stderr?.readableEnded);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, OUTPUT_GRACE_MS);
+    },
+    held: () => held,
+    cancel: () => clearTimeout(grace),
+  };
+}
+
+/** Kills what is left of the run's process group (background children that stayed in it). */
+function killGroup(pid: number | undefined): void {
+  try {
+    if (pid !== undefined) process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }
 
@@ -133,7 +199,21 @@ export function common(run: GroupRun) {
     stderr: run.stderr.text,
     output: { stdoutBytes: run.stdout.bytes, stderrBytes: run.stderr.bytes, cut: run.stdout.cut || run.stderr.cut },
     strays: run.strays,
+    pipesHeld: run.pipesHeld,
   };
+}
+
+/**
+ * The machine's limits stop the run before the program starts: a stack
+ * above the hard stack limit, or a limit the shell could not set. Exit 10:
+ * no case is judged by it, and nothing of it is remembered.
+ */
+function limitsError(stackKiB: number, detail: string): UserError {
+  return new UserError(
+    `the run's limits cannot be set here (stack ${stackKiB} KiB): ${detail}`,
+    EXIT.environment,
+    'Give a --stack within the hard limit (ulimit -H -s), or raise the hard limits of the job (e.g. docker --ulimit)',
+  );
 }
 
 /** Runs a program under a small stack with cores enabled, then picks up its core. */

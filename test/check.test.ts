@@ -35,6 +35,17 @@ afterAll(() => tmp.cleanup());
 const check = (args: string[]) => runCli(['check', '--artifacts', at('artifacts'), ...args], { cwd: tmp.path });
 
 describe('check', () => {
+  it('a program that runs out of memory has not overflowed its stack: --expect cycle fails', async () => {
+    await writeFile(at('oom.ml'), 'let () = print_int (Array.length (Array.make (int_of_string Sys.argv.(1)) 0))\n');
+    await execa('ocamlfind', ['ocamlopt', 'oom.ml', '-o', 'oom'], { cwd: tmp.path });
+    await writeFile(at('oom.sh'), `#!/bin/sh\nulimit -v 300000\nexec ${at('oom')} 100000000\n`, { mode: 0o755 });
+    const r = await check(['--expect', 'cycle', '--', at('oom.sh')]);
+    expect(r.exitCode, r.stdout).toBe(EXIT.failed);
+    expect(r.stdout).toMatch(
+      /^FAIL: expected a stack overflow .*, observed exit 2: Fatal error: exception Out_of_memory$/m,
+    );
+  });
+
   it('a program that overflows: exit 1, the cycle from its core, evidence kept', async () => {
     const r = await check(['--', program, '10000000']);
     expect(r.exitCode).toBe(EXIT.failed);

@@ -3,7 +3,7 @@
  * whatever the case writes, and returns within its time limit even when the
  * case's children escape into a session of their own.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir } from 'tmp-promise';
@@ -140,6 +140,39 @@ describe('a child that clears its environment', () => {
     );
     expect(header.stderr).toMatch(/processes held by an environment tag/);
     for (const pid of await processesWith('3003')) process.kill(pid, 'SIGKILL');
+  }, 60_000);
+});
+
+describe('a build that never ends', () => {
+  it('a dune rule that hangs: untestable past the build time limit, its processes ended', async () => {
+    const project = at('hanging-dune');
+    await mkdir(join(project, 'test'), { recursive: true });
+    await mkdir(join(project, 'cases', 'slow'), { recursive: true });
+    await writeFile(join(project, 'dune-project'), '(lang dune 2.0)\n');
+    await writeFile(
+      join(project, 'test', 'dune'),
+      '(rule (targets slow.ml) (action (progn (run sleep 3020)\n' +
+        ' (with-stdout-to slow.ml (echo "let () = print_endline \\"clean: ok\\"")))))\n(executable (name slow))\n',
+    );
+    await writeFile(
+      join(project, 'cases', 'slow', 'case.json'),
+      JSON.stringify({
+        description: 'slow',
+        needs: '*',
+        size: { default: 1, meaning: 'n' },
+        dune: { root: '../..', target: 'test/slow.exe' },
+        expect: [{ lwt: '*', outcome: 'clean' }],
+      }),
+    );
+    const started = Date.now();
+    const r = await runCli(['run', '--json', '--cases', join(project, 'cases'), '--timeout', '5'], {
+      env: { ...env, LWT_REGRESS_BUILD_TIMEOUT: '3' },
+    });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(r.exitCode, r.stderr).toBe(EXIT.untestable);
+    const result = (JSON.parse(r.stdout).results as ProbeResult[])[0]!;
+    expect(result.reason).toMatch(/dune build test\/slow\.exe did not finish within 3 s/);
+    expect(await processesWith('3020')).toEqual([]);
   }, 60_000);
 });
 

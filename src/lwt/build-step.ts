@@ -51,8 +51,15 @@ const TOOL_PACKAGES: Record<string, string> = {
   cppo: 'cppo',
 };
 
-/** A build step may hang (a tool waiting for input, a machine under load): past this it is a transient failure. */
-const STEP_TIMEOUT_MS = 10 * 60_000;
+/**
+ * A build step may hang (a tool waiting for input, a rule that never ends, a
+ * machine under load): past this — 10 minutes, or $LWT_REGRESS_BUILD_TIMEOUT
+ * seconds — it is a transient failure, and its processes are ended.
+ */
+export function buildTimeoutMs(): number {
+  const seconds = Number(process.env.LWT_REGRESS_BUILD_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10 * 60_000;
+}
 
 export interface StepOptions {
   cwd: string;
@@ -82,7 +89,7 @@ export async function runStep(
     env: options.env,
     reject: false,
     all: true,
-    timeout: STEP_TIMEOUT_MS,
+    timeout: buildTimeoutMs(),
   });
   const output = r.all ?? '';
   if (r.exitCode === 0) return output;

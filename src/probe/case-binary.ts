@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import { isComplete, publishDir, stagingFor } from '../cache/publish.js';
 import type { Case } from '../cases/load-cases.js';
+import { buildTimeoutMs } from '../lwt/build-step.js';
 import { firstError } from '../lwt/compiler-error.js';
 import type { LwtBuild } from '../lwt/lwt-build.js';
 import { cacheRoot } from '../paths.js';
@@ -99,7 +100,9 @@ export async function caseBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolc
       '-o',
       'case',
     ]);
-    const r = await execa(file, args, { cwd: staging, reject: false, all: true, env });
+    const r = await execa(file, args, { cwd: staging, reject: false, all: true, env, timeout: buildTimeoutMs() });
+    if (r.timedOut)
+      return { ok: false, error: `ocamlfind ocamlopt did not finish within ${buildTimeoutMs() / 1000} s` };
     if (r.exitCode !== 0) return { ok: false, error: firstError(r.all ?? ''), log: r.all ?? '' };
     await publishDir(staging, dir);
     return { ok: true, executable, cached: false };
@@ -124,7 +127,7 @@ async function sortSources(
     '-sort',
     ...files,
   ]);
-  const r = await execa(file, args, { cwd: dir, reject: false, all: true, env });
+  const r = await execa(file, args, { cwd: dir, reject: false, all: true, env, timeout: buildTimeoutMs() });
   if (r.exitCode !== 0) return { ok: false, error: firstError(r.all ?? ''), log: r.all ?? '' };
   return { ok: true, files: String(r.stdout).trim().split(/\s+/).filter(Boolean) };
 }

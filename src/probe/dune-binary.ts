@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { digest } from '../cache/digest.js';
 import type { Case } from '../cases/load-cases.js';
 import { EXIT, UserError } from '../errors.js';
+import { buildTimeoutMs } from '../lwt/build-step.js';
 import { firstError } from '../lwt/compiler-error.js';
 import type { LwtBuild } from '../lwt/lwt-build.js';
 import { cacheRoot } from '../paths.js';
@@ -90,8 +91,10 @@ export async function duneBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolc
   ]);
   const started = performance.now();
   progress(`dune build ${program.target} in ${root}`);
-  const r = await execa(file, args, { reject: false, all: true, env: { ...findlibEnv(lwt), DUNE_CACHE: 'disabled' } });
+  const r = await duneWithin(file, args, { ...findlibEnv(lwt), DUNE_CACHE: 'disabled' });
   progress(`dune build ${program.target}: ${r.exitCode === 0 ? 'done' : 'failed'} (${secondsSince(started)})`);
+  if (r.timedOut)
+    return { ok: false, error: `dune build ${program.target} did not finish within ${buildTimeoutMs() / 1000} s` };
   if ((r as { code?: string }).code === 'ENOENT') {
     throw new UserError(
       `dune is not installed, and case ${testCase.manifest.name} is built with it`,
@@ -102,4 +105,16 @@ export async function duneBinary(testCase: Case, lwt: LwtBuild, toolchain: Toolc
   if (r.exitCode !== 0)
     return { ok: false, error: `dune build ${program.target}: ${firstError(r.all ?? '')}`, log: r.all ?? '' };
   return { ok: true, executable: join(buildDir, 'default', program.target) };
+}
+
+/** dune, within the build time limit, in a group of its own: the rules it runs end with it. */
+async function duneWithin(file: string, args: string[], env: Record<string, string>) {
+  const child = execa(file, args, { reject: false, all: true, env, timeout: buildTimeoutMs(), detached: true });
+  const r = await child;
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Nothing of it left.
+  }
+  return r;
 }

@@ -48,7 +48,7 @@ export function classifyRun(
   }
   // Without Printexc linked, the runtime prints an uncaught exception's constructor (runtime/printexc.c);
   // Printexc's handler and Lwt's default async_exception_hook print Printexc.to_string's words ("Stack overflow").
-  const fatal = /Fatal error: exception (Stack_overflow|Out_of_memory|Stack overflow|Out of memory)$/m.exec(run.stderr);
+  const fatal = /Fatal error: exception (Stack_overflow|Stack overflow)$/m.exec(run.stderr);
   if (fatal) {
     const backtrace = run.stderr.split('\n').filter((l) => /^(Raised|Called from|Re-raised)/.test(l));
     const printedBy = fatal[1]!.includes('_') ? 'runtime' : 'printexc';
@@ -60,6 +60,9 @@ export function classifyRun(
   return {
     kind: 'failure',
     exitCode: run.exitCode,
-    message: lastLine(run.stderr) || lastLine(run.stdout) || `exit ${run.exitCode}`,
+    // The runtime's own line names what ended it (an Out_of_memory, a Failure); a backtrace after it, where.
+    message:
+      /^Fatal error: .*$/m.exec(run.stderr)?.[0] ??
+      (lastLine(run.stderr) || lastLine(run.stdout) || `exit ${run.exitCode}`),
   };
 }

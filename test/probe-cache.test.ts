@@ -3,17 +3,20 @@
  * same case program and manifest, and the same limits and policy. An edited
  * case must never be judged by its old verdict.
  */
-import { writeFile } from 'node:fs/promises';
+import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCases } from '../src/cases/load-cases.js';
 import { buildLwt } from '../src/lwt/lwt-build.js';
 import { resolveLwt } from '../src/lwt/resolve.js';
+import { projectRoot } from '../src/paths.js';
 import type { ProbeSettings } from '../src/probe/probe.js';
 import { cachedProbe } from '../src/probe/probe-cache.js';
 import { findToolchain } from '../src/toolchain/ocamlfind.js';
 import { makeCasesDir } from './support/case-dir.js';
+import { CLI } from './support/cli.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 const previous = process.env.LWT_REGRESS_CACHE;
@@ -55,4 +58,31 @@ describe('the verdict cache', () => {
       }),
     ).toMatchObject({ reused: false });
   });
+});
+
+describe('an upgrade of lwt-regress in place', () => {
+  it('never replays the verdicts its old code reached', async () => {
+    // A copy of the built tool, whose judge is then changed where it stands, as a git pull or npm update would.
+    const tool = at('tool');
+    for (const part of ['dist', 'ocaml-cases', 'package.json'])
+      await cp(join(projectRoot(), part), join(tool, part), { recursive: true });
+    await symlink(join(projectRoot(), 'node_modules'), join(tool, 'node_modules'));
+    const cli = join(tool, CLI.slice(projectRoot().length));
+    const gate = () =>
+      execa(
+        process.execPath,
+        [cli, 'gate', '--json', '--baseline', 'installed', '--candidate', 'installed', '--case', 'wakeup-chain'],
+        { env: { LWT_REGRESS_CACHE: at('cache-upgrade') }, reject: false },
+      );
+    expect((await gate()).exitCode).toBe(0);
+    const verdict = join(tool, 'dist', 'src', 'probe', 'verdict.js');
+    const code = await readFile(verdict, 'utf8');
+    await writeFile(
+      verdict,
+      code.replace('export function judge(expectation, observed) {', "$&\n    return { met: false, why: 'NEW' };"),
+    );
+    const upgraded = await gate();
+    expect(upgraded.exitCode, upgraded.stdout).toBe(1);
+    expect(JSON.parse(upgraded.stdout).rows[0].candidate.reason).toMatch(/NEW/);
+  }, 120_000);
 });

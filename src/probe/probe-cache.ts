@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readCachedJson, writeFileAtomic } from '../cache/atomic-file.js';
 import { digest } from '../cache/digest.js';
+import { toolIdentity } from '../cache/tool-identity.js';
 import type { Case } from '../cases/load-cases.js';
 import { exists } from '../io/exists.js';
 import type { LwtBuildResult } from '../lwt/lwt-build.js';
@@ -32,6 +33,7 @@ export async function cachedProbe(
   const world = await worldFor(toolchain, source, lwt.build, await casePackages([testCase]), settings);
   const key = digest([
     'probe',
+    toolIdentity(),
     toolchain.ocamlVersion,
     lwt.build.key,
     world.ok ? world.paths : world.error,

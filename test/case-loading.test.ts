@@ -2,14 +2,16 @@
  * Cases from a directory of the user's (--cases): broken manifests are
  * reported per case while the others run, and wrong directories are one line.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { makeCasesDir } from './support/case-dir.js';
 import { runCli } from './support/cli.js';
+import { expectOneLineError } from './support/one-line-error.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let cases: string;
@@ -53,6 +55,34 @@ describe('a cases directory with broken cases in it', () => {
     ]);
     expect(r.results[0]!.reason).toMatch(/case\.json is not valid JSON/);
     expect(r.results[1]!.reason).toMatch(/expect\[0\] must be an object/);
+  });
+
+  it('follows a case directory that is a symbolic link, and refuses a FIFO for a source without blocking', async () => {
+    const linked = at('linked');
+    await mkdir(linked);
+    await symlink(join(cases, 'fine'), join(linked, 'fine'));
+    await makeCasesDir(join(linked, '..', 'fifo-cases'), [{ name: 'fifo', program: clean }]);
+    await rm(join(linked, '..', 'fifo-cases', 'fifo', 'case.ml'));
+    await execa('mkfifo', [join(linked, '..', 'fifo-cases', 'fifo', 'case.ml')]);
+    await symlink(join(linked, '..', 'fifo-cases', 'fifo'), join(linked, 'fifo'));
+    const r = await run(['--cases', linked, '--lwt', 'installed']);
+    expect(r.results.map((x) => [x.case, x.status])).toEqual([
+      ['fifo', 'invalid'],
+      ['fine', 'pass'],
+    ]);
+    expect(r.results[0]!.reason).toMatch(/case\.ml is not a regular file/);
+  });
+
+  it('nothing to probe is no pass: an empty cases directory and a gate with no case exit 2, saying so', async () => {
+    await mkdir(at('empty'));
+    const r = await run(['--cases', at('empty')]);
+    expect(r.exitCode).toBe(EXIT.usage);
+    expectOneLineError(r, /no case found in .*empty\. Give --cases/);
+    const gate = await runCli(['gate', '--cases', at('empty'), '--baseline', 'installed', '--candidate', 'installed'], {
+      env: { LWT_REGRESS_CACHE: at('cache') },
+    });
+    expect(gate.exitCode).toBe(EXIT.usage);
+    expect(gate.stdout).not.toMatch(/PASS/);
   });
 
   it('names a directory without a manifest in a warning and skips it', async () => {

@@ -1,5 +1,7 @@
+import type { Dirent } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
 import { projectRoot } from '../paths.js';
 import { type CaseManifest, parseManifest } from './manifest.js';
@@ -55,7 +57,7 @@ export async function loadCases(dirs: string[] = [CASES_DIR]): Promise<LoadedCas
         'Give --cases (or "cases" in lwt-regress.json) a directory that holds one directory per case',
       );
     });
-    for (const entry of names.filter((e) => e.isDirectory() && !/^[._]/.test(e.name)).sort(byName)) {
+    for (const entry of (await caseDirectories(dir, names)).sort(byName)) {
       const where = resolve(dir, entry.name);
       const other = seen.get(entry.name);
       if (other) {
@@ -74,12 +76,29 @@ export async function loadCases(dirs: string[] = [CASES_DIR]): Promise<LoadedCas
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
+/** The entries that are case directories: directories, and symbolic links to directories (followed). */
+async function caseDirectories(dir: string, entries: Dirent[]): Promise<Dirent[]> {
+  const found: Dirent[] = [];
+  for (const e of entries.filter((e) => !/^[._]/.test(e.name))) {
+    if (e.isDirectory()) found.push(e);
+    else if (e.isSymbolicLink() && (await stat(join(dir, e.name)).catch(() => undefined))?.isDirectory()) found.push(e);
+  }
+  return found;
+}
+
 async function loadOne(name: string, where: string, loaded: LoadedCases): Promise<void> {
   const manifestPath = join(where, 'case.json');
   const sources = (await readdir(where))
     .filter((f) => /^[a-z][A-Za-z0-9_']*\.mli?$/i.test(f))
     .sort()
     .map((f) => join(where, f));
+  // Reading a FIFO or a device would block for ever (and then no signal ends the process): regular files only.
+  const irregular = [manifestPath, ...sources].filter((f) => existsSync(f) && !statSync(f).isFile());
+  if (irregular.length > 0) {
+    const names = irregular.map((f) => basename(f)).join(', ');
+    loaded.invalid.push({ name, dir: where, why: `${names} is not a regular file (a FIFO, a device or a directory)` });
+    return;
+  }
   if (!(await isFile(manifestPath))) {
     if (sources.length > 0) loaded.warnings.push(`${where} has no case.json: skipped`);
     return;

@@ -55,7 +55,15 @@ export async function checkPlaces(settings: ProbeSettings): Promise<void> {
 
 /** Everything that can fail on the user's input, checked before any build: places, toolchain, versions, cases. */
 export async function prepareSuite(request: SuiteRequest): Promise<PreparedSuite> {
-  const loaded = selectCases(await loadCases(request.caseDirs ?? [CASES_DIR]), request.cases);
+  const dirs = request.caseDirs ?? [CASES_DIR];
+  const loaded = selectCases(await loadCases(dirs), request.cases);
+  // Nothing to probe is no pass: a green run must have tested something.
+  if (loaded.cases.length + loaded.invalid.length === 0)
+    throw new UserError(
+      `no case found in ${dirs.join(', ')}`,
+      EXIT.usage,
+      'Give --cases (or "cases" in lwt-regress.json) a directory that holds one directory per case, with its case.json',
+    );
   for (const c of loaded.cases) await checkCommand(c);
   await checkPlaces(request.settings);
   const toolchain = await findToolchain(request.toolchain);

@@ -5,14 +5,18 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import fc from 'fast-check';
 import { dir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CASES_DIR } from '../src/cases/load-cases.js';
 import { EXIT } from '../src/errors.js';
 import { makeRegressedTree } from '../src/fixtures/lwt-fixtures.js';
 import type { ProbeResult } from '../src/probe/probe.js';
 import { inShard, parseShard } from '../src/probe/shard.js';
-import { runCli } from './support/cli.js';
+import { makeCasesDir } from './support/case-dir.js';
+import { CLI, runCli } from './support/cli.js';
+import { expectOneLineError } from './support/one-line-error.js';
 
 let tmp: Awaited<ReturnType<typeof dir>>;
 let env: Record<string, string>;
@@ -51,10 +55,44 @@ describe('shards', () => {
     expect(merged.exitCode).toBe(EXIT.ok);
     const key = (rs: ProbeResult[]) => rs.map((r) => `${r.case}:${r.status}`).sort();
     expect(key(JSON.parse(merged.stdout).results)).toEqual(key(JSON.parse(whole.stdout).results));
-    const dup = await runCli(['report', '--merge', parts[0]!, parts[0]!], { env });
+    const dup = await runCli(['report', '--merge', parts[0]!, parts[0]!, parts[1]!, parts[2]!], { env });
     expect(dup.exitCode).toBe(EXIT.usage);
     expect(dup.stderr).toMatch(/is in both/);
+    // A shard that never ran (a cancelled job) is no pass: nothing is merged, and the missing part is named.
+    const partial = await runCli(['report', '--merge', parts[0]!, parts[2]!], { env });
+    expect(partial.exitCode).toBe(EXIT.untestable);
+    expectOneLineError(partial, /shard 2\/3 of 3 missing\. Merge every shard/);
+    // A shard of another matrix (other cases) does not complete this one.
+    const other = await runCli(['run', '--json', '--shard', '2/3', '--case', 'wakeup-chain', '--artifacts', at('a')], {
+      env,
+    });
+    await writeFile(at('other.json'), other.stdout);
+    const mixed = await runCli(['report', '--merge', parts[0]!, at('other.json'), parts[2]!], { env });
+    expect(mixed.exitCode).toBe(EXIT.usage);
+    expect(mixed.stderr).toMatch(/are shards of different matrices/);
   }, 180_000);
+
+  it('an interrupted shard is not merged: its part of the matrix is cut short', async () => {
+    const slow = await makeCasesDir(at('slow'), [
+      { name: 'slow', program: 'let () = ignore (Sys.command "sleep 300"); print_endline "clean: late"\n' },
+    ]);
+    const child = execa(
+      process.execPath,
+      [CLI, 'run', '--json', '--cases', `${slow},${CASES_DIR}`, '--artifacts', at('a')],
+      {
+        env,
+        reject: false,
+      },
+    );
+    await new Promise((done) => setTimeout(done, 8000));
+    child.kill('SIGTERM');
+    const r = await child;
+    expect(JSON.parse(r.stdout as string).interrupted).toBe(true);
+    await writeFile(at('interrupted.json'), r.stdout as string);
+    const merged = await runCli(['report', '--merge', at('interrupted.json')], { env });
+    expect(merged.exitCode).toBe(EXIT.untestable);
+    expectOneLineError(merged, /interrupted\.json is the JSON of an interrupted run/);
+  }, 60_000);
 
   it('two shards of a gate that blocks, merged, block', async () => {
     const regressed = await makeRegressedTree(at('regressed'));

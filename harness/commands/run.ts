@@ -1,5 +1,5 @@
 import type { ProbeResult } from '../../src/probe/probe.js';
-import { prepareSuite, runSuite } from '../../src/probe/suite.js';
+import { prepareSuite, runShardRecord, runSuite } from '../../src/probe/suite.js';
 import { findProjectFile } from '../../src/project/project-file.js';
 import { formatMatrix, styleFor } from '../../src/report/matrix-text.js';
 import { confinementDescription } from '../../src/run/confinement.js';
@@ -49,7 +49,13 @@ export async function runCommand(args: string[]): Promise<number> {
   const facts = reportFacts(request.settings, ['run', ...args]);
   const written = await writeReports(values, { title: 'lwt-regress', results, facts });
   for (const w of written) say(`lwt-regress: report written to ${w}`);
-  const json = { schema: 'lwt-regress/run', schemaVersion: 1, ocaml: prepared.toolchain.ocamlVersion, results };
+  const json = {
+    schema: 'lwt-regress/run',
+    schemaVersion: 1,
+    ocaml: prepared.toolchain.ocamlVersion,
+    shard: runShardRecord(prepared),
+    results,
+  };
   process.stdout.write(
     values.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatMatrix(results, styleFor(process.stdout))}\n`,
   );

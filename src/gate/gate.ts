@@ -5,7 +5,7 @@ import type { ProbeResult, ProbeSettings } from '../probe/probe.js';
 import { compilerOf, invalidResult, type ProbeCompiler } from '../probe/probe.js';
 import { cachedProbe } from '../probe/probe-cache.js';
 import { reproductionOf } from '../probe/reproduction.js';
-import { inShard } from '../probe/shard.js';
+import { inShard, type ShardRecord, shardRecord } from '../probe/shard.js';
 import type { PreparedSuite } from '../probe/suite.js';
 import { withoutCompiler } from '../probe/suite.js';
 import type { Toolchain } from '../toolchain/ocamlfind.js';
@@ -49,6 +49,8 @@ export interface GateOutcome {
   rows: GateRow[];
   /** The gate's decision (named `verdict` in the gate's JSON, schema 1). */
   verdict: GateDecision;
+  /** The part of the matrix of cases this is, for report --merge to see a missing one. */
+  shard?: ShardRecord;
 }
 
 export function transitionOf(
@@ -135,7 +137,18 @@ export async function gate(
     compiler: compilerOf(toolchain),
     rows,
     verdict: gateDecision(rows),
+    shard: gateShardRecord(prepared),
   };
+}
+
+/** What a gate's JSON records of its shard: the whole matrix of cases, for this upgrade. */
+function gateShardRecord(prepared: PreparedSuite): ShardRecord {
+  const [baseline, candidate] = prepared.sources as [LwtSource, LwtSource];
+  const names = [...prepared.invalid.map((i) => i.name), ...prepared.cases.map((c) => c.manifest.name)];
+  return shardRecord(
+    prepared.shard,
+    names.map((name) => `${baseline.label} → ${candidate.label} › ${name}`),
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import { cacheRoot } from '../paths.js';
 import { findToolchain, type Toolchain, type ToolchainRequest } from '../toolchain/ocamlfind.js';
 import { type CompilerFor, CompilerPlan } from './compiler-plan.js';
 import { invalidResult, type ProbeResult, type ProbeSettings, probe } from './probe.js';
-import { inShard, type Shard } from './shard.js';
+import { inShard, type Shard, type ShardRecord, shardRecord } from './shard.js';
 
 export interface SuiteRequest {
   toolchain: ToolchainRequest;
@@ -88,6 +88,19 @@ export async function prepareSuite(request: SuiteRequest): Promise<PreparedSuite
  * its program was built elsewhere, against its own Lwt.
  */
 export function probePlan(prepared: PreparedSuite): { source: LwtSource; item: Case | InvalidCase }[] {
+  return wholePlan(prepared).filter((_, k) => inShard(k, prepared.shard));
+}
+
+/** What a run's JSON records of its shard: the whole plan's probes, by Lwt and case. */
+export function runShardRecord(prepared: PreparedSuite): ShardRecord {
+  const name = (item: Case | InvalidCase) => ('manifest' in item ? item.manifest.name : item.name);
+  return shardRecord(
+    prepared.shard,
+    wholePlan(prepared).map(({ source, item }) => `${source.label} › ${name(item)}`),
+  );
+}
+
+function wholePlan(prepared: PreparedSuite): { source: LwtSource; item: Case | InvalidCase }[] {
   const isCommand = (c: Case) => c.manifest.program.kind === 'command';
   const all = [
     ...prepared.sources.flatMap((source) =>
@@ -95,7 +108,7 @@ export function probePlan(prepared: PreparedSuite): { source: LwtSource; item: C
     ),
     ...prepared.cases.filter(isCommand).map((item) => ({ source: AS_BUILT, item })),
   ];
-  return all.filter((_, k) => inShard(k, prepared.shard));
+  return all;
 }
 
 /** A command case's program must be there before anything runs: one line, exit 3, naming the fix. */

@@ -1,12 +1,15 @@
 import { EXIT, UserError } from '../errors.js';
 import { type GateOutcome, type GateRow, gateDecision } from '../gate/gate.js';
 import type { ProbeResult } from '../probe/probe.js';
+import type { ShardRecord } from '../probe/shard.js';
 
 /** What `run --json` writes. */
 export interface RunJson {
   schema: 'lwt-regress/run';
   schemaVersion: number;
   ocaml?: string;
+  shard?: ShardRecord;
+  interrupted?: true;
   results: ProbeResult[];
 }
 
@@ -14,6 +17,7 @@ export interface RunJson {
 export interface GateJson extends GateOutcome {
   schema: 'lwt-regress/gate';
   schemaVersion: number;
+  interrupted?: true;
 }
 
 export type Merged = { kind: 'run'; run: RunJson } | { kind: 'gate'; gate: GateJson };
@@ -39,6 +43,7 @@ export function mergeResults(parts: { name: string; data: unknown }[]): Merged {
       'Merge the shards of one command at a time',
     );
   }
+  const shard = wholeMatrix(parts as { name: string; data: RunJson | GateJson }[]);
   if (kinds[0] === 'lwt-regress/run') {
     const runs = parts.map((p) => p.data as RunJson);
     const seen = new Map<string, string>();
@@ -55,7 +60,8 @@ export function mergeResults(parts: { name: string; data: unknown }[]): Merged {
     results.sort(
       (a, b) => versions.indexOf(a.lwt.label) - versions.indexOf(b.lwt.label) || a.case.localeCompare(b.case),
     );
-    return { kind: 'run', run: { schema: 'lwt-regress/run', schemaVersion: 1, ocaml: runs[0]!.ocaml, results } };
+    const run = { schema: 'lwt-regress/run' as const, schemaVersion: 1, ocaml: runs[0]!.ocaml, shard, results };
+    return { kind: 'run', run };
   }
   const gates = parts.map((p) => p.data as GateJson);
   const first = gates[0]!;
@@ -79,7 +85,58 @@ export function mergeResults(parts: { name: string; data: unknown }[]): Merged {
     }
   }
   rows.sort((a, b) => a.case.localeCompare(b.case));
-  return { kind: 'gate', gate: { ...first, rows, verdict: gateDecision(rows) } };
+  return { kind: 'gate', gate: { ...first, rows, verdict: gateDecision(rows), shard } };
+}
+
+/**
+ * The shards given are the whole of one matrix: none interrupted (its part
+ * is cut short), each recording its part of the same matrix, every part
+ * 1…N there; else nothing is merged, since what is missing tested nothing.
+ */
+function wholeMatrix(parts: { name: string; data: RunJson | GateJson }[]): ShardRecord {
+  const interrupted = parts.find((p) => p.data.interrupted);
+  if (interrupted)
+    throw new UserError(
+      `${interrupted.name} is the JSON of an interrupted run: its part of the matrix is incomplete`,
+      EXIT.untestable,
+      'Run that shard again to its end, then merge',
+    );
+  const unmarked = parts.find((p) => !isShardRecord(p.data.shard));
+  if (unmarked)
+    throw new UserError(
+      `${unmarked.name} records no shard of a matrix (it was written by an older lwt-regress)`,
+      EXIT.usage,
+      'Write every shard again with this lwt-regress',
+    );
+  const records = parts.map((p) => p.data.shard as ShardRecord);
+  const [first] = records;
+  const count = Number(first!.part.split('/')[1]);
+  const other = records.findIndex((r) => r.matrix !== first!.matrix || Number(r.part.split('/')[1]) !== count);
+  if (other >= 0)
+    throw new UserError(
+      `${parts[0]!.name} and ${parts[other]!.name} are shards of different matrices (other versions, cases or counts)`,
+      EXIT.usage,
+      'Merge the shards of one command, each written with the same options but --shard',
+    );
+  const present = new Set(records.map((r) => Number(r.part.split('/')[0])));
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !present.has(i));
+  if (missing.length > 0)
+    throw new UserError(
+      `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} of ${count} missing`,
+      EXIT.untestable,
+      'Merge every shard of the matrix: the one that is missing tested nothing (did its job fail or get cancelled?)',
+    );
+  return { ...first!, part: '1/1' };
+}
+
+function isShardRecord(data: unknown): data is ShardRecord {
+  const r = data as Partial<ShardRecord> | null | undefined;
+  return (
+    typeof r?.part === 'string' &&
+    /^[1-9]\d*\/[1-9]\d*$/.test(r.part) &&
+    typeof r.matrix === 'string' &&
+    typeof r.probes === 'number'
+  );
 }
 
 function schemaOf(name: string, data: unknown): string {

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killTagged, RUN_TAG } from './process-tags.js';
+import { killTagged, killUntilGone, RUN_TAG } from './process-tags.js';
 
 /**
  * What holds a run's processes, so that all of them can be ended: a cgroup
@@ -110,25 +110,16 @@ export function confine(tag: string): Confinement {
     }
   }
   const end = () => {
-    let ended = killTagged(RUN_TAG, tag);
-    if (!made || !dir) return ended;
-    const deadline = Date.now() + 2000;
-    const killed = new Set<number>();
-    for (let pids = members(dir); pids.length > 0 && Date.now() < deadline; pids = members(dir)) {
-      // cgroup v2's cgroup.kill ends them all at once (Linux 5.14); elsewhere each pid in turn.
-      if (existsSync(join(dir, 'cgroup.kill'))) writeFileSync(join(dir, 'cgroup.kill'), '1');
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-          killed.add(pid);
-        } catch {
-          // Exited in between.
-        }
-      }
-      Atomics.wait(PAUSE, 0, 0, 5);
-    }
-    ended = Math.max(ended, killed.size);
-    return ended;
+    const tagged = killTagged(RUN_TAG, tag);
+    if (!made || !dir) return tagged;
+    // cgroup v2's cgroup.kill ends them all at once (Linux 5.14); then, and elsewhere, each member in turn.
+    const counted = members(dir).length;
+    if (counted > 0 && existsSync(join(dir, 'cgroup.kill'))) writeFileSync(join(dir, 'cgroup.kill'), '1');
+    return Math.max(
+      tagged,
+      counted,
+      killUntilGone(() => members(dir)),
+    );
   };
   return {
     env: made && dir ? { [CGROUP_VARIABLE]: join(dir, 'cgroup.procs') } : {},
@@ -144,6 +135,3 @@ export function confine(tag: string): Confinement {
     },
   };
 }
-
-/** Something to wait on for a few milliseconds without an event loop. */
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));

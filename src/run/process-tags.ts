@@ -58,10 +58,19 @@ export function taggedProcesses(name: string, value: string): number[] {
  * Synchronous, so that a signal handler can call it before exiting.
  */
 export function killTagged(name: string, value: string): number {
+  return killUntilGone(() => taggedProcesses(name, value));
+}
+
+/**
+ * Kills (SIGKILL) the processes `find` names until it names none, for up to
+ * two seconds, and says how many it killed: the loop of killTagged, for any
+ * way of finding a run's processes (the tag, a cgroup's members).
+ */
+export function killUntilGone(find: () => number[]): number {
   const killed = new Set<number>();
   const deadline = Date.now() + 2000;
   for (;;) {
-    const pids = taggedProcesses(name, value);
+    const pids = find();
     if (pids.length === 0 || Date.now() > deadline) break;
     for (const pid of pids) {
       try {
